@@ -1,0 +1,120 @@
+"""Headless commands: `trainterm train` and `trainterm bench`. No screen, no textual."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+USAGE_ERROR = 2
+DEFAULT_OUT = "runs/pretrain"
+DIVERGED = 3
+
+
+class CliError(Exception):
+    """A one-line problem with what the user asked for; exits with code 2."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse prints usage over several lines
+        raise CliError(message)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def add_source_args(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--scenario", metavar="DIR", help="scenario folder (default: world)")
+    source.add_argument("--corpus", metavar="FILE", help="a plain UTF-8 text file to pretrain on")
+    parser.add_argument("--threads", type=_positive_int, help="torch threads (default 1)")
+    parser.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
+
+
+def build_parser() -> OneLineParser:
+    parser = OneLineParser(prog="trainterm", description="Watch a small GPT learn.")
+    sub = parser.add_subparsers(dest="command", parser_class=OneLineParser)
+    train = sub.add_parser("train", help="train headless with a progress bar")
+    add_source_args(train)
+    train.add_argument("--stage", default="pretrain", help="pretrain (sft, preference: later)")
+    train.add_argument("--steps", type=_positive_int, help="length of the run (lr schedule)")
+    train.add_argument("--stop-at", type=_positive_int, help="stop after this step and save")
+    train.add_argument("--lr", type=_positive_float, help="peak learning rate")
+    train.add_argument("--batch-size", type=_positive_int)
+    train.add_argument("--vocab", type=int, help="BPE vocabulary size, specials included")
+    train.add_argument("--out", default=DEFAULT_OUT, help="folder for checkpoint + metrics")
+    train.add_argument("--resume", metavar="CHECKPOINT", help="continue a saved run exactly")
+    train.add_argument("--save-every", type=_positive_int, help="also checkpoint every N steps")
+    bench = sub.add_parser("bench", help="measure training speed and MFU")
+    add_source_args(bench)
+    bench.add_argument("--steps", type=_positive_int, default=30, help="timed steps")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "train":
+            from model.cli_train import run_train
+
+            return run_train(args)
+        if args.command == "bench":
+            from model.cli_bench import run_bench
+
+            return run_bench(args)
+        raise CliError("choose a command: train or bench")
+    except CliError as e:
+        print(f"trainterm: error: {e}", file=sys.stderr)
+        return USAGE_ERROR
+    except KeyboardInterrupt:
+        print("trainterm: interrupted", file=sys.stderr)
+        return 130
+
+
+def load_source(args):
+    """The scenario named by --scenario/--corpus (or the default), or a CliError."""
+    from scenarios import ScenarioError, corpus_scenario, default_scenario, load_scenario
+
+    try:
+        if args.corpus:
+            return corpus_scenario(args.corpus)
+        if args.scenario:
+            return load_scenario(args.scenario)
+        return default_scenario()
+    except ScenarioError as e:
+        raise CliError(str(e)) from None
+
+
+def check_writable(out: Path) -> None:
+    """Fail before training, not after, when results could not be written."""
+    probe = out
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise CliError(f"--out {out}: {probe} is not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise CliError(f"--out {out}: cannot write to {probe}")
+
+
+def append_jsonl(path: Path, record: dict) -> None:
+    with path.open("a", encoding="utf-8") as f:
+        f.write(json.dumps(record) + "\n")

@@ -1,0 +1,167 @@
+"""What crosses the process boundary between the trainer and the screen.
+
+Plain, frozen, picklable dataclasses of Python numbers and strings. This module imports
+nothing heavy so the UI process can use it without loading torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+STAGES = ("pretrain", "sft", "preference")
+
+
+# --- engine → UI -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Alternative:
+    token_id: int
+    text: str
+    prob: float
+
+
+@dataclass(frozen=True)
+class Position:
+    """One position of the display row: the token seen, and the model's guess for the next."""
+
+    token_id: int
+    text: str
+    target_id: int
+    target_text: str
+    target_prob: float
+    loss: float
+    counts_in_loss: bool
+    top: tuple[Alternative, ...]
+
+
+@dataclass(frozen=True)
+class LayerStat:
+    """One group of weights, as the model pane shows it ("Embed", "Block 1", …, "Final norm")."""
+
+    name: str
+    grad_norm: float
+    update_ratio: float
+    weight_norm: float
+
+
+@dataclass(frozen=True)
+class StepReport:
+    stage: str
+    step: int
+    total_steps: int
+    loss: float
+    lr: float
+    grad_norm: float
+    tokens_per_s: float
+    tokens_seen: int
+    step_seconds: float
+    layers: tuple[LayerStat, ...]
+    row: tuple[Position, ...]
+    val_loss: float | None = None
+    # Every (step, loss) since the previous report that reached the screen: coalescing
+    # reports must never drop a point from the loss chart.
+    losses: tuple[tuple[int, float], ...] = ()
+    val_losses: tuple[tuple[int, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """The loss stopped being a number; stepping stopped and nothing non-finite was kept."""
+
+    stage: str
+    step: int
+    value: float
+    message: str
+
+
+@dataclass(frozen=True)
+class EngineReady:
+    scenario: str
+    stage: str
+    params: int
+    vocab_size: int
+    corpus_tokens: int
+    context: int
+    batch_size: int
+    n_layer: int
+    d_model: int
+    optimizer: str
+    total_steps: int
+    step: int = 0
+    threads: int = 1
+
+
+@dataclass(frozen=True)
+class SampleText:
+    stage: str
+    step: int
+    prompt: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Saved:
+    path: str
+    step: int
+
+
+@dataclass(frozen=True)
+class EngineError:
+    """Something went wrong in the trainer process; the message is one line for a person."""
+
+    message: str
+    fatal: bool = False
+
+
+# --- UI → engine -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Play:
+    pass
+
+
+@dataclass(frozen=True)
+class Pause:
+    pass
+
+
+@dataclass(frozen=True)
+class Step:
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class SetSpeed:
+    """A cap on steps per second; None runs flat out."""
+
+    steps_per_second: float | None
+
+
+@dataclass(frozen=True)
+class Sample:
+    prompt: str = ""
+    max_new_tokens: int = 60
+
+
+@dataclass(frozen=True)
+class Save:
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class Reset:
+    pass
+
+
+@dataclass(frozen=True)
+class Shutdown:
+    pass
+
+
+@dataclass(frozen=True)
+class LossHistory:
+    """Every loss point so far, for a screen that connects late or restarts."""
+
+    points: tuple[tuple[int, float], ...] = field(default_factory=tuple)
