@@ -67,6 +67,13 @@ def build_parser() -> OneLineParser:
     bench = sub.add_parser("bench", help="measure training speed and MFU")
     add_source_args(bench)
     bench.add_argument("--steps", type=_positive_int, default=30, help="timed steps")
+    bench.add_argument(
+        "--until-loss",
+        type=_positive_float,
+        metavar="L",
+        help="then keep training until the mean of the last 20 losses is below L",
+    )
+    bench.add_argument("--max-seconds", type=_positive_float, default=300.0)
     return parser
 
 

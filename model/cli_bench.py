@@ -47,11 +47,13 @@ def run_bench(args) -> int:
         raise CliError(str(e)) from None
     warmup = 5
     times = []
+    training_seconds = 0.0
     first_loss = last_loss = None
     for i in range(warmup + args.steps):
         started = time.perf_counter()
         report = trainer.step()
         elapsed = time.perf_counter() - started
+        training_seconds += elapsed
         if isinstance(report, Divergence):
             raise CliError(report.message)
         first_loss = report.loss if first_loss is None else first_loss
@@ -74,4 +76,27 @@ def run_bench(args) -> int:
     print(f"matmul peak   {peak / 1e9:.1f} GFLOP/s (fp32, measured now)")
     print(f"MFU           {100 * achieved / peak:.1f} %  ({achieved / 1e9:.2f} GFLOP/s)")
     print(f"loss          {first_loss:.3f} → {last_loss:.3f} over {warmup + args.steps} steps")
+    if args.until_loss:
+        _time_to_loss(trainer, args.until_loss, args.max_seconds, training_seconds)
     return 0
+
+
+def _time_to_loss(trainer, target: float, max_seconds: float, spent: float) -> None:
+    """Wall-clock training time until the recent mean loss drops below `target`."""
+    from model.protocol import Divergence
+
+    recent = [loss for _, loss in trainer.state.losses[-20:]]
+    seconds = spent
+    while sum(recent) / len(recent) >= target and seconds < max_seconds:
+        started = time.perf_counter()
+        report = trainer.step()
+        seconds += time.perf_counter() - started
+        if isinstance(report, Divergence) or trainer.done:
+            break
+        recent = (recent + [report.loss])[-20:]
+    mean = sum(recent) / len(recent)
+    verdict = "reached" if mean < target else "NOT reached"
+    print(
+        f"loss < {target:g}   {verdict} after {seconds:.1f} s of training, "
+        f"step {trainer.state.step} (mean of last 20: {mean:.3f})"
+    )

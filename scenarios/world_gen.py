@@ -1,0 +1,168 @@
+"""Generate the default "world" scenario: a small made-up world and data for every stage.
+
+    python -m scenarios.world_gen            # write scenarios/world/
+    python -m scenarios.world_gen --check    # exit 1 if the committed files differ
+    python -m scenarios.world_gen --seed 7 --countries 20 --corpus-kb 100 --out /tmp/w
+
+Deterministic: the same arguments give byte-identical files on every machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+from .schema import PREFERENCE_DEFAULTS, PRETRAIN_DEFAULTS, SFT_DEFAULTS, ModelSettings
+from .worldgen.chat import make_sft
+from .worldgen.corpus import make_corpus
+from .worldgen.evals import make_evals, make_probes
+from .worldgen.facts import World, and_list, make_world
+from .worldgen.preference import make_preference
+
+WORLD_DIR = Path(__file__).parent / "world"
+DEFAULT_SEED = 1234
+
+
+def generate_world(seed: int = DEFAULT_SEED, n_countries: int = 40, corpus_kb: int = 300) -> dict:
+    """File name → file content for the whole scenario folder."""
+    if n_countries < 8:
+        raise ValueError("the world needs at least 8 countries")
+    world = make_world(seed, n_countries)
+
+    def rng(part: str) -> random.Random:
+        return random.Random(f"{seed}:{part}")  # one stream per file: edits stay local
+
+    evals = make_evals(rng("evals"), world)
+    files = {
+        "scenario.toml": _manifest(seed, n_countries, corpus_kb, evals),
+        "corpus.txt": make_corpus(rng("corpus"), world, corpus_kb),
+        "sft.jsonl": _jsonl(make_sft(rng("sft"), world)),
+        "preference.jsonl": _jsonl(make_preference(rng("preference"), world)),
+        "probes.jsonl": _jsonl(make_probes(world)),
+        "FACTS.md": _facts_table(world, seed),
+    }
+    for name, records in evals.items():
+        files[f"eval_{name}.jsonl"] = _jsonl(records)
+    return files
+
+
+def _jsonl(records: list[dict]) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def _table(name: str, settings: object, skip: tuple[str, ...] = ()) -> str:
+    rows = [f"[{name}]"]
+    for f in fields(settings):  # type: ignore[arg-type]
+        if f.name not in skip:
+            rows.append(f"{f.name} = {_toml_value(getattr(settings, f.name))}")
+    return "\n".join(rows) + "\n"
+
+
+def _manifest(seed: int, n_countries: int, corpus_kb: int, evals: dict) -> str:
+    head = f"""\
+# The default scenario of trainterm. Written by `python -m scenarios.world_gen`
+# (seed {seed}, {n_countries} countries, corpus {corpus_kb} KB): change the generator and run it
+# again rather than editing these files. The format is described in scenarios/FORMAT.md.
+name = "world"
+description = "A made-up world of {n_countries} countries: learn its facts from text, answer \
+questions about them, then answer politely and decline harmful requests."
+seed = {seed}
+
+"""
+    data = """\
+[data]
+pretrain = ["corpus.txt"]
+sft = "sft.jsonl"
+preference = "preference.jsonl"
+probes = "probes.jsonl"
+
+[data.evals]
+"""
+    data += "".join(f'{name} = "eval_{name}.jsonl"\n' for name in evals)
+    stages = [
+        _table("model", ModelSettings()),
+        _table("pretrain", PRETRAIN_DEFAULTS, skip=("seed",)),
+        _table("sft", SFT_DEFAULTS, skip=("seed",)),
+        _table("preference", PREFERENCE_DEFAULTS, skip=("seed",)),
+    ]
+    return head + "\n".join(stages) + "\n" + data
+
+
+def _facts_table(w: World, seed: int) -> str:
+    held = {c.name for c in w.held_out}
+    rows = [
+        f"# The world (seed {seed})",
+        "",
+        "Generated with the scenario; not read by the loader. *Held out* countries appear in",
+        "the pretraining corpus only: never in fine-tuning or preference data.",
+        "",
+        "| Country | Capital | Language | Animal | Dish | Currency | River | Ruler | Neighbours "
+        "| Held out |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for c in w.countries:
+        mark = "yes" if c.name in held else ""
+        rows.append(
+            f"| {c.name} | {c.capital} | {c.language} | {c.animal} | {c.food} | {c.currency} "
+            f"| {c.river} | {c.ruler} | {and_list(c.neighbours)} | {mark} |"
+        )
+    rows += ["", f"Places that appear nowhere: {', '.join(w.unknown + w.unknown_cities)}.", ""]
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m scenarios.world_gen", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--countries", type=int, default=40)
+    parser.add_argument("--corpus-kb", type=int, default=300)
+    parser.add_argument("--out", type=Path, default=WORLD_DIR)
+    parser.add_argument("--check", action="store_true", help="compare, write nothing")
+    args = parser.parse_args(argv)
+    files = generate_world(args.seed, args.countries, args.corpus_kb)
+    if args.check:
+        stale = [n for n, text in files.items() if not _same(args.out / n, text)]
+        extra = (
+            sorted(p.name for p in args.out.glob("*") if p.is_file() and p.name not in files)
+            if args.out.is_dir()
+            else []
+        )
+        for name in stale:
+            print(f"{args.out / name}: differs from the generator's output", file=sys.stderr)
+        for name in extra:
+            print(f"{args.out / name}: not made by the generator", file=sys.stderr)
+        if stale or extra:
+            print("run: python -m scenarios.world_gen", file=sys.stderr)
+            return 1
+        print(f"{args.out}: up to date ({len(files)} files)")
+        return 0
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (args.out / name).write_text(text, encoding="utf-8", newline="\n")
+    total = sum(len(t.encode()) for t in files.values())
+    print(f"wrote {len(files)} files, {total / 1024:.0f} KB, to {args.out}")
+    return 0
+
+
+def _same(path: Path, text: str) -> bool:
+    try:
+        return path.read_bytes() == text.encode("utf-8")
+    except OSError:
+        return False
+
+
+if __name__ == "__main__":
+    sys.exit(main())
