@@ -51,14 +51,14 @@ def _make_trainer(args, scenario):
 
 
 def run_train(args) -> int:
-    from model.checkpoint import CheckpointError, save_checkpoint
-
     _check_stage(args.stage)
     resuming_in_place = args.resume and args.out == DEFAULT_OUT
     out = Path(args.resume).parent if resuming_in_place else Path(args.out)
     check_writable(out)
     scenario = load_source(args)
     trainer = _make_trainer(args, scenario)
+    from model.checkpoint import CheckpointError, save_checkpoint
+
     stop_at = min(args.stop_at or trainer.settings.steps, trainer.settings.steps)
     if trainer.state.step >= stop_at:
         raise CliError(f"nothing to do: the run is already at step {trainer.state.step}")

@@ -18,6 +18,8 @@ from model import protocol as p
 
 # The screen redraws at most ~10 times a second; a faster stream of reports is wasted work.
 REPORT_INTERVAL = 0.1
+# At this many steps per second or fewer, playing sends every phase of every step.
+ANIMATE_AT_OR_BELOW = 2.0
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,10 @@ class Engine:
                     return
                 continue
             if busy and self._wait_time() == 0:
-                self._step()
+                if self._animated:
+                    self._step_phase()
+                else:
+                    self._step()
             self._flush(force=not (self.playing or self.pending_steps))
 
     def _build(self) -> bool:
@@ -153,10 +158,17 @@ class Engine:
         if t.state.losses:
             self.conn.send(p.LossHistory(tuple(t.state.losses)))
 
+    @property
+    def _animated(self) -> bool:
+        """Slow enough to watch each phase: play the loop phase by phase, evenly spaced."""
+        cap = self.speed_cap
+        return self.playing and cap is not None and cap <= ANIMATE_AT_OR_BELOW
+
     def _wait_time(self) -> float:
         if self.pending_steps > 0 or self.speed_cap is None:
             return 0.0
-        return max(0.0, self.last_step_at + 1.0 / self.speed_cap - time.perf_counter())
+        interval = 1.0 / self.speed_cap / (len(p.PHASES) if self._animated else 1)
+        return max(0.0, self.last_step_at + interval - time.perf_counter())
 
     def _handle(self, command) -> bool:
         match command:
@@ -170,6 +182,10 @@ class Engine:
                 self.pending_steps += max(0, count)
             case p.SetSpeed(steps_per_second=cap):
                 self.speed_cap = cap
+            case p.StepPhase():
+                self.playing = False
+                self.pending_steps = 0
+                self._step_phase()
             case p.Sample(prompt=prompt, max_new_tokens=n):
                 t = self.trainer
                 self.conn.send(p.SampleText(t.stage, t.state.step, prompt, t.sample(prompt, n)))
@@ -184,7 +200,9 @@ class Engine:
     def _step(self) -> None:
         self.last_step_at = time.perf_counter()
         self.pending_steps = max(0, self.pending_steps - 1)
-        report = self.trainer.step()
+        self._accept(self.trainer.step())
+
+    def _accept(self, report: p.StepReport | p.Divergence) -> None:
         if isinstance(report, p.Divergence):
             self.playing = False
             self.pending_steps = 0
@@ -197,6 +215,15 @@ class Engine:
         if self.trainer.done:
             self.playing = False
             self.pending_steps = 0
+
+    def _step_phase(self) -> None:
+        self.last_step_at = time.perf_counter()
+        result = self.trainer.step_phase()
+        if isinstance(result, p.LoopFigures):
+            self.conn.send(result)
+        else:
+            self._accept(result)
+            self._flush(force=True)
 
     def _flush(self, force: bool = False) -> None:
         now = time.perf_counter()

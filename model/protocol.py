@@ -63,6 +63,7 @@ class StepReport:
     # reports must never drop a point from the loss chart.
     losses: tuple[tuple[int, float], ...] = ()
     val_losses: tuple[tuple[int, float], ...] = ()
+    figures: LoopFigures | None = None
 
 
 @dataclass(frozen=True)
@@ -165,3 +166,62 @@ class LossHistory:
     """Every loss point so far, for a screen that connects late or restarts."""
 
     points: tuple[tuple[int, float], ...] = field(default_factory=tuple)
+
+
+# --- the training loop, phase by phase ---------------------------------------------------
+
+PHASES = ("sample", "tokenize", "forward", "loss", "backward", "update")
+
+
+@dataclass(frozen=True)
+class WordSplit:
+    """How BPE cut one word of the display row: the pieces after each merge, bytes first."""
+
+    start: int
+    stop: int
+    merges: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class WeightPatch:
+    """A corner of one real weight matrix after the update, and what the update changed."""
+
+    layer: str
+    matrix: str
+    values: tuple[tuple[float, ...], ...]
+    deltas: tuple[tuple[float, ...], ...]
+
+
+@dataclass(frozen=True)
+class LoopFigures:
+    """What one step computed so far, up to and including `phase`.
+
+    Sent after each phase when stepping phase by phase, and complete in every StepReport.
+    """
+
+    step: int
+    phase: str
+    corpus_tokens: int = 0
+    batch_shape: tuple[int, int] = (0, 0)
+    # Where each row of the batch starts in the training split, in tokens.
+    starts: tuple[int, ...] = ()
+    row_ids: tuple[int, ...] = ()
+    row_texts: tuple[str, ...] = ()
+    words: tuple[WordSplit, ...] = ()
+    # The first few numbers of the vector each row token enters Block 1 with (token + position).
+    embeddings: tuple[tuple[float, ...], ...] = ()
+    # Per block: the display row's attention averaged over heads, T×T bytes, 255 = all of it.
+    attention: tuple[bytes, ...] = ()
+    row: tuple[Position, ...] = ()
+    loss: float | None = None
+    grad_norm: float | None = None
+    grad_norms: tuple[tuple[str, float], ...] = ()
+    lr: float | None = None
+    # The weight matrices that moved most this step, relative to their size.
+    top_changes: tuple[tuple[str, float], ...] = ()
+    patches: tuple[WeightPatch, ...] = ()
+
+
+@dataclass(frozen=True)
+class StepPhase:
+    """Run only the next phase of the current step."""

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 
 from model.gpt import GPT, GPTConfig
+from model.inspect import attention_and_embeddings, row_words, top_changes, weight_patches
 from model.objectives import next_token_loss, token_losses
-from model.protocol import Alternative, Divergence, LayerStat, Position, StepReport
+from model.protocol import (
+    PHASES,
+    Alternative,
+    Divergence,
+    LayerStat,
+    LoopFigures,
+    Position,
+    StepReport,
+)
 from model.settings import TrainSettings
 from model.tokenizer import Tokenizer
 
@@ -47,6 +56,23 @@ def split_tokens(tokens: torch.Tensor, context: int, val_fraction: float):
             f"least {needed} (a context window of {context} + 1, plus {n_val} held out)"
         )
     return tokens[:-n_val], tokens[-n_val:]
+
+
+@dataclass
+class StepWork:
+    """A step in flight: what each phase left for the next one."""
+
+    figures: LoopFigures
+    done: int = 0
+    seconds: float = 0.0
+    starts: torch.Tensor | None = None
+    x: torch.Tensor | None = None
+    y: torch.Tensor | None = None
+    logits: torch.Tensor | None = None
+    loss: torch.Tensor | None = None
+    grad_norm: float = 0.0
+    grad_norms: list[float] = field(default_factory=list)
+    layers: tuple[LayerStat, ...] = ()
 
 
 @dataclass
@@ -90,6 +116,8 @@ class Trainer:
         self.divergence: Divergence | None = None
         self._texts = [tokenizer.token_text(i) for i in range(tokenizer.n_vocab)]
         self._groups = self._layer_groups()
+        self._param_names = {id(p): n for n, p in self.model.named_parameters()}
+        self._work: StepWork | None = None
 
     @property
     def corpus_tokens(self) -> int:
@@ -120,45 +148,123 @@ class Trainer:
         return groups
 
     def sample_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """A batch as the step's sample and tokenize phases make it: (inputs, targets)."""
+        return self._gather(self._sample_starts())
+
+    def _sample_starts(self) -> torch.Tensor:
         T, B = self.config.context, self.settings.batch_size
-        starts = torch.randint(len(self.train_tokens) - T, (B,), generator=self.data_rng)
-        offsets = starts[:, None] + torch.arange(T + 1)
-        window = self.train_tokens[offsets]  # (B, T+1)
-        return window[:, :-1], window[:, 1:]
+        return torch.randint(len(self.train_tokens) - T, (B,), generator=self.data_rng)
+
+    def _gather(self, starts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        window = self.train_tokens[starts[:, None] + torch.arange(self.config.context + 1)]
+        return window[:, :-1], window[:, 1:]  # (B, T) each
+
+    @property
+    def next_phase(self) -> str:
+        return PHASES[self._work.done] if self._work else PHASES[0]
 
     def step(self) -> StepReport | Divergence:
-        """One AdamW step. Never raises for a bad loss: a non-finite one ends stepping."""
+        """One AdamW step (or the rest of one begun phase by phase).
+
+        Never raises for a bad loss: a non-finite one ends stepping and is reported.
+        """
+        while True:
+            result = self.step_phase()
+            if not isinstance(result, LoopFigures):
+                return result
+
+    def step_phase(self) -> LoopFigures | StepReport | Divergence:
+        """Compute the next phase of the current step; the last one returns the StepReport."""
         if self.divergence is not None:
             return self.divergence
+        if self._work is None:
+            self._work = StepWork(figures=LoopFigures(step=self.state.step + 1, phase=""))
+        work = self._work
+        phase = PHASES[work.done]
         started = time.perf_counter()
-        x, y = self.sample_batch()
+        outcome = getattr(self, f"_phase_{phase}")(work)
+        work.seconds += time.perf_counter() - started
+        work.done += 1
+        if isinstance(outcome, Divergence):
+            self._work = None
+            return outcome
+        work.figures = replace(work.figures, phase=phase, **outcome)
+        if work.done < len(PHASES):
+            return work.figures
+        self._work = None
+        return self._finish(work)
+
+    def _phase_sample(self, work: StepWork) -> dict:
+        work.starts = self._sample_starts()
+        B, T = self.settings.batch_size, self.config.context
+        return {
+            "corpus_tokens": self.corpus_tokens,
+            "batch_shape": (B, T),
+            "starts": tuple(work.starts.tolist()),
+        }
+
+    def _phase_tokenize(self, work: StepWork) -> dict:
+        # The corpus was encoded once, up front (as real pipelines pre-tokenize their data);
+        # this phase looks the batch's ids up.
+        work.x, work.y = self._gather(work.starts)
+        ids = work.x[0].tolist()
+        return {
+            "row_ids": tuple(ids),
+            "row_texts": tuple(self._texts[i] for i in ids),
+            "words": row_words(self.tokenizer, ids),
+        }
+
+    def _phase_forward(self, work: StepWork) -> dict:
+        self.model.train()
+        work.logits = self.model(work.x)  # (B, T, vocab)
+        attention, embeddings = attention_and_embeddings(self.model, work.x[0])
+        self.model.train()
+        row = self._display_row(work.x[0], work.y[0], work.logits[0].detach())
+        return {"attention": attention, "embeddings": embeddings, "row": row}
+
+    def _phase_loss(self, work: StepWork) -> dict | Divergence:
+        work.loss = next_token_loss(work.logits, work.y)
+        value = work.loss.item()
+        if not math.isfinite(value):
+            return self._diverge(value)
+        return {"loss": value}
+
+    def _phase_backward(self, work: StepWork) -> dict | Divergence:
+        self.optimizer.zero_grad(set_to_none=True)
+        work.loss.backward()
+        work.grad_norms = [_norm(p.grad for p in params) for _, params in self._groups]
+        clip = self.settings.grad_clip or math.inf
+        work.grad_norm = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip))
+        if not math.isfinite(work.grad_norm):
+            return self._diverge(work.grad_norm)
+        names = [name for name, _ in self._groups]
+        return {
+            "grad_norm": work.grad_norm,
+            "grad_norms": tuple(zip(names, work.grad_norms, strict=True)),
+        }
+
+    def _phase_update(self, work: StepWork) -> dict | Divergence:
         lr = lr_at(self.state.step, self.settings)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        self.model.train()
-        logits = self.model(x)
-        loss = next_token_loss(logits, y)
-        loss_value = loss.item()
-        if not math.isfinite(loss_value):
-            return self._diverge(loss_value)
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        grad_norms = [_norm(p.grad for p in params) for _, params in self._groups]
-        clip = self.settings.grad_clip or math.inf
-        grad_norm = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip))
-        if not math.isfinite(grad_norm):
-            return self._diverge(grad_norm)
-        before = [[p.detach().clone() for p in params] for _, params in self._groups]
+        before = {n: p.detach().clone() for n, p in self.model.named_parameters()}
         self.optimizer.step()
         if not self.weights_finite():
             self._restore(before)
             return self._diverge(float("nan"))
-        layers = self._layer_stats(before, grad_norms)
-        seconds = time.perf_counter() - started
-        step_tokens = x.numel()
+        work.layers = self._layer_stats(before, work.grad_norms)
+        return {
+            "lr": lr,
+            "top_changes": top_changes(self.model, before),
+            "patches": weight_patches(self.model, before),
+        }
+
+    def _finish(self, work: StepWork) -> StepReport:
+        step_tokens = work.x.numel()
+        loss = work.figures.loss
         self.state.step += 1
         self.state.tokens_seen += step_tokens
-        self.state.losses.append((self.state.step, loss_value))
+        self.state.losses.append((self.state.step, loss))
         val_loss = None
         if self.settings.eval_every and self.state.step % self.settings.eval_every == 0:
             val_loss = self.evaluate()
@@ -167,17 +273,18 @@ class Trainer:
             stage=self.stage,
             step=self.state.step,
             total_steps=self.settings.steps,
-            loss=loss_value,
-            lr=lr,
-            grad_norm=grad_norm,
-            tokens_per_s=step_tokens / seconds if seconds > 0 else 0.0,
+            loss=loss,
+            lr=work.figures.lr,
+            grad_norm=work.grad_norm,
+            tokens_per_s=step_tokens / work.seconds if work.seconds > 0 else 0.0,
             tokens_seen=self.state.tokens_seen,
-            step_seconds=seconds,
-            layers=layers,
-            row=self._display_row(x[0], y[0], logits[0].detach()),
+            step_seconds=work.seconds,
+            layers=work.layers,
+            row=work.figures.row,
             val_loss=val_loss,
-            losses=((self.state.step, loss_value),),
+            losses=((self.state.step, loss),),
             val_losses=((self.state.step, val_loss),) if val_loss is not None else (),
+            figures=work.figures,
         )
 
     @torch.no_grad()
@@ -197,17 +304,17 @@ class Trainer:
         )
         return self.divergence
 
-    def _restore(self, before: list[list[torch.Tensor]]) -> None:
+    def _restore(self, before: dict[str, torch.Tensor]) -> None:
         with torch.no_grad():
-            for (_, params), saved in zip(self._groups, before, strict=True):
-                for p, s in zip(params, saved, strict=True):
-                    p.copy_(s)
+            for name, p in self.model.named_parameters():
+                p.copy_(before[name])
 
-    def _layer_stats(self, before, grad_norms) -> tuple[LayerStat, ...]:
+    def _layer_stats(self, before: dict[str, torch.Tensor], grad_norms) -> tuple[LayerStat, ...]:
         stats = []
         with torch.no_grad():
-            for (name, params), old, g in zip(self._groups, before, grad_norms, strict=True):
+            for (name, params), g in zip(self._groups, grad_norms, strict=True):
                 weight = _norm(params)
+                old = [before[self._param_names[id(p)]] for p in params]
                 delta = _norm(p - o for p, o in zip(params, old, strict=True))
                 stats.append(LayerStat(name, g, delta / (weight + 1e-12), weight))
         return tuple(stats)

@@ -66,13 +66,13 @@ def test_play_coalesces_reports_but_keeps_every_loss_point(engine):
 
 
 def test_speed_cap_limits_steps_per_second(engine):
-    engine.send(p.SetSpeed(2.0))
+    engine.send(p.SetSpeed(4.0))
     engine.send(p.Play())
     time.sleep(1.6)
     engine.send(p.Pause())
     engine.send(p.SetSpeed(None))
     steps = [s for m in drain(engine) if isinstance(m, p.StepReport) for s, _ in m.losses]
-    assert 1 <= len(steps) <= 5  # ~2/s for 1.6 s; never flat out
+    assert 2 <= len(steps) <= 9  # ~4/s for 1.6 s; never flat out
 
 
 def test_sample_save_and_reset(engine, tmp_path):
@@ -108,3 +108,27 @@ def test_engine_and_scenarios_do_not_import_textual():
     for module in ["model", "model.cli", "model.trainer", "model.checkpoint", "scenarios"]:
         code = f"import sys, {module}; sys.exit('textual' in sys.modules)"
         assert subprocess.run([sys.executable, "-c", code]).returncode == 0, module
+
+
+def test_step_phase_sends_figures_then_the_report(engine):
+    engine.send(p.Step(1))
+    before = receive(engine, p.StepReport).step
+    for phase in p.PHASES[:-1]:
+        engine.send(p.StepPhase())
+        figures = receive(engine, p.LoopFigures)
+        assert figures.phase == phase and figures.step == before + 1
+    engine.send(p.StepPhase())
+    report = receive(engine, p.StepReport)
+    assert report.step == before + 1 and report.figures.phase == "update"
+
+
+def test_slow_play_walks_the_loop_phase_by_phase(engine):
+    engine.send(p.SetSpeed(2.0))
+    engine.send(p.Play())
+    time.sleep(1.2)
+    engine.send(p.Pause())
+    engine.send(p.SetSpeed(None))
+    messages = drain(engine)
+    phases = [m.phase for m in messages if isinstance(m, p.LoopFigures)]
+    assert phases[:5] == list(p.PHASES[:5])
+    assert any(isinstance(m, p.StepReport) for m in messages)

@@ -1,0 +1,121 @@
+"""Live figures for the loop diagram: what each phase of a step really computed."""
+
+from __future__ import annotations
+
+import torch
+
+from model.gpt import GPT
+from model.protocol import WeightPatch, WordSplit
+from model.tokenizer import Tokenizer
+
+EMBED_DIMS = 8
+PATCH = 8
+TOP_CHANGES = 5
+
+
+def merge_trace(ranks: dict[bytes, int], word: bytes) -> tuple[tuple[bytes, ...], ...]:
+    """Replay BPE on one word: start from bytes, merge the lowest-ranked pair each round."""
+    pieces = [bytes([b]) for b in word]
+    trace = [tuple(pieces)]
+    while len(pieces) > 1:
+        candidates = [
+            (ranks[pieces[i] + pieces[i + 1]], i)
+            for i in range(len(pieces) - 1)
+            if pieces[i] + pieces[i + 1] in ranks
+        ]
+        if not candidates:
+            break
+        _, i = min(candidates)
+        pieces[i : i + 2] = [pieces[i] + pieces[i + 1]]
+        trace.append(tuple(pieces))
+    return tuple(trace)
+
+
+def row_words(tokenizer: Tokenizer, ids: list[int]) -> tuple[WordSplit, ...]:
+    """The words of the display row made of two or more tokens, each with its merge trace.
+
+    A word starts at a token that begins with a space or follows punctuation; that is how the
+    pre-split regex cuts text before BPE ever sees it.
+    """
+    spans, start = [], 0
+    for i in range(1, len(ids) + 1):
+        boundary = i == len(ids) or _starts_word(tokenizer.token_bytes(ids[i]))
+        if boundary:
+            if i - start > 1:
+                spans.append((start, i))
+            start = i
+    words, ranks = [], tokenizer.ranks
+    for lo, hi in spans:
+        word = b"".join(tokenizer.token_bytes(t) for t in ids[lo:hi])
+        trace = merge_trace(ranks, word)
+        merges = tuple(tuple(_show(p) for p in stage) for stage in trace)
+        words.append(WordSplit(lo, hi, merges))
+    return tuple(words)
+
+
+def _starts_word(token: bytes) -> bool:
+    return token[:1] in (b" ", b"\n", b"\t") or not token[:1].isalnum()
+
+
+def _show(piece: bytes) -> str:
+    return piece.decode("utf-8", "backslashreplace")
+
+
+@torch.no_grad()
+def attention_and_embeddings(model: GPT, row: torch.Tensor) -> tuple[tuple[bytes, ...], tuple]:
+    """One sequence through the model again, keeping what SDPA does not return."""
+    T = row.numel()
+    x = model.tok_emb(row[None]) + model.pos_emb(torch.arange(T))  # (1, T, C)
+    embeddings = tuple(tuple(round(v, 4) for v in vec) for vec in x[0, :, :EMBED_DIMS].tolist())
+    attention = []
+    for block in model.blocks:
+        weights = block.attn.attention_weights(block.ln_1(x))  # (1, nh, T, T)
+        averaged = weights[0].mean(dim=0)  # (T, T)
+        attention.append((averaged * 255).round().to(torch.uint8).numpy().tobytes())
+        x = block(x)
+    return tuple(attention), embeddings
+
+
+def patch_sources(model: GPT) -> list[tuple[str, str]]:
+    """(layer, parameter name) of the matrix whose corner stands for each layer."""
+    sources = [("Embed", "tok_emb.weight")]
+    sources += [(f"Block {i + 1}", f"blocks.{i}.attn.qkv.weight") for i in range(len(model.blocks))]
+    # The output head is the embedding matrix itself (tied); the final norm is Logits' own.
+    sources.append(("Logits", "ln_f.weight"))
+    return sources
+
+
+@torch.no_grad()
+def weight_patches(model: GPT, before: dict[str, torch.Tensor]) -> tuple[WeightPatch, ...]:
+    params = dict(model.named_parameters())
+    patches = []
+    for layer, name in patch_sources(model):
+        now, old = params[name].detach(), before[name]
+        if now.dim() == 1:  # a norm's gains: fold them into rows of PATCH
+            now, old = _fold(now), _fold(old)
+        corner, delta = now[:PATCH, :PATCH], (now - old)[:PATCH, :PATCH]
+        patches.append(
+            WeightPatch(
+                layer,
+                name,
+                tuple(tuple(r) for r in corner.tolist()),
+                tuple(tuple(r) for r in delta.tolist()),
+            )
+        )
+    return tuple(patches)
+
+
+def _fold(vector: torch.Tensor) -> torch.Tensor:
+    usable = min(len(vector), PATCH * PATCH) // PATCH * PATCH
+    return vector[:usable].view(-1, PATCH)
+
+
+@torch.no_grad()
+def top_changes(model: GPT, before: dict[str, torch.Tensor]) -> tuple[tuple[str, float], ...]:
+    ratios = []
+    for name, p in model.named_parameters():
+        weight = float(p.detach().norm())
+        if weight > 0:
+            ratios.append((name, float((p.detach() - before[name]).norm()) / weight))
+    ratios.sort(key=lambda item: item[1], reverse=True)
+    return tuple(ratios[:TOP_CHANGES])
