@@ -1,6 +1,136 @@
+"""Shared fixtures for the app's tests: a seeded text file, a stand-in engine fed over a real
+pipe, and a short training run recorded from the real trainer (for deterministic snapshots)."""
+
+from __future__ import annotations
+
+import multiprocessing
 import os
+import queue
+import random
 import tempfile
+import threading
+from dataclasses import dataclass, replace
+
+import pytest
+
+from model import protocol as p
 
 # Tokenizers trained by tests (and by engine processes the tests start, which inherit the
 # environment) go to a throwaway cache, never the user's ~/.cache.
 os.environ.setdefault("TRAINTERM_CACHE", tempfile.mkdtemp(prefix="trainterm-test-cache-"))
+
+_PLACES = ["Velmora", "Tarsk", "Orinth", "Quellan", "Zandor", "Mirel", "Keshet", "Ablon"]
+_THINGS = ["bread", "fish", "plums", "rice", "cheese", "figs", "tea", "salt"]
+_VERBS = ["like", "sell", "grow", "trade", "cook"]
+
+
+def seeded_text(sentences: int = 700, seed: int = 11) -> str:
+    """English-ish sentences about made-up places: small, repetitive, quick to learn."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(sentences):
+        place = rng.choice(_PLACES)
+        capital = place[:3] + "port"
+        out.append(
+            rng.choice(
+                [
+                    f"The capital of {place} is {capital}.",
+                    f"{capital} is the largest city of {place}.",
+                    f"People in {place} {rng.choice(_VERBS)} {rng.choice(_THINGS)}.",
+                    f"In {capital} they {rng.choice(_VERBS)} {rng.choice(_THINGS)} by the sea.",
+                ]
+            )
+        )
+    return " ".join(out)
+
+
+@pytest.fixture(scope="session")
+def corpus_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("corpus") / "places.txt"
+    path.write_text(seeded_text(), encoding="utf-8")
+    return path
+
+
+class FakeEngine:
+    """Stands in for model.engine.EngineHandle: a real pipe the test writes reports into,
+    and a list of the commands the app sent."""
+
+    def __init__(self) -> None:
+        self.conn, self.peer = multiprocessing.Pipe()
+        self.sent: list = []
+        # A writer thread, as the engine is another process: a pipe holds only so much
+        # before a writer blocks until the app reads.
+        self._queue: queue.Queue = queue.Queue()
+        self._writer = threading.Thread(target=self._write, daemon=True)
+        self._writer.start()
+
+    def _write(self) -> None:
+        while (message := self._queue.get()) is not None:
+            try:
+                self.peer.send(message)
+            except OSError:
+                return
+
+    def send(self, command) -> None:
+        self.sent.append(command)
+
+    def feed(self, *messages) -> None:
+        for message in messages:
+            self._queue.put(message)
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        self.peer.close()
+        self.conn.close()
+
+
+@pytest.fixture
+def fake_engine():
+    engine = FakeEngine()
+    yield engine
+    engine.stop()
+
+
+@dataclass(frozen=True)
+class Recording:
+    ready: p.EngineReady
+    reports: tuple[p.StepReport, ...]
+    sample: p.SampleText
+
+
+@pytest.fixture(scope="session")
+def recording(tmp_path_factory) -> Recording:
+    """40 steps of the real trainer (in this process; tests may import torch), with the
+    wall-clock fields fixed so screenshots do not depend on the machine's speed."""
+    from model.build import build_trainer
+    from model.gpt import GPTConfig
+    from model.settings import TrainSettings
+
+    config = GPTConfig(vocab_size=320, context=64, n_layer=3, n_head=2, d_model=48)
+    settings = TrainSettings(
+        steps=400, batch_size=8, lr=3e-3, warmup_steps=10, eval_every=10, seed=7
+    )
+    cache = tmp_path_factory.mktemp("bpe")
+    trainer = build_trainer(seeded_text(), config, settings, "places", cache_dir=cache)
+    reports = []
+    for _ in range(40):
+        report = trainer.step()
+        assert isinstance(report, p.StepReport)
+        reports.append(replace(report, tokens_per_s=6000.0, step_seconds=0.085))
+    c = trainer.config
+    ready = p.EngineReady(
+        scenario="places",
+        stage="pretrain",
+        params=trainer.model.num_params(),
+        vocab_size=c.vocab_size,
+        corpus_tokens=trainer.corpus_tokens,
+        context=c.context,
+        batch_size=settings.batch_size,
+        n_layer=c.n_layer,
+        d_model=c.d_model,
+        optimizer="AdamW β=(0.9, 0.95) wd 0.1",
+        total_steps=settings.steps,
+    )
+    text = trainer.sample("", 40)
+    sample = p.SampleText("pretrain", trainer.state.step, "", text)
+    return Recording(ready, tuple(reports), sample)

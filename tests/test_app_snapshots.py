@@ -1,0 +1,152 @@
+"""Screenshots of paused states, fed with reports recorded from the real trainer (timings
+fixed), so they are the same on every run; and what the app does with messages that a
+healthy engine rarely sends (divergence, a non-fatal error)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from model import protocol as p
+from tui.app import TrainTermApp
+from tui.widgets.loss_plot import LossPlot
+from tui.widgets.status import StatusBar
+
+
+async def settle(pilot, app: TrainTermApp, step: int) -> None:
+    """Wait until the panes show ``step`` and no throttled redraw is pending."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        drawn = app.query_one("ModelPane").report
+        plots = app.query(LossPlot)
+        plot = plots.first() if plots else None
+        if (
+            plot is not None
+            and drawn is not None
+            and drawn.step == step
+            and app._draw_throttle._timer is None
+            and plot._throttle._timer is None
+            and plot.building == 0
+        ):
+            await pilot.pause()
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"the panes never showed step {step}")
+
+
+def fed_app(fake_engine, recording, *, steps: int = 40, sample: bool = False) -> TrainTermApp:
+    fake_engine.feed(recording.ready, *recording.reports[:steps])
+    if sample:
+        fake_engine.feed(recording.sample)
+    return TrainTermApp(fake_engine)
+
+
+def test_paused_80x24(snap_compare, fake_engine, recording):
+    app = fed_app(fake_engine, recording)
+
+    async def run_before(pilot):
+        await settle(pilot, app, 40)
+        await pilot.press("left", "left")
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_paused_120x40_with_a_sample(snap_compare, fake_engine, recording):
+    app = fed_app(fake_engine, recording, sample=True)
+
+    async def run_before(pilot):
+        await settle(pilot, app, 40)
+        while not app.samples:
+            await pilot.pause(0.05)
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+def test_stage_2_card_80x24(snap_compare, fake_engine, recording):
+    app = fed_app(fake_engine, recording, steps=5)
+
+    async def run_before(pilot):
+        await settle(pilot, app, 5)
+        await pilot.press("2")
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_help_80x24(snap_compare, fake_engine, recording):
+    app = fed_app(fake_engine, recording, steps=5)
+
+    async def run_before(pilot):
+        await settle(pilot, app, 5)
+        await pilot.press("question_mark")
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_too_small_notice(snap_compare, fake_engine, recording):
+    app = fed_app(fake_engine, recording, steps=5)
+    assert snap_compare(app, terminal_size=(60, 20))
+
+
+async def test_divergence_stops_play_and_turns_the_status_red(fake_engine, recording):
+    app = fed_app(fake_engine, recording, steps=3)
+    notes = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.notify = lambda message, **kw: notes.append((kw.get("severity"), message))
+        await settle(pilot, app, 3)
+        await pilot.press("space")
+        assert fake_engine.sent == [p.Play()] and app.state == "playing"
+        message = "training diverged at step 4: the loss became nan"
+        fake_engine.feed(p.Divergence("pretrain", 4, float("nan"), message))
+        while app.state != "diverged":
+            await pilot.pause(0.02)
+        bar = app.query_one(StatusBar)
+        assert bar.has_class("-diverged") and "diverged" in bar.render().plain
+        assert ("error", message) in notes
+        await pilot.press("space", "n")
+        assert fake_engine.sent == [p.Play()], "a diverged run does not play on"
+        assert any("r resets" in m for _, m in notes)
+
+
+async def test_keys_send_commands(fake_engine, recording):
+    app = fed_app(fake_engine, recording, steps=3)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app, 3)
+        await pilot.press("space", "space", "n", "minus", "plus", "plus", "g", "s")
+        assert fake_engine.sent == [
+            p.Play(),
+            p.Pause(),
+            p.Step(1),
+            p.SetSpeed(20),
+            p.SetSpeed(None),
+            p.SetSpeed(None),
+            p.Sample(),
+            p.Save(),
+        ]
+        await pilot.press("r", "y")
+        assert fake_engine.sent[-1] == p.Reset() and app.series.train == []
+
+
+async def test_non_fatal_engine_error_is_a_notification(fake_engine, recording):
+    app = fed_app(fake_engine, recording, steps=3)
+    notes = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.notify = lambda message, **kw: notes.append(message)
+        fake_engine.feed(p.EngineError("cannot write runs/app: disk full"))
+        while not notes:
+            await pilot.pause(0.02)
+        assert notes == ["cannot write runs/app: disk full"] and app.state == "paused"
+
+
+@pytest.mark.parametrize("resumed_at", [0, 120])
+async def test_loss_history_from_a_resumed_run(fake_engine, recording, resumed_at):
+    ready = p.EngineReady(**{**recording.ready.__dict__, "step": resumed_at})
+    points = tuple((s, 5.0 - s / 100) for s in range(1, resumed_at + 1))
+    fake_engine.feed(ready, p.LossHistory(points))
+    app = TrainTermApp(fake_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        while app.ready is None:
+            await pilot.pause(0.02)
+        await pilot.pause(0.1)
+        assert app.series.train == list(points)
+        assert f"step {resumed_at}/400" in app.query_one(StatusBar).render().plain

@@ -1,0 +1,196 @@
+"""`trainterm` in a real terminal (tmux): keys in, screen text out, and nothing left behind.
+
+Slow (each test starts the app and a trainer process), but run in CI.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Tmux:
+    """One detached tmux session on a private server socket."""
+
+    def __init__(self, command: str, size=(80, 24)) -> None:
+        self.socket = f"trainterm-test-{uuid.uuid4().hex[:8]}"
+        self.name = "app"
+        self.tmux(
+            "new-session",
+            "-d",
+            "-s",
+            self.name,
+            "-x",
+            str(size[0]),
+            "-y",
+            str(size[1]),
+            f"cd {shlex.quote(str(ROOT))} && {command}",
+        )
+        self.tmux("set-option", "-t", self.name, "remain-on-exit", "on")
+
+    def tmux(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=10
+        )
+
+    def screen(self, history: bool = False) -> str:
+        start = ("-S", "-") if history else ()
+        return self.tmux("capture-pane", "-p", "-J", *start, "-t", self.name).stdout
+
+    def keys(self, *keys: str) -> None:
+        self.tmux("send-keys", "-t", self.name, *keys)
+
+    def pane_pid(self) -> int:
+        return int(self.tmux("display", "-p", "-t", self.name, "#{pane_pid}").stdout.strip())
+
+    def dead(self) -> bool:
+        return self.tmux("display", "-p", "-t", self.name, "#{pane_dead}").stdout.strip() == "1"
+
+    def wait_for(self, pattern: str, timeout: float = 30.0) -> re.Match:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = re.search(pattern, self.screen())
+            if found:
+                return found
+            time.sleep(0.1)
+        raise AssertionError(f"{pattern!r} never appeared; the screen:\n{self.screen()}")
+
+    def wait_dead(self, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.dead():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the app did not exit; the screen:\n{self.screen()}")
+            time.sleep(0.1)
+
+    def close(self) -> None:
+        self.tmux("kill-server")
+
+
+def children(pid: int) -> list[int]:
+    kids = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        kids += [int(k) for k in (task / "children").read_text().split()]
+    return kids
+
+
+def gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    return state == "Z"
+
+
+def wait_gone(pids: list[int], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not all(gone(p) for p in pids):
+        if time.monotonic() > deadline:
+            alive = [p for p in pids if not gone(p)]
+            for p in alive:
+                os.kill(p, signal.SIGKILL)
+            raise AssertionError(f"processes left behind: {alive}")
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def app_command(corpus_file, tmp_path):
+    env = f"TRAINTERM_CACHE={shlex.quote(str(tmp_path / 'cache'))}"
+    args = f"--corpus {shlex.quote(str(corpus_file))} --seed 3 --save-dir {tmp_path / 'saves'}"
+    return f"{env} exec {shlex.quote(sys.executable)} -m tui {args}"
+
+
+@pytest.fixture
+def session(app_command):
+    tmux = Tmux(app_command)
+    yield tmux
+    tmux.close()
+
+
+def step_of(screen: str) -> int:
+    found = re.search(r"step (\d+)/\d+", screen)
+    return int(found.group(1)) if found else -1
+
+
+def test_keys_in_a_real_terminal_then_q_leaves_nothing_behind(session):
+    session.wait_for(r"paused .* step 0/3000", timeout=60)
+    app = session.pane_pid()
+    engine = children(app)
+    assert engine, "the trainer runs in a child process"
+    session.keys("space")
+    session.wait_for(r"playing")
+    deadline = time.monotonic() + 30
+    while step_of(session.screen()) < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert step_of(session.screen()) >= 3
+    session.keys("space")
+    session.wait_for(r"paused")
+    time.sleep(0.5)
+    before = step_of(session.screen())
+    session.keys("n")
+    session.wait_for(rf"step {before + 1}/3000")
+    assert re.search(r"Batch · \d+ tokens", session.screen())
+    assert "Next token @ pos" in session.screen()
+    session.keys("?")
+    session.wait_for("what you are looking at")
+    session.keys("Escape")
+    deadline = time.monotonic() + 5
+    while "what you are looking at" in session.screen() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "what you are looking at" not in session.screen()
+    session.keys("q")
+    session.wait_dead()
+    wait_gone([app, *engine])
+    assert "step" not in session.screen(), "the terminal is back to the shell's screen"
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGHUP"])
+def test_signals_end_the_app_and_its_trainer(session, how):
+    session.wait_for(r"paused .* step 0/3000", timeout=60)
+    app = session.pane_pid()
+    engine = children(app)
+    session.keys("space")
+    session.wait_for(r"playing")
+    if how == "SIGTERM":
+        os.kill(app, signal.SIGTERM)
+        session.wait_dead()
+    else:
+        session.tmux("kill-session", "-t", session.name)  # the terminal hangs up
+    wait_gone([app, *engine])
+
+
+def test_a_bad_corpus_is_shown_then_exits_2_with_the_reason(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n")
+    status = tmp_path / "status"
+    command = (
+        f"{shlex.quote(sys.executable)} -m tui --corpus {shlex.quote(str(empty))}; "
+        f"echo EXIT=$? > {shlex.quote(str(status))}"
+    )
+    tmux = Tmux(command)
+    try:
+        tmux.wait_for("could not start", timeout=60)
+        tmux.wait_for("empty")
+        tmux.keys("q")
+        tmux.wait_dead()
+        assert status.read_text().strip() == "EXIT=2"
+        shown = "".join(tmux.screen(history=True).split("\n"))
+        assert re.search(r"trainterm: error: .*empty\.txt: the file is empty", shown), shown
+    finally:
+        tmux.close()

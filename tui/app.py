@@ -1,0 +1,395 @@
+"""The trainterm app: the panes, the keys, and the wiring between them and the engine.
+
+Data flow: engine messages arrive in batches (tui.link), go into the run's state here, and
+are drawn by setting attributes on the panes at most ten times a second. Keys become
+commands to the engine. The app never imports torch and never starts or stops an engine
+itself, except to restart one that crashed (tui.cli owns the first one).
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, Footer
+
+from model import protocol as p
+from tui.commands import palette_commands
+from tui.history import LossSeries, RateMeter, next_speed, speed_label
+from tui.link import (
+    Engine,
+    EngineClosed,
+    EngineLink,
+    EngineMessages,
+    handle_signals,
+    unhandle_signals,
+)
+from tui.schedule import schedule_for
+from tui.screens.confirm import ConfirmReset
+from tui.screens.crash import TrainerStopped
+from tui.screens.help import HelpScreen
+from tui.stages import CARDS
+from tui.throttle import Throttle
+from tui.widgets.loss_chart import LossPane
+from tui.widgets.model_pane import ModelPane
+from tui.widgets.prediction import PredictionPane
+from tui.widgets.sample_log import SamplePane
+from tui.widgets.stage_card import CardLine, StageCardView
+from tui.widgets.stage_tabs import StageTabs
+from tui.widgets.status import StatusBar, StatusInfo
+from tui.widgets.token_stream import TokenStream
+from tui.widgets.too_small import TooSmall, too_small
+
+DRAW_INTERVAL = 0.1  # panes redraw at most ten times a second
+# While playing, a new batch arrives with every report: shown four times a second it can
+# still be read, and the terminal gets half the bytes. Paused or stepping: at once.
+BATCH_INTERVAL = 0.25
+TALL = 34  # rows from which the sample pane has room
+
+
+class TrainTermApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "trainterm"
+    AUTO_FOCUS = None  # nothing on the main screen takes keys: they are all the app's
+    BINDINGS = [
+        Binding("space", "play_pause", "play"),
+        Binding("n", "step", "step"),
+        Binding("left", "cursor(-1)", "token", key_display="←→"),
+        Binding("right", "cursor(1)", "token", show=False),
+        Binding("1", "stage(1)", "stage 1", show=False),
+        Binding("2", "stage(2)", "stage 2", show=False),
+        Binding("3", "stage(3)", "stage 3", show=False),
+        Binding("plus,equals_sign", "speed(1)", "speed", key_display="+-"),
+        Binding("minus", "speed(-1)", "slower", show=False),
+        Binding("g", "sample", "sample"),
+        Binding("s", "save", "save"),
+        Binding("r", "reset", "reset"),
+        Binding("question_mark", "help", "help", key_display="?"),
+        Binding("q", "quit", "quit"),
+        Binding("ctrl+c", "quit", "quit", show=False, priority=True),
+    ]
+
+    def __init__(
+        self,
+        engine: Engine | None,
+        *,
+        restart: Callable[[], Engine] | None = None,
+        received: Sequence[Any] = (),
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """``engine``: a running engine (its first messages may already have been read:
+        pass them as ``received``). ``restart`` makes a fresh engine after a crash."""
+        super().__init__()
+        self.engine = engine
+        self.make_engine = restart
+        self.received = list(received)
+        self.clock = clock
+        self.series = LossSeries()
+        self.rate = RateMeter()
+        self.ready: p.EngineReady | None = None
+        self.latest: p.StepReport | None = None
+        self.state = "starting"
+        self.speed: float | None = None
+        self.samples: tuple[p.SampleText, ...] = ()
+        self.error: str | None = None  # why the trainer stopped, for the exit message
+        self._schedule_told = False
+        self._link: EngineLink | None = None
+        self._signals: list[int] = []
+        self._draw_throttle = Throttle(self, DRAW_INTERVAL, self._draw)
+        self._batch_throttle = Throttle(self, BATCH_INTERVAL, self._draw_batch)
+
+    # --- layout -------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar()
+        with Vertical(id="main"):
+            yield StageTabs()
+            with ContentSwitcher(id="stages", initial="stage-1"):
+                with Vertical(id="stage-1"):
+                    yield CardLine(CARDS[0], id="card-line")
+                    with Horizontal(id="top-row"):
+                        yield TokenStream(id="stream")
+                        yield PredictionPane(id="prediction")
+                    with Horizontal(id="bottom-row"):
+                        yield LossPane(id="loss")
+                        yield ModelPane(id="model")
+                    yield SamplePane(id="samples")
+                for card in CARDS[1:]:
+                    yield StageCardView(card.key, id=f"stage-{card.number}")
+        yield TooSmall()
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self._fit(self.size.width, self.size.height)
+        self._install_signals()
+        if self.engine is not None:
+            self._connect()
+        self.on_engine_messages(EngineMessages(self.received))
+        self._status()
+        self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        # tui.cli turns the garbage collector off while starting (a faster first frame).
+        # What exists now lives as long as the app: keep it out of the collector's sweeps,
+        # which otherwise stall the screen for tens of milliseconds now and then.
+        gc.freeze()
+        gc.enable()
+
+    def on_resize(self, event) -> None:
+        self._fit(event.size.width, event.size.height)
+
+    def _fit(self, width: int, height: int) -> None:
+        self.set_class(too_small(width, height), "-too-small")
+        self.set_class(height >= TALL, "-tall")
+        self.query_one(TooSmall).refresh()
+
+    # --- the engine ---------------------------------------------------------------------
+
+    def _connect(self) -> None:
+        assert self.engine is not None
+        self._link = EngineLink(
+            self.engine,
+            lambda batch: self.post_message(EngineMessages(batch)),
+            lambda: self.post_message(EngineClosed()),
+        )
+        self._link.attach()
+
+    def send(self, command: Any) -> None:
+        if self.engine is not None and self.state != "stopped":
+            self.engine.send(command)
+
+    def on_engine_messages(self, message: EngineMessages) -> None:
+        for item in message.batch:
+            self._receive(item)
+
+    def _receive(self, m: Any) -> None:
+        match m:
+            case p.StepReport() if self.state not in ("resetting", "stopped"):
+                self.series.extend(m.losses, m.val_losses)
+                self.rate.add(self.clock(), m.step)
+                self.latest = m
+                if m.step >= m.total_steps:
+                    self.state = "done"
+                self._check_schedule(m)
+                self._draw_throttle.request()
+            case p.EngineReady():
+                self._engine_ready(m)
+            case p.LossHistory():
+                self.series.replace(m.points)
+                self._draw()
+            case p.Divergence():
+                self.state = "diverged"
+                self.notify(m.message, title="Training diverged", severity="error", timeout=30)
+                self._draw()
+            case p.SampleText():
+                self.samples = (*self.samples, m)[-4:]
+                self.query_one(SamplePane).samples = self.samples
+                if not self.has_class("-tall") or self.stage != 1:
+                    self.notify(
+                        m.text or "(nothing yet)", title=f"Sample @ step {m.step}", timeout=15
+                    )
+            case p.Saved():
+                self.notify(f"{m.path}", title=f"Saved checkpoint @ step {m.step}", timeout=8)
+            case p.EngineError(fatal=True):
+                self._stopped(m.message)
+            case p.EngineError():
+                self.notify(m.message, title="Trainer", severity="error", timeout=10)
+
+    def _engine_ready(self, ready: p.EngineReady) -> None:
+        self.ready = ready
+        self.latest = None
+        self.series.clear()
+        self.rate.clear()
+        self.state = "done" if ready.step >= ready.total_steps else "paused"
+        max_loss = math.log(max(2, ready.vocab_size))
+        self.query_one(TokenStream).max_loss = max_loss
+        self.query_one(PredictionPane).max_loss = max_loss
+        model = self.query_one(ModelPane)
+        model.ready = ready
+        schedule, self._schedule_told = schedule_for(ready)
+        model.schedule = schedule
+        self._draw()
+
+    def _check_schedule(self, report: p.StepReport) -> None:
+        """Draw the default schedule only while the reported learning rates agree with it."""
+        model = self.query_one(ModelPane)
+        told, schedule = self._schedule_told, model.schedule
+        if schedule and not told and not schedule.matches(report.step, report.lr):
+            model.schedule = None
+
+    def on_engine_closed(self, _: EngineClosed) -> None:
+        if self.state == "stopped":
+            return
+        process = getattr(self.engine, "process", None)
+        if process is not None:
+            process.join(0.3)  # reap it, to say how it ended
+        code = getattr(process, "exitcode", None)
+        detail = f" (exit code {code})" if code not in (None, 0) else ""
+        self._stopped(f"the trainer process ended unexpectedly{detail}")
+
+    def _stopped(self, reason: str) -> None:
+        if self.state == "stopped":
+            return
+        at_start = self.ready is None
+        self.state = "stopped"
+        self.error = reason
+        if self._link is not None:
+            self._link.detach()
+        self._status()
+
+        def chosen(choice: str | None) -> None:
+            if choice == "restart":
+                self._restart()
+            else:
+                self.exit(return_code=2 if at_start else 1)
+
+        screen = TrainerStopped(reason, at_start=at_start, can_restart=self.make_engine is not None)
+        self.push_screen(screen, chosen)
+
+    def _restart(self) -> None:
+        assert self.make_engine is not None
+        if self.engine is not None:
+            self.engine.stop()
+        self.error = None
+        self.ready = None
+        self.state = "starting"
+        self.engine = self.make_engine()
+        self._connect()
+        if self.speed is not None:
+            self.send(p.SetSpeed(self.speed))
+        self._draw()
+
+    # --- drawing ------------------------------------------------------------------------
+
+    def _draw(self) -> None:
+        self._draw_throttle.cancel()
+        if self.state == "playing":
+            self._batch_throttle.request()
+        else:
+            self._draw_batch()
+        self.query_one(ModelPane).report = self.latest
+        self.query_one(LossPane).show(self.series)
+        self._status()
+
+    def _draw_batch(self) -> None:
+        self._batch_throttle.cancel()
+        row = self.latest.row if self.latest else ()
+        stream = self.query_one(TokenStream)
+        if stream.row is not row:
+            stream.row = row
+            prediction = self.query_one(PredictionPane)
+            prediction.row = row
+            prediction.cursor = stream.cursor
+
+    def _status(self) -> None:
+        ready, report = self.ready, self.latest
+        self.query_one(StatusBar).info = StatusInfo(
+            scenario=ready.scenario if ready else "",
+            step=report.step if report else ready.step if ready else 0,
+            total=report.total_steps if report else ready.total_steps if ready else 0,
+            loss=report.loss if report else self.series.last,
+            state=self.state,
+            speed=speed_label(self.speed),
+            rate=self.rate.rate(self.clock()) if self.state == "playing" else None,
+        )
+
+    def on_token_stream_cursor_moved(self, message: TokenStream.CursorMoved) -> None:
+        self.query_one(PredictionPane).cursor = message.index
+
+    # --- actions ------------------------------------------------------------------------
+
+    def _can_train(self) -> bool:
+        if self.state in ("starting", "resetting", "stopped"):
+            self.notify("the trainer is not ready yet", timeout=3)
+            return False
+        if self.state in ("done", "diverged"):
+            what = "finished" if self.state == "done" else "diverged"
+            self.notify(f"this stage has {what}: r resets it", timeout=5)
+            return False
+        return True
+
+    def action_play_pause(self) -> None:
+        if self.state == "playing":
+            self.send(p.Pause())
+            self.state = "paused"
+        elif self._can_train():
+            self.send(p.Play())
+            self.state = "playing"
+        self.rate.clear()
+        self._status()
+
+    def action_step(self) -> None:
+        if self.state == "playing" or self._can_train():
+            self.send(p.Step(1))
+            self.state = "paused"
+            self.rate.clear()
+            self._status()
+
+    def action_cursor(self, delta: int) -> None:
+        self.query_one(TokenStream).move(delta)
+
+    @property
+    def stage(self) -> int:
+        return self.query_one(StageTabs).active
+
+    def action_stage(self, number: int) -> None:
+        self.query_one(StageTabs).active = number
+        self.query_one(ContentSwitcher).current = f"stage-{number}"
+
+    def on_stage_tabs_selected(self, message: StageTabs.Selected) -> None:
+        self.action_stage(message.number)
+
+    def action_speed(self, direction: int) -> None:
+        self.speed = next_speed(self.speed, direction)
+        self.send(p.SetSpeed(self.speed))
+        self._status()
+
+    def action_sample(self) -> None:
+        if self.state not in ("starting", "resetting", "stopped"):
+            self.send(p.Sample())
+
+    def action_save(self) -> None:
+        if self.state not in ("starting", "resetting", "stopped"):
+            self.send(p.Save())
+
+    def action_reset(self) -> None:
+        if self.state in ("starting", "resetting", "stopped"):
+            return
+        step = self.latest.step if self.latest else self.ready.step if self.ready else 0
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.send(p.Reset())
+                self.state = "resetting"
+                self.latest = None
+                self.series.clear()
+                self.rate.clear()
+                self._draw()
+
+        self.push_screen(ConfirmReset(CARDS[0].tab_label, step), answered)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from palette_commands(self)
+        yield from super().get_system_commands(screen)
+
+    # --- signals ------------------------------------------------------------------------
+
+    def _install_signals(self) -> None:
+        # SIGTERM, SIGHUP (the terminal went away) and SIGINT end the app like q does.
+        self._signals = handle_signals(lambda sig: self.exit(None, 128 + sig))
+
+    def on_unmount(self) -> None:
+        if self._link is not None:
+            self._link.detach()
+        unhandle_signals(self._signals)

@@ -1,0 +1,224 @@
+"""`trainterm bench-ui`: measure the app, honestly, on this machine, now.
+
+1. launch → first frame: `trainterm` started in a pseudo-terminal, until the status bar is
+   drawn (median of a few launches);
+2. in a pseudo-terminal at 120×40 with 256 colours, playing at max speed: bytes/s written
+   to the terminal, and steps/s read off the screen's step counter;
+3. the app headless in this process, playing at max speed: event-loop lag (p50/p99 of how
+   late a 5 ms sleep wakes up) and steps/s;
+4. the headless trainer (`trainterm bench`, same scenario) for the steps/s to compare with.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import fcntl
+import os
+import re
+import select
+import signal
+import statistics
+import struct
+import subprocess
+import sys
+import termios
+import time
+
+from model.cli import OneLineParser, add_source_args
+
+STEP = re.compile(rb"step (\d+)/\d+")
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = OneLineParser(prog="trainterm bench-ui", description=__doc__.splitlines()[0])
+    add_source_args(parser)
+    parser.add_argument("--seconds", type=float, default=10.0, help="playing time per run")
+    parser.add_argument("--launches", type=int, default=5, help="launches to time")
+    return parser.parse_args(argv)
+
+
+def source_args(args) -> list[str]:
+    out = []
+    if args.scenario:
+        out += ["--scenario", args.scenario]
+    if args.corpus:
+        out += ["--corpus", args.corpus]
+    if args.threads:
+        out += ["--threads", str(args.threads)]
+    if args.seed is not None:
+        out += ["--seed", str(args.seed)]
+    return out
+
+
+class PtyApp:
+    """`trainterm` in a pseudo-terminal of a given size, its output read as it comes."""
+
+    def __init__(self, argv: list[str], size=(120, 40), env: dict | None = None) -> None:
+        self.master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
+        environment = {**os.environ, "TERM": "xterm-256color", **(env or {})}
+        for name in ("COLORTERM", "NO_COLOR", "TEXTUAL"):
+            environment.pop(name, None)
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tui", *argv],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=environment,
+            start_new_session=True,
+        )
+        os.close(slave)
+        self.output = bytearray()
+        self.marks: list[tuple[float, int]] = []  # (time, bytes so far)
+
+    def read(self, timeout: float) -> None:
+        deadline = time.perf_counter() + timeout
+        while (left := deadline - time.perf_counter()) > 0:
+            ready, _, _ = select.select([self.master], [], [], left)
+            if not ready:
+                return
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            self.output += chunk
+            self.marks.append((time.perf_counter(), len(self.output)))
+
+    def wait_for(self, pattern: bytes, timeout: float = 60.0) -> float:
+        deadline = time.perf_counter() + timeout
+        while pattern not in self.output:
+            if time.perf_counter() > deadline:
+                raise RuntimeError(f"{pattern!r} never appeared")
+            self.read(0.01)
+        return self.marks[-1][0]
+
+    def last_step(self) -> int | None:
+        found = STEP.findall(self.output[-20000:])
+        return int(found[-1]) if found else None
+
+    def press(self, key: bytes) -> None:
+        os.write(self.master, key)
+
+    def close(self) -> int | None:
+        self.press(b"q")
+        try:
+            deadline = time.perf_counter() + 10
+            while self.process.poll() is None and time.perf_counter() < deadline:
+                self.read(0.05)
+            if self.process.poll() is None:
+                os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(5)
+        finally:
+            os.close(self.master)
+        return self.process.returncode
+
+
+def launch_times(argv: list[str], count: int) -> list[float]:
+    times = []
+    for _ in range(count):
+        app = PtyApp(argv, size=(80, 24))
+        try:
+            times.append(app.wait_for(b"trainterm", 30) - app.started)
+        finally:
+            app.close()
+    return times
+
+
+def terminal_run(argv: list[str], seconds: float) -> dict:
+    app = PtyApp(argv, size=(120, 40))
+    try:
+        app.wait_for(b"paused", 120)
+        app.press(b" ")
+        app.read(2.0)  # warm up: the first steps and the first chart
+        start_time, start_bytes, start_step = time.perf_counter(), len(app.output), app.last_step()
+        app.read(seconds)
+        end_time, end_bytes, end_step = time.perf_counter(), len(app.output), app.last_step()
+    finally:
+        app.close()
+    elapsed = end_time - start_time
+    return {
+        "bytes_per_s": (end_bytes - start_bytes) / elapsed,
+        "steps_per_s": (end_step - start_step) / elapsed if start_step and end_step else 0.0,
+    }
+
+
+async def headless_run(args, seconds: float) -> dict:
+    from model.engine import EngineHandle
+    from tui.app import TrainTermApp
+    from tui.cli import engine_options
+
+    options = engine_options(argparse.Namespace(**vars(args), save_dir="runs/bench", resume=None))
+    handle = EngineHandle(options)
+    lags: list[float] = []
+    try:
+        app = TrainTermApp(handle)
+        async with app.run_test(size=(120, 40)) as pilot:
+            while app.state != "paused":
+                await asyncio.sleep(0.05)
+            await pilot.press("space")
+            await asyncio.sleep(2.0)
+            first = (time.perf_counter(), app.latest.step if app.latest else 0)
+            end = time.perf_counter() + seconds
+            while (now := time.perf_counter()) < end:
+                await asyncio.sleep(0.005)
+                lags.append(time.perf_counter() - now - 0.005)
+            last = (time.perf_counter(), app.latest.step if app.latest else 0)
+            await pilot.press("space")
+    finally:
+        handle.stop()
+    lags.sort()
+    return {
+        "steps_per_s": (last[1] - first[1]) / (last[0] - first[0]),
+        "lag_p50_ms": 1000 * lags[len(lags) // 2],
+        "lag_p99_ms": 1000 * lags[int(len(lags) * 0.99)],
+        "lag_max_ms": 1000 * lags[-1],
+        "samples": len(lags),
+    }
+
+
+def headless_bench(argv: list[str]) -> float:
+    result = subprocess.run(
+        [sys.executable, "-m", "model", "bench", *argv, "--steps", "40"],
+        capture_output=True,
+        text=True,
+    )
+    found = re.search(r"steps/s\s+([\d.]+)", result.stdout)
+    if not found:
+        raise RuntimeError(f"trainterm bench failed: {result.stderr.strip() or result.stdout}")
+    return float(found.group(1))
+
+
+def main(argv: list[str]) -> int:
+    args = parse(argv)
+    source = source_args(args)
+    print(f"trainterm bench-ui · {' '.join(source) or 'default scenario'} · {os.cpu_count()} cores")
+    launches = launch_times(source, args.launches)
+    print(
+        f"launch → first frame   median {1000 * statistics.median(launches):.0f} ms  "
+        f"(of {len(launches)}: {', '.join(f'{1000 * t:.0f}' for t in launches)} ms; target ≤ 350)"
+    )
+    bench = headless_bench(source)
+    print(f"headless trainer       {bench:.2f} steps/s  (trainterm bench, median step)")
+    term = terminal_run(source, args.seconds)
+    print(
+        f"app in a terminal      {term['steps_per_s']:.2f} steps/s at max speed  "
+        f"= {term['steps_per_s'] / bench:.2f}× headless (target ≥ 0.95)"
+    )
+    print(
+        f"terminal output        {term['bytes_per_s'] / 1024:.1f} KB/s while playing, 120×40, "
+        f"256 colours (target ≤ 60)"
+    )
+    head = asyncio.run(headless_run(args, args.seconds))
+    print(
+        f"app headless           {head['steps_per_s']:.2f} steps/s = "
+        f"{head['steps_per_s'] / bench:.2f}× headless"
+    )
+    print(
+        f"event-loop lag         p50 {head['lag_p50_ms']:.1f} ms · p99 {head['lag_p99_ms']:.1f} ms"
+        f" · max {head['lag_max_ms']:.1f} ms over {head['samples']} wake-ups (target p99 ≤ 10)"
+    )
+    return 0

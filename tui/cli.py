@@ -1,0 +1,101 @@
+"""`trainterm`: the app; `trainterm train|bench` go to the headless CLI without loading textual.
+
+The engine process starts before Textual does: Textual swaps sys.stderr for an object with
+no file descriptor, and spawning a process inside a running app fails on it.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+
+from model.cli import USAGE_ERROR, CliError, OneLineParser, add_source_args
+
+HEADLESS = ("train", "bench")
+
+
+def build_parser() -> OneLineParser:
+    parser = OneLineParser(
+        prog="trainterm",
+        description="Watch a small GPT learn, live in your terminal. "
+        "Subcommands: train, bench (headless), bench-ui (measure the app).",
+    )
+    add_source_args(parser)
+    parser.add_argument("--resume", metavar="CKPT", help="continue from a saved checkpoint")
+    parser.add_argument(
+        "--no-mouse", action="store_true", help="ignore the mouse (for thin SSH links)"
+    )
+    parser.add_argument("--save-dir", default="runs/app", help="where s saves checkpoints")
+    return parser
+
+
+def _check_paths(args) -> None:
+    """Fail before the screen opens when a named file plainly is not there."""
+    if args.corpus and not os.path.isfile(args.corpus):
+        raise CliError(f"--corpus {args.corpus}: no such file")
+    if args.scenario and not os.path.exists(args.scenario):
+        raise CliError(f"--scenario {args.scenario}: no such folder")
+    if args.resume and not os.path.exists(args.resume):
+        raise CliError(f"--resume {args.resume}: no such checkpoint")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in HEADLESS:
+        from model.cli import main as headless_main
+
+        return headless_main(argv)
+    try:
+        if argv and argv[0] == "bench-ui":
+            from tui.bench import main as bench_main
+
+            return bench_main(argv[1:])
+        args = build_parser().parse_args(argv)
+        _check_paths(args)
+    except CliError as e:
+        print(f"trainterm: error: {e}", file=sys.stderr)
+        return USAGE_ERROR
+    try:
+        return run_app(args)
+    except KeyboardInterrupt:
+        print("trainterm: interrupted", file=sys.stderr)
+        return 130
+
+
+def engine_options(args):
+    from model.engine import EngineOptions
+
+    return EngineOptions(
+        scenario=args.scenario,
+        corpus=args.corpus,
+        threads=args.threads or 1,
+        seed=args.seed,
+        save_dir=args.save_dir,
+        resume=args.resume,
+    )
+
+
+def run_app(args) -> int:
+    # No garbage collection until the first frame is drawn (the app turns it back on):
+    # importing Textual and building the screen allocate a lot and free little.
+    gc.disable()
+    from model.engine import EngineHandle
+
+    options = engine_options(args)
+    first = EngineHandle(options)  # before Textual: see the module docstring
+    app = None
+    try:
+        from tui.app import TrainTermApp
+
+        app = TrainTermApp(first, restart=lambda: EngineHandle(options))
+        app.run(mouse=not args.no_mouse)
+    finally:
+        engine = app.engine if app is not None and app.engine is not None else first
+        engine.stop()
+        if engine is not first:
+            first.stop()
+    code = app.return_code or 0
+    if app.error and code in (1, 2):
+        print(f"trainterm: error: {app.error}", file=sys.stderr)
+    return code

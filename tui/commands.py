@@ -1,0 +1,26 @@
+"""The command palette (ctrl+p): every action of the keys, by name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from textual.app import SystemCommand
+
+from tui.stages import CARDS
+
+
+def palette_commands(app) -> Iterator[SystemCommand]:
+    yield SystemCommand("Play / pause", "Start or stop training (space)", app.action_play_pause)
+    yield SystemCommand("Step", "Train exactly one step (n)", app.action_step)
+    for card in CARDS:
+        yield SystemCommand(
+            f"Stage {card.tab_label}",
+            f"Show the {card.title} tab ({card.number})",
+            lambda n=card.number: app.action_stage(n),
+        )
+    yield SystemCommand("Faster", "Raise the speed cap (+)", lambda: app.action_speed(1))
+    yield SystemCommand("Slower", "Lower the speed cap (-)", lambda: app.action_speed(-1))
+    yield SystemCommand("Sample text", "What does the model write now? (g)", app.action_sample)
+    yield SystemCommand("Save checkpoint", "Save weights and optimizer (s)", app.action_save)
+    yield SystemCommand("Reset stage", "Start the stage again from scratch (r)", app.action_reset)
+    yield SystemCommand("Help", "Every pane explained (?)", app.action_help)

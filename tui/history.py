@@ -1,0 +1,111 @@
+"""What the screen remembers between reports: every loss point, and the speed setting.
+
+Plain Python, no Textual: the panes read from it, the tests poke it directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+# The "+"/"-" keys step through these caps on steps per second; None runs flat out.
+SPEEDS: tuple[float | None, ...] = (1, 2, 5, 10, 20, None)
+
+Point = tuple[int, float]
+
+
+def speed_label(cap: float | None) -> str:
+    return "max" if cap is None else f"{cap:g}/s"
+
+
+def next_speed(cap: float | None, direction: int) -> float | None:
+    """The next cap up (+1) or down (-1) from ``cap``, stopping at the ends."""
+    index = SPEEDS.index(cap) if cap in SPEEDS else len(SPEEDS) - 1
+    return SPEEDS[max(0, min(len(SPEEDS) - 1, index + direction))]
+
+
+class LossSeries:
+    """Every (step, loss) point the trainer reported. Points are never dropped: the chart
+    draws a thinned copy when there are more than it has columns for."""
+
+    def __init__(self) -> None:
+        self.train: list[Point] = []
+        self.val: list[Point] = []
+
+    def __len__(self) -> int:
+        return len(self.train)
+
+    def clear(self) -> None:
+        self.train = []
+        self.val = []
+
+    def replace(self, train: Iterable[Point], val: Iterable[Point] = ()) -> None:
+        self.train = list(train)
+        self.val = list(val)
+
+    def extend(self, train: Iterable[Point], val: Iterable[Point] = ()) -> None:
+        self.train.extend(train)
+        self.val.extend(val)
+
+    @property
+    def last(self) -> float | None:
+        return self.train[-1][1] if self.train else None
+
+    @property
+    def last_val(self) -> float | None:
+        return self.val[-1][1] if self.val else None
+
+    def recent(self, count: int) -> list[float]:
+        """The last ``count`` training losses, oldest first (a new list every call)."""
+        return [loss for _, loss in self.train[-count:]] if count > 0 else []
+
+    def chart_train(self, max_points: int = 2000) -> tuple[list[float], list[float]]:
+        return thin(self.train, max_points)
+
+    def chart_val(self, max_points: int = 2000) -> tuple[list[float], list[float]]:
+        return thin(self.val, max_points)
+
+
+def thin(points: list[Point], max_points: int) -> tuple[list[float], list[float]]:
+    """At most ``max_points`` (step, loss) pairs: runs of neighbours averaged into one, so
+    the curve keeps its shape. The last point is always kept exactly."""
+    n = len(points)
+    if n <= max_points or max_points < 2:
+        return [float(s) for s, _ in points], [v for _, v in points]
+    buckets = max_points - 1
+    xs: list[float] = []
+    ys: list[float] = []
+    body = n - 1
+    for b in range(buckets):
+        lo = b * body // buckets
+        hi = max(lo + 1, (b + 1) * body // buckets)
+        chunk = points[lo:hi]
+        xs.append(sum(s for s, _ in chunk) / len(chunk))
+        ys.append(sum(v for _, v in chunk) / len(chunk))
+    xs.append(float(points[-1][0]))
+    ys.append(points[-1][1])
+    return xs, ys
+
+
+class RateMeter:
+    """Steps per second over the last few seconds, from (time, step) observations."""
+
+    def __init__(self, window: float = 2.0) -> None:
+        self.window = window
+        self.samples: list[tuple[float, int]] = []
+
+    def clear(self) -> None:
+        self.samples = []
+
+    def add(self, now: float, step: int) -> None:
+        if self.samples and step < self.samples[-1][1]:
+            self.samples = []
+        self.samples.append((now, step))
+        cutoff = now - self.window
+        while len(self.samples) > 2 and self.samples[1][0] <= cutoff:
+            self.samples.pop(0)
+
+    def rate(self, now: float) -> float | None:
+        if len(self.samples) < 2 or now - self.samples[-1][0] > self.window:
+            return None
+        (t0, s0), (t1, s1) = self.samples[0], self.samples[-1]
+        return (s1 - s0) / (t1 - t0) if t1 > t0 else None

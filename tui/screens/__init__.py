@@ -1,0 +1,1 @@
+"""Screens pushed over the training view: help, reset confirmation, trainer crash."""

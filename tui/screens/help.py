@@ -1,0 +1,120 @@
+"""? — every pane explained in plain words, and the keys."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from tui.stages import CARDS
+
+PANES = (
+    (
+        "What is happening",
+        "A small GPT (a language model) is learning from text, live. Each step it reads a "
+        "batch of text windows, guesses every next token, measures how wrong it was (the "
+        "loss) and nudges all its weights a little to be less wrong next time. Nothing here "
+        "is canned: every number comes from the trainer running in a second process.",
+    ),
+    (
+        "Batch",
+        "One window of the text the model just trained on, cut into tokens: the pieces of "
+        "text the model reads, each with its id number beneath. Each token is coloured by "
+        "how surprised the model was to see it: green means it expected it, red means it "
+        "did not. The highlighted token is the one the cursor selects (← → or a click).",
+    ),
+    (
+        "Next-token prediction",
+        "For the selected token: the text before it (the context, all the model could see), "
+        "the model's top guesses for what comes next with their probabilities, and the token "
+        "that really came next (← actual). The loss at this position is −log p of the "
+        "actual token: 0 when the model was certain and right, large when it was surprised.",
+    ),
+    (
+        "Loss",
+        "The average loss over the batch, step after step. The little line on top shows "
+        "the most recent steps; the chart shows the whole run: training loss (the line) and "
+        "validation loss (the dots), measured on text the model never trains on. When "
+        "validation stops falling while training keeps falling, the model is memorising.",
+    ),
+    (
+        "Model",
+        "The weights are the model. Embed turns token ids into vectors, each Block mixes "
+        "in information from earlier tokens (attention) and thinks about it (an MLP), "
+        "Logits turns the result into a score for every token in the vocabulary. The bar "
+        "shows how much the last step changed each part, relative to its size (log scale; "
+        "around 1e-3 is healthy); the number after it is the gradient's size. Below: the "
+        "optimizer (AdamW), the learning rate with its schedule (warm up, then slowly "
+        "cool down; the marked point is now), the step and how many tokens were read.",
+    ),
+    (
+        "Stages",
+        "Making an assistant takes three stages; the tabs (1 2 3) show each stage's card: "
+        "what data goes in, what the model is trained to do, what comes out. Only "
+        "pretraining trains in this version.",
+    ),
+    (
+        "Status line",
+        "Play state, step out of the planned total, the latest loss, the stage, the speed "
+        "cap (+ and -) and the scenario (which text the model learns from). If the loss "
+        "ever stops being a number, training stops and the line turns red.",
+    ),
+)
+
+KEYS = (
+    ("space", "play / pause training"),
+    ("n", "train exactly one step, then pause"),
+    ("← →", "move the token cursor (or click a token)"),
+    ("1 2 3", "stage tabs"),
+    ("+ -", "speed cap: 1, 2, 5, 10, 20 steps/s or max"),
+    ("g", "ask the model to write some text now"),
+    ("s", "save a checkpoint"),
+    ("r", "reset the stage (asks first)"),
+    ("ctrl+p", "command palette: every action by name"),
+    ("?", "this help · esc closes it"),
+    ("q", "quit (ctrl+q and ctrl+c too)"),
+)
+
+
+def help_text() -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(ratio=1)
+    for title, body in PANES:
+        table.add_row(title, body)
+        table.add_row("", "")
+    for card in CARDS:
+        table.add_row(
+            f"  {card.number} {card.title}",
+            Text.assemble(
+                ("input ", "dim"),
+                card.input,
+                ("; objective ", "dim"),
+                card.objective,
+                ("; produces ", "dim"),
+                card.produces,
+                ".",
+            ),
+        )
+    table.add_row("", "")
+    for key, action in KEYS:
+        table.add_row(Text(key, "bold reverse"), action)
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,question_mark", "close", "close")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog -help"):
+            yield Static("trainterm · what you are looking at", classes="dialog-title")
+            with VerticalScroll():
+                yield Static(help_text())
+            yield Static("↑ ↓ scroll · esc close", classes="dialog-keys")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,69 @@
+"""The three stages of making an assistant, in plain words: the cards on the stage tabs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class StageCard:
+    key: str  # as in model.protocol.STAGES
+    number: int
+    title: str
+    input: str
+    objective: str
+    produces: str
+    sentence: str
+    available: bool
+    needs: str = ""
+
+    @property
+    def tab_label(self) -> str:
+        return f"{self.number} {self.title}"
+
+
+CARDS: tuple[StageCard, ...] = (
+    StageCard(
+        key="pretrain",
+        number=1,
+        title="Pretraining",
+        input="raw text, cut into windows of tokens",
+        objective="predict the next token at every position (cross-entropy: −log p of the "
+        "token that really came next)",
+        produces="a base model that continues text",
+        sentence="The model reads plain text and learns to guess each next token; everything it "
+        "picks up about words and facts ends up in its weights.",
+        available=True,
+    ),
+    StageCard(
+        key="sft",
+        number=2,
+        title="Fine-tuning",
+        input="pairs of a prompt and an ideal answer",
+        objective="the same next-token loss, but only on the answer tokens: the prompt is "
+        "context to read, not text to predict",
+        produces="an instruct model that answers",
+        sentence="Shown many questions with good answers, the base model learns to answer a "
+        "question instead of just continuing the text.",
+        available=False,
+        needs="prompt → answer pairs: a file sft.jsonl in the scenario folder, one JSON object "
+        'a line, e.g. {"prompt": "What is the capital of Velmora?", "completion": "Velport."}',
+    ),
+    StageCard(
+        key="preference",
+        number=3,
+        title="Preference",
+        input="a prompt with two answers: one chosen as better, one rejected",
+        objective="DPO: make the chosen answer more likely than the rejected one, measured "
+        "against a frozen copy of the fine-tuned model (or RLHF: a reward model + RL)",
+        produces="an assistant with taste",
+        sentence="People's preferences between two answers teach the model which of the things "
+        "it could say are better: more helpful, more honest, kinder.",
+        available=False,
+        needs="preference pairs: a file preference.jsonl in the scenario folder, one JSON object "
+        'a line, e.g. {"prompt": "…", "chosen": "a good answer", "rejected": "a worse one"}',
+    ),
+)
+
+BY_KEY = {card.key: card for card in CARDS}
+BY_NUMBER = {card.number: card for card in CARDS}

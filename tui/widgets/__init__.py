@@ -1,0 +1,1 @@
+"""One widget per file; each gets its data as attributes and never talks to the engine."""

@@ -1,0 +1,65 @@
+"""The loss pane: a sparkline of recent training loss with its current value, and a chart of
+training and validation loss against step (redrawn at most twice a second)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
+from textual.widget import MountError
+from textual.widgets import Sparkline, Static
+
+from tui.history import LossSeries
+
+SPARK_POINTS = 120
+
+
+class LossPane(Vertical):
+    """Sparkline + current value on top, the chart below."""
+
+    DEFAULT_CSS = """
+    LossPane #loss-line { height: 1; }
+    LossPane Sparkline { width: 1fr; height: 1; }
+    LossPane #loss-now { width: 25; padding: 0 0 0 1; }
+    LossPane #plot, LossPane #plot-placeholder { height: 1fr; padding: 0 1 0 0; }
+    """
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="loss-line"):
+            yield Sparkline([], summary_function=lambda xs: sum(xs) / len(xs), id="spark")
+            yield Static("loss —", id="loss-now")
+        yield Static("", id="plot-placeholder")
+
+    def on_mount(self) -> None:
+        self.border_title = "Loss"
+        self.border_subtitle = "── train · ● validation"
+        self._series: LossSeries | None = None
+        # plotext is imported after the first frame: the screen appears sooner.
+        self.call_after_refresh(self._mount_plot)
+
+    async def _mount_plot(self) -> None:
+        from tui.widgets.loss_plot import LossPlot
+
+        plot = LossPlot(id="plot")
+        try:
+            await self.query_one("#plot-placeholder").remove()
+            await self.mount(plot)
+        except (MountError, NoMatches):  # the app is already closing
+            return
+        if self._series is not None:
+            plot.show(self._series)
+
+    def show(self, series: LossSeries) -> None:
+        spark = self.query_one(Sparkline)
+        spark.data = series.recent(SPARK_POINTS)
+        last, val = series.last, series.last_val
+        now = Text()
+        now.append("loss ", "dim")
+        now.append("—" if last is None else f"{last:.3f}", "bold")
+        if val is not None:
+            now.append(f" val {val:.3f}", "dim")
+        self.query_one("#loss-now", Static).update(now, layout=False)
+        self._series = series
+        for plot in self.query("#plot"):
+            plot.show(series)

@@ -1,0 +1,25 @@
+"""Shown instead of the panes when the terminal is smaller than the app can lay out."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widget import Widget
+
+MIN_WIDTH, MIN_HEIGHT = 80, 24
+
+
+def too_small(width: int, height: int) -> bool:
+    return width < MIN_WIDTH or height < MIN_HEIGHT
+
+
+class TooSmall(Widget):
+    DEFAULT_CSS = """
+    TooSmall { width: 1fr; height: 1fr; content-align: center middle; }
+    """
+
+    def render(self) -> Text:
+        width, height = self.app.size
+        return Text(
+            f"terminal too small: need {MIN_WIDTH}×{MIN_HEIGHT}, have {width}×{height}",
+            justify="center",
+        )
