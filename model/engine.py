@@ -49,7 +49,9 @@ class EngineHandle:
         with contextlib.suppress(OSError):
             self.conn.send(command)
 
-    def stop(self, timeout: float = 2.0) -> None:
+    def stop(self, timeout: float = 0.5) -> None:
+        # A trainer that is still starting (importing torch, training its tokenizer) does
+        # not read the pipe yet: after a short wait it is terminated; it holds nothing unsaved.
         self.send(p.Shutdown())
         self.process.join(timeout)
         if self.process.is_alive():
@@ -153,6 +155,7 @@ class Engine:
                 total_steps=t.settings.steps,
                 step=t.state.step,
                 threads=t.settings.threads,
+                settings=t.settings,
             )
         )
         if t.state.losses:

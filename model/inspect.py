@@ -76,12 +76,16 @@ def attention_and_embeddings(model: GPT, row: torch.Tensor) -> tuple[tuple[bytes
     return tuple(attention), embeddings
 
 
-def patch_sources(model: GPT) -> list[tuple[str, str]]:
-    """(layer, parameter name) of the matrix whose corner stands for each layer."""
-    sources = [("Embed", "tok_emb.weight")]
-    sources += [(f"Block {i + 1}", f"blocks.{i}.attn.qkv.weight") for i in range(len(model.blocks))]
-    # The output head is the embedding matrix itself (tied); the final norm is Logits' own.
-    sources.append(("Logits", "ln_f.weight"))
+def patch_sources(model: GPT) -> list[tuple[str, str, int]]:
+    """(layer, parameter name, first row) of the matrix whose corner stands for each layer."""
+    # Rows 256 on are the first merged tokens: frequent pieces that really move. The output
+    # head is the embedding itself (tied), so Logits shows its own part, the final norm.
+    first_merge = min(256, model.config.vocab_size - PATCH)
+    sources = [("Embed", "tok_emb.weight", first_merge)]
+    sources += [
+        (f"Block {i + 1}", f"blocks.{i}.attn.qkv.weight", 0) for i in range(len(model.blocks))
+    ]
+    sources.append(("Logits", "ln_f.bias", 0))
     return sources
 
 
@@ -89,15 +93,19 @@ def patch_sources(model: GPT) -> list[tuple[str, str]]:
 def weight_patches(model: GPT, before: dict[str, torch.Tensor]) -> tuple[WeightPatch, ...]:
     params = dict(model.named_parameters())
     patches = []
-    for layer, name in patch_sources(model):
+    for layer, name, row in patch_sources(model):
         now, old = params[name].detach(), before[name]
-        if now.dim() == 1:  # a norm's gains: fold them into rows of PATCH
+        if now.dim() == 1:  # a vector (a norm's bias): fold it into rows of PATCH
             now, old = _fold(now), _fold(old)
-        corner, delta = now[:PATCH, :PATCH], (now - old)[:PATCH, :PATCH]
+            where = f"{name}[:{now.numel()}] as {now.shape[0]}×{PATCH}"
+        else:
+            where = f"{name}[{row}:{row + PATCH}, :{PATCH}]"
+        corner = now[row : row + PATCH, :PATCH]
+        delta = (now - old)[row : row + PATCH, :PATCH]
         patches.append(
             WeightPatch(
                 layer,
-                name,
+                where,
                 tuple(tuple(r) for r in corner.tolist()),
                 tuple(tuple(r) for r in delta.tolist()),
             )

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from model.settings import TrainSettings
+
 STAGES = ("pretrain", "sft", "preference")
 
 
@@ -91,6 +93,8 @@ class EngineReady:
     total_steps: int
     step: int = 0
     threads: int = 1
+    # The run's settings, so the screen can draw the learning-rate schedule.
+    settings: TrainSettings | None = None
 
 
 @dataclass(frozen=True)

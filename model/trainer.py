@@ -20,7 +20,7 @@ from model.protocol import (
     Position,
     StepReport,
 )
-from model.settings import TrainSettings
+from model.settings import TrainSettings, lr_at
 from model.tokenizer import Tokenizer
 
 TOP_K = 5
@@ -28,22 +28,6 @@ TOP_K = 5
 
 class CorpusTooSmall(ValueError):
     pass
-
-
-def lr_at(step: int, settings: TrainSettings) -> float:
-    """Linear warmup to the peak, then cosine decay to min_lr_ratio of it.
-
-    A short run (a quick `--steps 30`) would spend all of itself warming up, so warmup is
-    capped at a fifth of the run.
-    """
-    peak = settings.lr
-    warmup = min(settings.warmup_steps, settings.steps // 5)
-    if warmup and step < warmup:
-        return peak * (step + 1) / warmup
-    span = max(1, settings.steps - warmup)
-    progress = min(1.0, (step - warmup) / span)
-    floor = peak * settings.min_lr_ratio
-    return floor + 0.5 * (peak - floor) * (1 + math.cos(math.pi * progress))
 
 
 def split_tokens(tokens: torch.Tensor, context: int, val_fraction: float):

@@ -83,6 +83,26 @@ def test_help_80x24(snap_compare, fake_engine, recording):
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
 
+def test_loop_explanation_80x24(snap_compare, fake_engine, recording):
+    app = fed_app(fake_engine, recording)
+
+    async def run_before(pilot):
+        await settle(pilot, app, 40)
+        await pilot.press("tab", *["right"] * 9, "enter")  # corpus → … (3 blocks) → loss
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_loop_and_weights_120x40(snap_compare, fake_engine, recording):
+    app = fed_app(fake_engine, recording)
+
+    async def run_before(pilot):
+        await settle(pilot, app, 40)
+        await pilot.press("tab", *["right"] * 4)  # Block 1: its weights beside the samples
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
 def test_too_small_notice(snap_compare, fake_engine, recording):
     app = fed_app(fake_engine, recording, steps=5)
     assert snap_compare(app, terminal_size=(60, 20))
@@ -123,6 +143,8 @@ async def test_keys_send_commands(fake_engine, recording):
             p.Sample(),
             p.Save(),
         ]
+        await pilot.press("p")
+        assert fake_engine.sent[-1] == p.StepPhase()
         await pilot.press("r", "y")
         assert fake_engine.sent[-1] == p.Reset() and app.series.train == []
 

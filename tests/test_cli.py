@@ -25,7 +25,7 @@ eval_every = 5
 
 def trainterm(*args, cwd=None):
     return subprocess.run(
-        [sys.executable, "-m", "model", *args], capture_output=True, text=True, cwd=cwd
+        [sys.executable, "-m", "tui", *args], capture_output=True, text=True, cwd=cwd
     )
 
 

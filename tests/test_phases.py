@@ -71,7 +71,10 @@ def test_each_phase_adds_its_own_figures(corpus, tmp_path):
     assert [p.layer for p in figures.patches] == [layer.name for layer in report.layers]
     qkv = dict(trainer.model.named_parameters())["blocks.0.attn.qkv.weight"]
     patch = figures.patches[1]
+    assert patch.matrix == "blocks.0.attn.qkv.weight[0:8, :8]"
     assert patch.values[0][0] == pytest.approx(float(qkv.detach()[0, 0]))
+    emb = dict(trainer.model.named_parameters())["tok_emb.weight"].detach()
+    assert figures.patches[0].values[0][0] == pytest.approx(float(emb[256, 0]))
     assert any(abs(d) > 0 for row in patch.deltas for d in row)
 
 

@@ -134,7 +134,7 @@ def test_schedule_matches_the_trainers():
     from model.trainer import lr_at
 
     settings = TrainSettings(steps=300, lr=2e-3, warmup_steps=20, min_lr_ratio=0.1)
-    schedule = Schedule(settings.lr, settings.warmup_steps, settings.steps, settings.min_lr_ratio)
+    schedule = Schedule(settings)
     for step in (0, 5, 19, 20, 21, 150, 299, 400):
         assert math.isclose(schedule.lr(step), lr_at(step, settings))
         assert schedule.matches(step + 1, lr_at(step, settings))

@@ -31,12 +31,14 @@ from tui.link import (
     handle_signals,
     unhandle_signals,
 )
+from tui.loop_control import LoopControl
 from tui.schedule import schedule_for
 from tui.screens.confirm import ConfirmReset
 from tui.screens.crash import TrainerStopped
 from tui.screens.help import HelpScreen
 from tui.stages import CARDS
 from tui.throttle import Throttle
+from tui.widgets.loop_diagram import LoopDiagram
 from tui.widgets.loss_chart import LossPane
 from tui.widgets.model_pane import ModelPane
 from tui.widgets.prediction import PredictionPane
@@ -46,6 +48,7 @@ from tui.widgets.stage_tabs import StageTabs
 from tui.widgets.status import StatusBar, StatusInfo
 from tui.widgets.token_stream import TokenStream
 from tui.widgets.too_small import TooSmall, too_small
+from tui.widgets.weight_patch import WeightPatchView
 
 DRAW_INTERVAL = 0.1  # panes redraw at most ten times a second
 # While playing, a new batch arrives with every report: shown four times a second it can
@@ -54,13 +57,14 @@ BATCH_INTERVAL = 0.25
 TALL = 34  # rows from which the sample pane has room
 
 
-class TrainTermApp(App[int]):
+class TrainTermApp(LoopControl, App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "trainterm"
     AUTO_FOCUS = None  # nothing on the main screen takes keys: they are all the app's
     BINDINGS = [
         Binding("space", "play_pause", "play"),
         Binding("n", "step", "step"),
+        Binding("p", "step_phase", "phase"),
         Binding("left", "cursor(-1)", "token", key_display="←→"),
         Binding("right", "cursor(1)", "token", show=False),
         Binding("1", "stage(1)", "stage 1", show=False),
@@ -114,13 +118,16 @@ class TrainTermApp(App[int]):
             with ContentSwitcher(id="stages", initial="stage-1"):
                 with Vertical(id="stage-1"):
                     yield CardLine(CARDS[0], id="card-line")
+                    yield LoopDiagram(id="loop")
                     with Horizontal(id="top-row"):
                         yield TokenStream(id="stream")
                         yield PredictionPane(id="prediction")
                     with Horizontal(id="bottom-row"):
                         yield LossPane(id="loss")
                         yield ModelPane(id="model")
-                    yield SamplePane(id="samples")
+                    with Horizontal(id="tall-row"):
+                        yield SamplePane(id="samples")
+                        yield WeightPatchView(id="weights")
                 for card in CARDS[1:]:
                     yield StageCardView(card.key, id=f"stage-{card.number}")
         yield TooSmall()
@@ -178,7 +185,10 @@ class TrainTermApp(App[int]):
                 if m.step >= m.total_steps:
                     self.state = "done"
                 self._check_schedule(m)
+                self.loop_report(m)
                 self._draw_throttle.request()
+            case p.LoopFigures() if self.state not in ("resetting", "stopped"):
+                self.loop_phase(m)
             case p.EngineReady():
                 self._engine_ready(m)
             case p.LossHistory():
@@ -215,6 +225,7 @@ class TrainTermApp(App[int]):
         model.ready = ready
         schedule, self._schedule_told = schedule_for(ready)
         model.schedule = schedule
+        self.loop_ready(ready)
         self._draw()
 
     def _check_schedule(self, report: p.StepReport) -> None:
@@ -302,6 +313,7 @@ class TrainTermApp(App[int]):
 
     def on_token_stream_cursor_moved(self, message: TokenStream.CursorMoved) -> None:
         self.query_one(PredictionPane).cursor = message.index
+        self.loop_cursor(message.index)
 
     # --- actions ------------------------------------------------------------------------
 

@@ -12,6 +12,11 @@ from tui.stages import CARDS
 def palette_commands(app) -> Iterator[SystemCommand]:
     yield SystemCommand("Play / pause", "Start or stop training (space)", app.action_play_pause)
     yield SystemCommand("Step", "Train exactly one step (n)", app.action_step)
+    yield SystemCommand(
+        "Step one phase",
+        "Run only the next phase of the step: sample, tokenize, forward, loss, … (p)",
+        app.action_step_phase,
+    )
     for card in CARDS:
         yield SystemCommand(
             f"Stage {card.tab_label}",

@@ -1,33 +1,32 @@
 """The learning-rate schedule, drawn in the model pane with the current step marked.
 
-The formula is model.trainer.lr_at's (linear warmup, cosine decay to a floor), repeated here
-because model.trainer imports torch and the UI process must not.
+The formula is model.settings.lr_at, the trainer's own (torch-free, so the UI may use it).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from model.settings import TrainSettings
+from model.settings import TrainSettings, lr_at
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 
 
 @dataclass(frozen=True)
 class Schedule:
-    peak: float
-    warmup: int
-    total: int
-    min_ratio: float
+    settings: TrainSettings
+
+    @property
+    def peak(self) -> float:
+        return self.settings.lr
+
+    @property
+    def total(self) -> int:
+        return self.settings.steps
 
     def lr(self, step: int) -> float:
-        if self.warmup and step < self.warmup:
-            return self.peak * (step + 1) / self.warmup
-        span = max(1, self.total - self.warmup)
-        progress = min(1.0, (step - self.warmup) / span)
-        floor = self.peak * self.min_ratio
-        return floor + 0.5 * (self.peak - floor) * (1 + math.cos(math.pi * progress))
+        return lr_at(step, self.settings)
 
     def matches(self, step: int, lr: float) -> bool:
         """Whether a report of ``step`` (counted after the step) carried this schedule's lr."""
@@ -44,20 +43,10 @@ class Schedule:
 
 
 def schedule_for(ready) -> tuple[Schedule, bool]:
-    """The schedule an EngineReady announces, and whether it said so. An engine that does not
-    send lr/warmup_steps/min_lr_ratio gets the default settings' schedule, which the caller
-    must check against the learning rates the reports carry (``Schedule.matches``)."""
-    defaults = TrainSettings()
-    peak = getattr(ready, "lr", None)
-    warmup = getattr(ready, "warmup_steps", None)
-    ratio = getattr(ready, "min_lr_ratio", None)
-    told = None not in (peak, warmup, ratio)
-    return (
-        Schedule(
-            peak=peak if peak is not None else defaults.lr,
-            warmup=warmup if warmup is not None else defaults.warmup_steps,
-            total=ready.total_steps,
-            min_ratio=ratio if ratio is not None else defaults.min_lr_ratio,
-        ),
-        told,
-    )
+    """The schedule an EngineReady announces, and whether it said so. Without settings the
+    default schedule is drawn, and the caller must check it against the learning rates the
+    reports carry (``Schedule.matches``)."""
+    settings = getattr(ready, "settings", None)
+    if settings is not None:
+        return Schedule(settings), True
+    return Schedule(replace(TrainSettings(), steps=ready.total_steps)), False

@@ -78,7 +78,7 @@ class ExplainScreen(ModalScreen[None]):
         if layer is None:
             return
         view = self.query_one(WeightPatchView)
-        view.layer = layer
+        view.layer_name = layer
         view.patches = self.patches
 
     def _title(self) -> str:

@@ -21,6 +21,22 @@ PANES = (
         "is canned: every number comes from the trainer running in a second process.",
     ),
     (
+        "Training loop",
+        "The ring under the tabs is one training step, the way data travels: the corpus is "
+        "sampled into a batch, the tokenizer turns it into ids, the embedding and the blocks "
+        "compute, the logits become a prediction, the loss scores it, the gradients flow "
+        "back and the optimizer nudges every weight. Each box shows this step's figure. "
+        "Tab selects the ring, ← → follow the data round it, Enter (or a click) asks a box "
+        "what it is doing, with this step's numbers. p runs one phase at a time, so you can "
+        "follow a single batch all the way round; at 1 or 2 steps/s playing does the same.",
+    ),
+    (
+        "Weights",
+        "On a tall terminal, a corner (8×8) of one real weight matrix: blue negative, red "
+        "positive, and beside it what the last step changed. Selecting Embed, a Block or "
+        "Logits in the ring picks which matrix. This is what learning is: these numbers move.",
+    ),
+    (
         "Batch",
         "One window of the text the model just trained on, cut into tokens: the pieces of "
         "text the model reads, each with its id number beneath. Each token is coloured by "
@@ -68,6 +84,8 @@ PANES = (
 KEYS = (
     ("space", "play / pause training"),
     ("n", "train exactly one step, then pause"),
+    ("p", "run only the next phase of the step (sample → … → update)"),
+    ("tab", "select the training loop · ← → a box · enter explains it · esc leaves"),
     ("← →", "move the token cursor (or click a token)"),
     ("1 2 3", "stage tabs"),
     ("+ -", "speed cap: 1, 2, 5, 10, 20 steps/s or max"),

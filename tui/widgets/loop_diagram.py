@@ -54,6 +54,7 @@ class LoopDiagram(Widget, can_focus=True):
         Binding("left", "move(-1)", "box", show=False),
         Binding("right", "move(1)", "box", show=False),
         Binding("enter", "ask", "explain", show=False),
+        Binding("escape", "leave", "leave", show=False),
     ]
 
     figures: reactive[LoopFigures | None] = reactive(None)
@@ -94,6 +95,9 @@ class LoopDiagram(Widget, can_focus=True):
         # → follows the data round the ring (so it runs leftwards along the bottom).
         self.selected = (self.selected + delta) % len(self.nodes)
         self.post_message(self.Selected(self.node))
+
+    def action_leave(self) -> None:
+        self.screen.set_focus(None)
 
     def action_ask(self) -> None:
         self.post_message(self.Asked(self.node))

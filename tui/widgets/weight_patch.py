@@ -58,18 +58,27 @@ class WeightPatchView(Widget):
     """Shows the patch of the layer named by `layer`, from the latest step's figures."""
 
     patches: reactive[tuple[WeightPatch, ...]] = reactive(())
-    layer: reactive[str] = reactive("Block 1")
+    layer_name: reactive[str] = reactive("Block 1")
 
     def current(self) -> WeightPatch | None:
         for patch in self.patches:
-            if patch.layer == self.layer:
+            if patch.layer == self.layer_name:
                 return patch
         return None
+
+    def watch_patches(self) -> None:
+        self._titles()
+
+    def watch_layer_name(self) -> None:
+        self._titles()
+
+    def _titles(self) -> None:
+        patch = self.current()
+        self.border_title = f"Weights · {self.layer_name}"
+        self.border_subtitle = patch.matrix if patch else ""
 
     def render(self) -> Text:
         patch = self.current()
         if patch is None:
             return Text("the weights appear after the first step", DIM)
-        text = Text(f"{patch.layer} · {patch.matrix}[:8, :8]\n", Style(bold=True), no_wrap=True)
-        text.append_text(patch_text(patch))
-        return text
+        return patch_text(patch)
