@@ -23,18 +23,15 @@ from textual.widgets import ContentSwitcher, Footer
 from model import protocol as p
 from tui.commands import palette_commands
 from tui.history import LossSeries, RateMeter, next_speed, speed_label
+from tui.lifecycle import EngineLifecycle
 from tui.link import (
     Engine,
-    EngineClosed,
     EngineLink,
     EngineMessages,
-    handle_signals,
-    unhandle_signals,
 )
 from tui.loop_control import LoopControl
 from tui.schedule import schedule_for
 from tui.screens.confirm import ConfirmReset
-from tui.screens.crash import TrainerStopped
 from tui.screens.help import HelpScreen
 from tui.stages import CARDS
 from tui.throttle import Throttle
@@ -57,7 +54,7 @@ BATCH_INTERVAL = 0.25
 TALL = 34  # rows from which the sample pane has room
 
 
-class TrainTermApp(LoopControl, App[int]):
+class TrainTermApp(EngineLifecycle, LoopControl, App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "trainterm"
     AUTO_FOCUS = None  # nothing on the main screen takes keys: they are all the app's
@@ -159,19 +156,6 @@ class TrainTermApp(LoopControl, App[int]):
 
     # --- the engine ---------------------------------------------------------------------
 
-    def _connect(self) -> None:
-        assert self.engine is not None
-        self._link = EngineLink(
-            self.engine,
-            lambda batch: self.post_message(EngineMessages(batch)),
-            lambda: self.post_message(EngineClosed()),
-        )
-        self._link.attach()
-
-    def send(self, command: Any) -> None:
-        if self.engine is not None and self.state != "stopped":
-            self.engine.send(command)
-
     def on_engine_messages(self, message: EngineMessages) -> None:
         for item in message.batch:
             self._receive(item)
@@ -234,48 +218,6 @@ class TrainTermApp(LoopControl, App[int]):
         told, schedule = self._schedule_told, model.schedule
         if schedule and not told and not schedule.matches(report.step, report.lr):
             model.schedule = None
-
-    def on_engine_closed(self, _: EngineClosed) -> None:
-        if self.state == "stopped":
-            return
-        process = getattr(self.engine, "process", None)
-        if process is not None:
-            process.join(0.3)  # reap it, to say how it ended
-        code = getattr(process, "exitcode", None)
-        detail = f" (exit code {code})" if code not in (None, 0) else ""
-        self._stopped(f"the trainer process ended unexpectedly{detail}")
-
-    def _stopped(self, reason: str) -> None:
-        if self.state == "stopped":
-            return
-        at_start = self.ready is None
-        self.state = "stopped"
-        self.error = reason
-        if self._link is not None:
-            self._link.detach()
-        self._status()
-
-        def chosen(choice: str | None) -> None:
-            if choice == "restart":
-                self._restart()
-            else:
-                self.exit(return_code=2 if at_start else 1)
-
-        screen = TrainerStopped(reason, at_start=at_start, can_restart=self.make_engine is not None)
-        self.push_screen(screen, chosen)
-
-    def _restart(self) -> None:
-        assert self.make_engine is not None
-        if self.engine is not None:
-            self.engine.stop()
-        self.error = None
-        self.ready = None
-        self.state = "starting"
-        self.engine = self.make_engine()
-        self._connect()
-        if self.speed is not None:
-            self.send(p.SetSpeed(self.speed))
-        self._draw()
 
     # --- drawing ------------------------------------------------------------------------
 
@@ -394,14 +336,3 @@ class TrainTermApp(LoopControl, App[int]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from palette_commands(self)
         yield from super().get_system_commands(screen)
-
-    # --- signals ------------------------------------------------------------------------
-
-    def _install_signals(self) -> None:
-        # SIGTERM, SIGHUP (the terminal went away) and SIGINT end the app like q does.
-        self._signals = handle_signals(lambda sig: self.exit(None, 128 + sig))
-
-    def on_unmount(self) -> None:
-        if self._link is not None:
-            self._link.detach()
-        unhandle_signals(self._signals)
