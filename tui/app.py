@@ -105,6 +105,7 @@ class TrainTermApp(EngineLifecycle, LoopControl, App[int]):
         self._signals: list[int] = []
         self._draw_throttle = Throttle(self, DRAW_INTERVAL, self._draw)
         self._batch_throttle = Throttle(self, BATCH_INTERVAL, self._draw_batch)
+        self.loop_setup()
 
     # --- layout -------------------------------------------------------------------------
 
@@ -233,6 +234,7 @@ class TrainTermApp(EngineLifecycle, LoopControl, App[int]):
 
     def _draw_batch(self) -> None:
         self._batch_throttle.cancel()
+        self.draw_loop()
         row = self.latest.row if self.latest else ()
         stream = self.query_one(TokenStream)
         if stream.row is not row:

@@ -24,6 +24,9 @@ SHADES = ("··", "░░", "▒▒", "▓▓", "██")
 def cell(value: float, scale: float) -> tuple[str, Style]:
     """Blue for negative, red for positive, pale for zero; |value| = scale is full colour."""
     t = max(-1.0, min(1.0, value / scale)) if scale > 0 else 0.0
+    # Nine levels: neighbours of one level share a style and are drawn as one run, which
+    # keeps the terminal traffic of a redraw small.
+    t = round(t * 4) / 4
     if t >= 0:
         rgb = (235, round(235 - 190 * t), round(235 - 200 * t))
     else:
