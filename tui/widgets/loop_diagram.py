@@ -21,8 +21,9 @@ from tui.loop_explain import PHASE_ORDER, Node, loop_nodes, node_figure
 
 DIM = Style(dim=True)
 LABEL = Style(bold=True)
-SELECTED = Style(reverse=True, bold=True)
-ACTIVE = Style(bgcolor="dark_orange3", color="black", bold=True)
+SELECTED = Style(reverse=True, bold=True, underline=True)
+# Reversed, so the phase being computed still stands out where colour is off (NO_COLOR).
+ACTIVE = Style(color="dark_orange3", reverse=True, bold=True)
 # The way back, drawn right to left along the bottom: scores, guess, loss, gradients, update.
 BACKWARD = ("logits", "predict", "loss", "grad", "optimizer")
 SHORT = {
