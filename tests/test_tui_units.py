@@ -39,6 +39,16 @@ def test_headless_commands_do_not_load_textual():
     assert "trainterm: error:" in result.stderr
 
 
+def test_a_malformed_scenario_is_refused_before_the_screen_opens(tmp_path, capsys):
+    from tui.cli import main
+
+    (tmp_path / "scenario.toml").write_text('[pretrain]\nlr = "fast"\n')
+    (tmp_path / "corpus.txt").write_text("Cats sleep in the sun. " * 40)
+    assert main(["--scenario", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and 'lr: must be a positive number, got "fast"' in err
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

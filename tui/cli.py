@@ -38,6 +38,18 @@ def _check_paths(args) -> None:
         raise CliError(f"--scenario {args.scenario}: no such folder")
     if args.resume and not os.path.exists(args.resume):
         raise CliError(f"--resume {args.resume}: no such checkpoint")
+    if args.scenario or args.corpus:
+        # The user's own data: validate it here (the loader is light, no torch), so a bad
+        # file is one line on the terminal, not a dialog inside the app.
+        from scenarios import ScenarioError, corpus_scenario, load_scenario
+
+        try:
+            if args.corpus:
+                corpus_scenario(args.corpus)
+            else:
+                load_scenario(args.scenario)
+        except ScenarioError as e:
+            raise CliError(str(e)) from None
 
 
 def main(argv: list[str] | None = None) -> int:
