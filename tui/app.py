@@ -71,7 +71,7 @@ class TrainTermApp(EngineLifecycle, LoopControl, App[int]):
         Binding("minus", "speed(-1)", "slower", show=False),
         Binding("g", "sample", "sample"),
         Binding("s", "save", "save"),
-        Binding("r", "reset", "reset"),
+        Binding("r", "reset", "reset", show=False),  # in help and the palette; 80 columns are full
         Binding("question_mark", "help", "help", key_display="?"),
         Binding("q", "quit", "quit"),
         Binding("ctrl+c", "quit", "quit", show=False, priority=True),
