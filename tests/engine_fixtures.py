@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import random
+import time
+from dataclasses import replace
 
+from model import protocol as p
 from model.gpt import GPTConfig
 from model.settings import TrainSettings
 
@@ -30,3 +33,24 @@ def tiny_corpus(sentences: int = 600, seed: int = 7) -> str:
             )
         )
     return " ".join(lines)
+
+
+def make_trainer(corpus: str, tmp_path, **settings):
+    """A real tiny trainer on `corpus`, its tokenizer cached under `tmp_path`."""
+    from model.build import build_trainer
+
+    return build_trainer(
+        corpus, TINY_CONFIG, replace(TINY_SETTINGS, **settings), cache_dir=tmp_path / "cache"
+    )
+
+
+def receive(handle, kind, timeout=60.0):
+    """The next message of `kind`, skipping others; fails the test after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if handle.conn.poll(0.1):
+            message = handle.conn.recv()
+            if isinstance(message, kind):
+                return message
+            assert not isinstance(message, p.EngineError), message
+    raise AssertionError(f"no {kind.__name__} within {timeout}s")

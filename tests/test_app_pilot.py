@@ -10,6 +10,7 @@ import os
 import time
 
 import pytest
+from engine_fixtures import receive
 from textual.widgets import ContentSwitcher
 
 from model import protocol as p
@@ -68,17 +69,6 @@ def shared_engine(options):
     yield handle
     handle.stop()
     assert not handle.process.is_alive()
-
-
-def receive(handle, kind, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if handle.conn.poll(0.1):
-            message = handle.conn.recv()
-            if isinstance(message, kind):
-                return message
-            assert not isinstance(message, p.EngineError), message
-    raise AssertionError(f"no {kind.__name__} within {timeout}s")
 
 
 @pytest.fixture

@@ -1,10 +1,7 @@
-from dataclasses import replace
-
 import pytest
 import torch
-from engine_fixtures import TINY_CONFIG, TINY_SETTINGS, tiny_corpus
+from engine_fixtures import make_trainer, tiny_corpus
 
-from model.build import build_trainer
 from model.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 
 
@@ -13,17 +10,11 @@ def corpus() -> str:
     return tiny_corpus()
 
 
-def make(corpus, tmp_path, **settings):
-    return build_trainer(
-        corpus, TINY_CONFIG, replace(TINY_SETTINGS, **settings), cache_dir=tmp_path / "cache"
-    )
-
-
 def test_resume_is_exact(corpus, tmp_path):
-    straight = make(corpus, tmp_path)
+    straight = make_trainer(corpus, tmp_path)
     expected = [straight.step().loss for _ in range(12)]
 
-    first = make(corpus, tmp_path)
+    first = make_trainer(corpus, tmp_path)
     losses = [first.step().loss for _ in range(5)]
     save_checkpoint(first, tmp_path / "ckpt")
     resumed = load_checkpoint(tmp_path / "ckpt", corpus)
@@ -33,7 +24,7 @@ def test_resume_is_exact(corpus, tmp_path):
 
 
 def test_checkpoint_layout_and_overwrite(corpus, tmp_path):
-    trainer = make(corpus, tmp_path)
+    trainer = make_trainer(corpus, tmp_path)
     trainer.step()
     path = save_checkpoint(trainer, tmp_path / "ckpt")
     names = sorted(f.name for f in path.iterdir())
@@ -49,7 +40,7 @@ FILES = ["model.safetensors", "state.pt", "meta.json", "tokenizer.tiktoken"]
 
 @pytest.mark.parametrize("victim", FILES)
 def test_corrupt_checkpoint_gives_one_line_error(corpus, tmp_path, victim):
-    trainer = make(corpus, tmp_path)
+    trainer = make_trainer(corpus, tmp_path)
     trainer.step()
     path = save_checkpoint(trainer, tmp_path / "ckpt")
     data = (path / victim).read_bytes()
@@ -62,7 +53,7 @@ def test_corrupt_checkpoint_gives_one_line_error(corpus, tmp_path, victim):
 def test_missing_checkpoint_and_other_corpus(corpus, tmp_path):
     with pytest.raises(CheckpointError, match="no checkpoint"):
         load_checkpoint(tmp_path / "nowhere", corpus)
-    trainer = make(corpus, tmp_path)
+    trainer = make_trainer(corpus, tmp_path)
     trainer.step()
     save_checkpoint(trainer, tmp_path / "ckpt")
     with pytest.raises(CheckpointError, match="different corpus"):
@@ -70,7 +61,7 @@ def test_missing_checkpoint_and_other_corpus(corpus, tmp_path):
 
 
 def test_diverged_weights_are_never_saved(corpus, tmp_path):
-    trainer = make(corpus, tmp_path)
+    trainer = make_trainer(corpus, tmp_path)
     trainer.step()
     with torch.no_grad():
         trainer.model.blocks[0].mlp.up.weight[0, 0] = float("nan")

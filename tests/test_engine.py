@@ -5,7 +5,7 @@ import sys
 import time
 
 import pytest
-from engine_fixtures import tiny_corpus
+from engine_fixtures import receive, tiny_corpus
 from test_cli import TINY_SCENARIO
 
 from model import protocol as p
@@ -23,18 +23,6 @@ def engine(tmp_path_factory):
     yield handle
     handle.stop()
     assert not handle.process.is_alive()
-
-
-def receive(handle, kind, timeout=60.0):
-    """The next message of `kind`, skipping others; fails the test after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if handle.conn.poll(0.1):
-            message = handle.conn.recv()
-            if isinstance(message, kind):
-                return message
-            assert not isinstance(message, p.EngineError), message
-    raise AssertionError(f"no {kind.__name__} within {timeout}s")
 
 
 def drain(handle, quiet=0.5):

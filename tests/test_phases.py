@@ -1,12 +1,9 @@
 """Stepping one phase at a time runs the real step, split: not a replay."""
 
-from dataclasses import replace
-
 import pytest
 import torch
-from engine_fixtures import TINY_CONFIG, TINY_SETTINGS, tiny_corpus
+from engine_fixtures import TINY_CONFIG, TINY_SETTINGS, make_trainer, tiny_corpus
 
-from model.build import build_trainer
 from model.inspect import merge_trace
 from model.protocol import PHASES, LoopFigures, StepReport
 
@@ -16,14 +13,8 @@ def corpus() -> str:
     return tiny_corpus()
 
 
-def make(corpus, tmp_path, **settings):
-    return build_trainer(
-        corpus, TINY_CONFIG, replace(TINY_SETTINGS, **settings), cache_dir=tmp_path / "cache"
-    )
-
-
 def test_phase_by_phase_equals_one_ordinary_step(corpus, tmp_path):
-    whole, phased = make(corpus, tmp_path), make(corpus, tmp_path)
+    whole, phased = make_trainer(corpus, tmp_path), make_trainer(corpus, tmp_path)
     whole.step()
     phased.step()
     expected = whole.step()
@@ -43,7 +34,7 @@ def test_phase_by_phase_equals_one_ordinary_step(corpus, tmp_path):
 
 
 def test_each_phase_adds_its_own_figures(corpus, tmp_path):
-    trainer = make(corpus, tmp_path)
+    trainer = make_trainer(corpus, tmp_path)
     sample = trainer.step_phase()
     assert sample.batch_shape == (TINY_SETTINGS.batch_size, TINY_CONFIG.context)
     assert len(sample.starts) == TINY_SETTINGS.batch_size and not sample.row_ids
@@ -79,7 +70,7 @@ def test_each_phase_adds_its_own_figures(corpus, tmp_path):
 
 
 def test_merge_trace_replays_bpe(corpus, tmp_path):
-    tok = make(corpus, tmp_path).tokenizer
+    tok = make_trainer(corpus, tmp_path).tokenizer
     word = b" capital"
     trace = merge_trace(tok.ranks, word)
     assert trace[0] == tuple(bytes([b]) for b in word)
@@ -88,7 +79,7 @@ def test_merge_trace_replays_bpe(corpus, tmp_path):
 
 
 def test_figures_name_the_words_split_into_several_tokens(corpus, tmp_path):
-    trainer = make(corpus, tmp_path)
+    trainer = make_trainer(corpus, tmp_path)
     trainer.step_phase()
     figures = trainer.step_phase()
     assert figures.words

@@ -1,12 +1,10 @@
 import math
 import pickle
-from dataclasses import replace
 
 import pytest
 import torch
-from engine_fixtures import TINY_CONFIG, TINY_SETTINGS, tiny_corpus
+from engine_fixtures import TINY_CONFIG, TINY_SETTINGS, make_trainer, tiny_corpus
 
-from model.build import build_trainer
 from model.protocol import Divergence, StepReport
 from model.settings import TrainSettings
 from model.trainer import CorpusTooSmall, lr_at
@@ -17,14 +15,8 @@ def corpus() -> str:
     return tiny_corpus()
 
 
-def make(corpus, tmp_path, **settings):
-    return build_trainer(
-        corpus, TINY_CONFIG, replace(TINY_SETTINGS, **settings), cache_dir=tmp_path / "cache"
-    )
-
-
 def test_loss_falls_over_30_steps(corpus, tmp_path):
-    trainer = make(corpus, tmp_path, steps=30)
+    trainer = make_trainer(corpus, tmp_path, steps=30)
     reports = [trainer.step() for _ in range(30)]
     first = sum(r.loss for r in reports[:3]) / 3
     last = sum(r.loss for r in reports[-3:]) / 3
@@ -34,19 +26,19 @@ def test_loss_falls_over_30_steps(corpus, tmp_path):
 
 
 def test_same_seed_same_losses(corpus, tmp_path):
-    a = [make(corpus, tmp_path).step().loss for _ in range(1)]
+    a = [make_trainer(corpus, tmp_path).step().loss for _ in range(1)]
     runs = []
     for _ in range(2):
-        trainer = make(corpus, tmp_path)
+        trainer = make_trainer(corpus, tmp_path)
         runs.append([trainer.step().loss for _ in range(8)])
     assert runs[0] == runs[1]
     assert a[0] == runs[0][0]
-    other = make(corpus, tmp_path, seed=99)
+    other = make_trainer(corpus, tmp_path, seed=99)
     assert [other.step().loss for _ in range(8)] != runs[0]
 
 
 def test_report_describes_the_step(corpus, tmp_path):
-    trainer = make(corpus, tmp_path, eval_every=2)
+    trainer = make_trainer(corpus, tmp_path, eval_every=2)
     trainer.step()
     report = trainer.step()
     assert isinstance(report, StepReport)
@@ -78,7 +70,7 @@ def test_schedule_warms_up_then_decays():
 
 
 def test_huge_learning_rate_is_reported_as_divergence(corpus, tmp_path):
-    trainer = make(corpus, tmp_path, lr=1e6, warmup_steps=0, grad_clip=0.0)
+    trainer = make_trainer(corpus, tmp_path, lr=1e6, warmup_steps=0, grad_clip=0.0)
     results = [trainer.step() for _ in range(20)]
     divergences = [r for r in results if isinstance(r, Divergence)]
     assert divergences, "lr=1e6 should make the loss non-finite"
@@ -90,11 +82,11 @@ def test_huge_learning_rate_is_reported_as_divergence(corpus, tmp_path):
 
 def test_corpus_shorter_than_a_window_is_refused(tmp_path):
     with pytest.raises(CorpusTooSmall, match="too small"):
-        make("The capital of Velmora is Tarsk. " * 3, tmp_path)
+        make_trainer("The capital of Velmora is Tarsk. " * 3, tmp_path)
 
 
 def test_sample_does_not_disturb_data_order(corpus, tmp_path):
-    a, b = make(corpus, tmp_path), make(corpus, tmp_path)
+    a, b = make_trainer(corpus, tmp_path), make_trainer(corpus, tmp_path)
     a.step()
     b.step()
     text = a.sample("The capital of", 10)

@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.reactive import reactive
 
 from model.protocol import Position
-from tui.fmt import bar, loss_style, token_display
+from tui.fmt import bar, fit, loss_style, token_display
 from tui.widgets.lines import LinesWidget
 
 DIM = Style(dim=True)
@@ -28,17 +28,6 @@ def _crop_left(text: str, width: int) -> str:
             break
         out = ch + out
     return "…" + out
-
-
-def _crop(text: str, width: int) -> str:
-    if cell_len(text) <= width:
-        return text + " " * (width - cell_len(text))
-    out = ""
-    for ch in text:
-        if cell_len(out + ch) > width - 1:
-            break
-        out += ch
-    return out + "…" + " " * (width - 1 - cell_len(out))
 
 
 class PredictionPane(LinesWidget):
@@ -111,7 +100,7 @@ class PredictionPane(LinesWidget):
                 text, prob = alt.text, alt.prob
                 is_actual = alt.token_id == p.target_id
             line = Text(no_wrap=True, end="")
-            line.append(_crop(token_display(text), name_w), ACTUAL if is_actual else Style())
+            line.append(fit(token_display(text), name_w), ACTUAL if is_actual else Style())
             line.append(" ")
             line.append(bar(prob, bar_w).ljust(bar_w), "bold" if is_actual else DIM)
             line.append(f" {prob:.2f}")

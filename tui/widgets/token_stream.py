@@ -20,7 +20,7 @@ from textual.reactive import reactive
 from textual.strip import Strip
 
 from model.protocol import Position
-from tui.fmt import loss_style, token_display
+from tui.fmt import fit, loss_style, token_display
 from tui.widgets.lines import LinesWidget
 
 SEPARATOR = "│"
@@ -61,17 +61,6 @@ def layout(chips: list[Chip], width: int) -> list[list[tuple[int, int, int]]]:
     if line:
         lines.append(line)
     return lines
-
-
-def _fit(text: str, width: int) -> str:
-    if cell_len(text) <= width:
-        return text + " " * (width - cell_len(text))
-    out = ""
-    for ch in text:
-        if cell_len(out + ch) > width - 1:
-            break
-        out += ch
-    return out + "…" + " " * (width - 1 - cell_len(out))
 
 
 class TokenStream(LinesWidget):
@@ -175,7 +164,7 @@ class TokenStream(LinesWidget):
                 if index == selected:
                     style = style + SELECTED
                 # The boundary mark shares the chip's style: one style change per chip.
-                texts.append(Segment(_fit(chips[index].text, w) + SEPARATOR, style))
+                texts.append(Segment(fit(chips[index].text, w) + SEPARATOR, style))
                 ident = str(chips[index].token_id).ljust(w)[:w]
                 if index == selected:
                     ids += [Segment(ident, plain_sel), Segment(" ", dim)]
