@@ -74,6 +74,12 @@ def build_parser() -> OneLineParser:
         help="then keep training until the mean of the last 20 losses is below L",
     )
     bench.add_argument("--max-seconds", type=_positive_float, default=300.0)
+    bench.add_argument(
+        "--tokenizer-kb",
+        type=_positive_int,
+        metavar="KB",
+        help="also time BPE training to 1,024 tokens on a generated corpus of this size",
+    )
     return parser
 
 

@@ -76,9 +76,28 @@ def run_bench(args) -> int:
     print(f"matmul peak   {peak / 1e9:.1f} GFLOP/s (fp32, measured now)")
     print(f"MFU           {100 * achieved / peak:.1f} %  ({achieved / 1e9:.2f} GFLOP/s)")
     print(f"loss          {first_loss:.3f} → {last_loss:.3f} over {warmup + args.steps} steps")
+    if args.tokenizer_kb:
+        _time_tokenizer(args.tokenizer_kb)
     if args.until_loss:
         _time_to_loss(trainer, args.until_loss, args.max_seconds, training_seconds)
     return 0
+
+
+def _time_tokenizer(kb: int, vocab: int = 1024, runs: int = 3) -> None:
+    """BPE training time on a corpus the project's own generator makes at the asked size."""
+    from model.tokenizer import train_bpe
+    from scenarios.world_gen import generate_world
+
+    text = generate_world(corpus_kb=kb)["corpus.txt"]
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        train_bpe(text, vocab)
+        times.append(time.perf_counter() - started)
+    print(
+        f"tokenizer     {len(text.encode()) / 1000:.0f} KB → {vocab} tokens in "
+        f"{statistics.median(times):.2f} s (median of {runs})"
+    )
 
 
 def _time_to_loss(trainer, target: float, max_seconds: float, spent: float) -> None:

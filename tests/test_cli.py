@@ -60,9 +60,9 @@ def test_train_writes_metrics_and_a_checkpoint_that_resumes_exactly(scenario, tm
 
 
 def test_bench_prints_its_figures(scenario):
-    result = trainterm("bench", "--scenario", str(scenario), "--steps", "5")
+    result = trainterm("bench", "--scenario", str(scenario), "--steps", "5", "--tokenizer-kb", "30")
     assert result.returncode == 0, result.stderr
-    for label in ["params", "steps/s", "tokens/s", "matmul peak", "MFU"]:
+    for label in ["params", "steps/s", "tokens/s", "matmul peak", "MFU", "→ 1024 tokens in"]:
         assert label in result.stdout
 
 
