@@ -77,6 +77,19 @@ def engine_main(conn: Connection, options: EngineOptions) -> None:
         os._exit(1)
 
 
+def stage_data(scenario) -> tuple[tuple[str, str], ...]:
+    """What the scenario brings for the stages after pretraining, in a sentence each."""
+    held = {
+        "sft": f"{len(scenario.sft_examples):,} prompt → answer conversations",
+        "preference": f"{len(scenario.preference_pairs):,} chosen / rejected answer pairs",
+    }
+    return tuple(
+        (stage, f"{held[stage]} are ready for it." if scenario.has_stage(stage) else
+         scenario.missing_for(stage))
+        for stage in ("sft", "preference")
+    )  # fmt: skip
+
+
 class Engine:
     def __init__(self, conn: Connection, options: EngineOptions) -> None:
         self.conn = conn
@@ -156,6 +169,7 @@ class Engine:
                 step=t.state.step,
                 threads=t.settings.threads,
                 settings=t.settings,
+                stage_data=stage_data(self.scenario),
             )
         )
         if t.state.losses:

@@ -95,6 +95,8 @@ class EngineReady:
     threads: int = 1
     # The run's settings, so the screen can draw the learning-rate schedule.
     settings: TrainSettings | None = None
+    # Per later stage ("sft", "preference"): what this scenario holds for it, or what it lacks.
+    stage_data: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

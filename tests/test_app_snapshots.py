@@ -4,6 +4,7 @@ healthy engine rarely sends (divergence, a non-fatal error)."""
 
 from __future__ import annotations
 
+import io
 import time
 
 import pytest
@@ -172,3 +173,35 @@ async def test_loss_history_from_a_resumed_run(fake_engine, recording, resumed_a
         await pilot.pause(0.1)
         assert app.series.train == list(points)
         assert f"step {resumed_at}/400" in app.query_one(StatusBar).render().plain
+
+
+async def test_later_stages_say_what_the_scenario_holds_or_lacks(fake_engine, recording):
+    from dataclasses import replace
+
+    from tui.widgets.stage_card import StageCardView
+
+    lacks = "Fine-tuning needs prompt → answer pairs: add sft.jsonl to the scenario folder."
+    ready = replace(
+        recording.ready,
+        stage_data=(("sft", lacks), ("preference", "750 pairs are ready for it.")),
+    )
+    fake_engine.feed(ready)
+    app = TrainTermApp(fake_engine)
+    async with app.run_test(size=(80, 30)) as pilot:
+        while app.ready is None:
+            await pilot.pause(0.02)
+        await pilot.press("2")
+        card = app.query_one("#stage-2", StageCardView)
+        shown = rendered(card.render())
+        assert "This scenario" in shown and "add sft.jsonl" in shown
+        assert "It will need" not in shown
+        await pilot.press("3")
+        assert "750 pairs are ready" in rendered(app.query_one("#stage-3", StageCardView).render())
+
+
+def rendered(renderable) -> str:
+    from rich.console import Console
+
+    console = Console(width=100, record=True, file=io.StringIO())
+    console.print(renderable)
+    return " ".join(console.export_text().split())

@@ -211,6 +211,10 @@ class TrainTermApp(EngineLifecycle, LoopControl, App[int]):
         schedule, self._schedule_told = schedule_for(ready)
         model.schedule = schedule
         self.loop_ready(ready)
+        for stage, sentence in ready.stage_data:
+            for view in self.query(StageCardView):
+                if view.stage == stage:
+                    view.scenario_data = sentence
         self._draw()
 
     def _check_schedule(self, report: p.StepReport) -> None:

@@ -71,6 +71,8 @@ class StageCardView(Widget):
     """
 
     stage: reactive[str] = reactive("pretrain", layout=True)
+    # From the engine: what the running scenario holds for this stage, or what it lacks.
+    scenario_data: reactive[str] = reactive("", layout=True)
 
     def __init__(self, stage: str, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -96,5 +98,10 @@ class StageCardView(Widget):
                     "yet. Stage 1 keeps running; press 1 to watch it.",
                 ),
             )
-            table.add_row("It will need", card.needs)
+            # The running scenario's own word (what it holds, or what it lacks and in which
+            # format) replaces the generic one once the engine has said it.
+            if self.scenario_data:
+                table.add_row("This scenario", self.scenario_data)
+            else:
+                table.add_row("It will need", card.needs)
         return table
