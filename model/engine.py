@@ -77,6 +77,30 @@ def engine_main(conn: Connection, options: EngineOptions) -> None:
         os._exit(1)
 
 
+def ready_message(trainer, stage_data: tuple[tuple[str, str], ...] = ()) -> p.EngineReady:
+    """What the screen needs to know about a trainer before its first step."""
+    c = trainer.config
+    group = trainer.optimizer.param_groups[0]
+    beta1, beta2 = group["betas"]
+    return p.EngineReady(
+        scenario=trainer.scenario,
+        stage=trainer.stage,
+        params=trainer.model.num_params(),
+        vocab_size=c.vocab_size,
+        corpus_tokens=trainer.corpus_tokens,
+        context=c.context,
+        batch_size=trainer.settings.batch_size,
+        n_layer=c.n_layer,
+        d_model=c.d_model,
+        optimizer=f"AdamW β=({beta1}, {beta2}) wd {trainer.settings.weight_decay}",
+        total_steps=trainer.settings.steps,
+        step=trainer.state.step,
+        threads=trainer.settings.threads,
+        settings=trainer.settings,
+        stage_data=stage_data,
+    )
+
+
 def stage_data(scenario) -> tuple[tuple[str, str], ...]:
     """What the scenario brings for the stages after pretraining, in a sentence each."""
     held = {
@@ -152,26 +176,7 @@ class Engine:
 
     def _announce(self) -> None:
         t = self.trainer
-        c = t.config
-        self.conn.send(
-            p.EngineReady(
-                scenario=t.scenario,
-                stage=t.stage,
-                params=t.model.num_params(),
-                vocab_size=c.vocab_size,
-                corpus_tokens=t.corpus_tokens,
-                context=c.context,
-                batch_size=t.settings.batch_size,
-                n_layer=c.n_layer,
-                d_model=c.d_model,
-                optimizer=f"AdamW β=(0.9, 0.95) wd {t.settings.weight_decay}",
-                total_steps=t.settings.steps,
-                step=t.state.step,
-                threads=t.settings.threads,
-                settings=t.settings,
-                stage_data=stage_data(self.scenario),
-            )
-        )
+        self.conn.send(ready_message(t, stage_data(self.scenario)))
         if t.state.losses:
             self.conn.send(p.LossHistory(tuple(t.state.losses)))
 

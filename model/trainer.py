@@ -131,10 +131,6 @@ class Trainer:
         groups.append(("Logits", list(m.ln_f.parameters())))
         return groups
 
-    def sample_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """A batch as the step's sample and tokenize phases make it: (inputs, targets)."""
-        return self._gather(self._sample_starts())
-
     def _sample_starts(self) -> torch.Tensor:
         T, B = self.config.context, self.settings.batch_size
         return torch.randint(len(self.train_tokens) - T, (B,), generator=self.data_rng)

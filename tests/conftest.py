@@ -117,20 +117,9 @@ def recording(tmp_path_factory) -> Recording:
         report = trainer.step()
         assert isinstance(report, p.StepReport)
         reports.append(replace(report, tokens_per_s=6000.0, step_seconds=0.085))
-    c = trainer.config
-    ready = p.EngineReady(
-        scenario="places",
-        stage="pretrain",
-        params=trainer.model.num_params(),
-        vocab_size=c.vocab_size,
-        corpus_tokens=trainer.corpus_tokens,
-        context=c.context,
-        batch_size=settings.batch_size,
-        n_layer=c.n_layer,
-        d_model=c.d_model,
-        optimizer="AdamW β=(0.9, 0.95) wd 0.1",
-        total_steps=settings.steps,
-    )
+    from model.engine import ready_message
+
+    ready = ready_message(trainer)
     text = trainer.sample("", 40)
     sample = p.SampleText("pretrain", trainer.state.step, "", text)
     return Recording(ready, tuple(reports), sample)
