@@ -4,12 +4,15 @@ Layout of a checkpoint directory:
   model.safetensors   weights (safetensors: no code runs on load)
   state.pt            optimizer, RNG and data-order state (loaded with weights_only=True)
   tokenizer.tiktoken  the BPE ranks, so a resume does not depend on retraining them
-  meta.json           model config, settings, step counters, loss history
+  meta.json           stage, model config, settings, data digest, step counters, loss history,
+                      and the model the stage started from
+
+Any stage's checkpoint loads as a model (model/models.py) for the next stage, for sampling
+and for comparing; `load_checkpoint` rebuilds the whole trainer to resume it exactly.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -18,14 +21,11 @@ from dataclasses import asdict
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_model, save_model
+from safetensors.torch import save_model
 
-from model.gpt import GPTConfig
-from model.settings import TrainSettings
-from model.tokenizer import Tokenizer, TokenizerError
-from model.trainer import RunState, Trainer
+from model.loop import RunState, Trainer
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 class CheckpointError(ValueError):
@@ -59,8 +59,10 @@ def save_checkpoint(trainer: Trainer, path: str | Path) -> Path:
             "config": asdict(trainer.config),
             "settings": asdict(trainer.settings),
             "tokenizer_hash": trainer.tokenizer.hash,
-            "corpus_digest": corpus_digest(trainer.all_tokens.tolist()),
+            "data_digest": trainer.data.digest(),
             "state": asdict(trainer.state),
+            "parent": trainer.parent,
+            "cache_key": trainer.cache_key,
         }
         (tmp / "meta.json").write_text(json.dumps(meta))
         for f in tmp.iterdir():
@@ -80,10 +82,6 @@ def save_checkpoint(trainer: Trainer, path: str | Path) -> Path:
     return path
 
 
-def corpus_digest(tokens: list[int]) -> str:
-    return hashlib.sha256(",".join(map(str, tokens)).encode()).hexdigest()
-
-
 def _fsync(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -94,37 +92,56 @@ def _fsync(path: Path) -> None:
 
 def read_meta(path: str | Path) -> dict:
     path = Path(path)
-    if not path.is_dir():
-        raise CheckpointError(f"no checkpoint at {path}")
+    if not path.is_dir() or not (path / "meta.json").exists():
+        what = "a folder" if path.is_dir() else "there"
+        raise CheckpointError(f"no checkpoint at {path} ({what} without a meta.json)")
     try:
         meta = json.loads((path / "meta.json").read_text())
-        if meta.get("format") != FORMAT_VERSION:
-            raise CheckpointError(f"checkpoint {path} has unknown format {meta.get('format')!r}")
-        return meta
-    except (OSError, ValueError, UnicodeDecodeError) as e:
-        if isinstance(e, CheckpointError):
-            raise
+    except (OSError, ValueError, UnicodeDecodeError):
         raise CheckpointError(f"checkpoint {path} is corrupt: meta.json unreadable") from None
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"checkpoint {path} is corrupt: meta.json unreadable")
+    version = meta.get("format")
+    if version == 1:
+        raise CheckpointError(
+            f"checkpoint {path} was written by an older trainterm (format 1): train it again"
+        )
+    if version != FORMAT_VERSION:
+        raise CheckpointError(f"checkpoint {path} has unknown format {version!r}")
+    return meta
 
 
-def load_checkpoint(path: str | Path, corpus: str, threads: int | None = None) -> Trainer:
-    """Rebuild the trainer exactly as it was saved, on the corpus it was trained on."""
+def load_checkpoint(path: str | Path, source, threads: int | None = None) -> Trainer:
+    """Rebuild the trainer exactly as it was saved, on the data it was trained on.
+
+    ``source``: the scenario (or, for a pretraining run, the corpus text) it trained on.
+    """
+    from model.models import load_model
+    from model.pipeline import make_stage
+    from model.settings import DEFAULT_THREADS
+    from model.stages.base import StageDataError
+
     path = Path(path)
-    meta = read_meta(path)
+    loaded = load_model(path)
+    meta = loaded.meta
     try:
-        ranks_file = path / "tokenizer.tiktoken"
-        tokenizer = Tokenizer.load(ranks_file, expected_hash=meta["tokenizer_hash"])
-        config = GPTConfig(**meta["config"])
-        settings = TrainSettings(**meta["settings"])
-        if threads is not None:
-            settings = TrainSettings(**{**asdict(settings), "threads": threads})
-        tokens = tokenizer.encode(corpus)
-        if corpus_digest(tokens) != meta["corpus_digest"]:
-            raise CheckpointError(f"checkpoint {path} was trained on a different corpus")
-        trainer = Trainer(tokens, tokenizer, config, settings, meta["scenario"])
-        missing, unexpected = load_model(trainer.model, str(path / "model.safetensors"))
-        if missing or unexpected:
-            raise CheckpointError(f"checkpoint {path} does not match its model config")
+        data = make_stage(loaded.stage, source, loaded.tokenizer, loaded.config, loaded.settings)
+    except StageDataError as e:
+        raise CheckpointError(f"cannot resume {path}: {e}") from None
+    if data.digest() != meta.get("data_digest"):
+        raise CheckpointError(f"checkpoint {path} was trained on different data")
+    try:
+        trainer = Trainer(
+            data,
+            loaded.tokenizer,
+            loaded.config,
+            loaded.settings,
+            meta["scenario"],
+            model=loaded.model,
+            threads=threads or DEFAULT_THREADS,
+            parent=meta.get("parent"),
+        )
+        trainer.cache_key = meta.get("cache_key", "")
         state = torch.load(path / "state.pt", weights_only=True)
         trainer.optimizer.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["torch_rng"])
@@ -135,14 +152,9 @@ def load_checkpoint(path: str | Path, corpus: str, threads: int | None = None) -
             tokens_seen=run["tokens_seen"],
             losses=[tuple(p) for p in run["losses"]],
             val_losses=[tuple(p) for p in run["val_losses"]],
+            series={k: [tuple(p) for p in v] for k, v in run.get("series", {}).items()},
         )
-    except CheckpointError:
-        raise
-    except TokenizerError as e:
-        raise CheckpointError(f"checkpoint {path} is corrupt: {e}") from None
     except Exception as e:  # noqa: BLE001 — any failure to read means the files are damaged
         reason = str(e).splitlines()[0][:120] if str(e) else type(e).__name__
         raise CheckpointError(f"checkpoint {path} is corrupt or incomplete: {reason}") from None
-    if not trainer.weights_finite():
-        raise CheckpointError(f"checkpoint {path} holds non-finite weights")
     return trainer

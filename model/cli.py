@@ -1,4 +1,4 @@
-"""Headless commands: `trainterm train` and `trainterm bench`. No screen, no textual."""
+"""Headless commands: `trainterm train`, `eval`, `ask` and `bench`. No screen, no textual."""
 
 from __future__ import annotations
 
@@ -55,7 +55,16 @@ def build_parser() -> OneLineParser:
     sub = parser.add_subparsers(dest="command", parser_class=OneLineParser)
     train = sub.add_parser("train", help="train headless with a progress bar")
     add_source_args(train)
-    train.add_argument("--stage", default="pretrain", help="pretrain (sft, preference: later)")
+    train.add_argument(
+        "--stage", default="pretrain", help="pretrain, sft, or all (every stage, in order)"
+    )
+    train.add_argument(
+        "--from",
+        dest="base",
+        metavar="CHECKPOINT",
+        help="start a later stage from this model (default: the cached one, trained if missing)",
+    )
+    train.add_argument("--fresh", action="store_true", help="ignore the stage cache")
     train.add_argument("--steps", type=_positive_int, help="length of the run (lr schedule)")
     train.add_argument("--stop-at", type=_positive_int, help="stop after this step and save")
     train.add_argument("--lr", type=_positive_float, help="peak learning rate")
@@ -64,6 +73,17 @@ def build_parser() -> OneLineParser:
     train.add_argument("--out", default=DEFAULT_OUT, help="folder for checkpoint + metrics")
     train.add_argument("--resume", metavar="CHECKPOINT", help="continue a saved run exactly")
     train.add_argument("--save-every", type=_positive_int, help="also checkpoint every N steps")
+    evaluate = sub.add_parser("eval", help="score a checkpoint on the scenario's evals")
+    add_source_args(evaluate)
+    evaluate.add_argument("--model", required=True, metavar="CHECKPOINT")
+    evaluate.add_argument("--json", action="store_true", help="one JSON object")
+    ask = sub.add_parser("ask", help="answer prompts with a checkpoint, greedily")
+    ask.add_argument("--model", required=True, metavar="CHECKPOINT")
+    ask.add_argument("--json", action="store_true", help="one JSON object per prompt per line")
+    ask.add_argument("--raw", action="store_true", help="continue the text, no chat template")
+    ask.add_argument("--max-tokens", type=_positive_int, default=60)
+    ask.add_argument("--threads", type=_positive_int, help="torch threads (default 1)")
+    ask.add_argument("prompts", nargs="+", metavar="PROMPT")
     bench = sub.add_parser("bench", help="measure training speed and MFU")
     add_source_args(bench)
     bench.add_argument("--steps", type=_positive_int, default=30, help="timed steps")
@@ -90,11 +110,15 @@ def main(argv: list[str] | None = None) -> int:
             from model.cli_train import run_train
 
             return run_train(args)
+        if args.command in ("eval", "ask"):
+            from model.cli_eval import run_ask, run_eval
+
+            return run_eval(args) if args.command == "eval" else run_ask(args)
         if args.command == "bench":
             from model.cli_bench import run_bench
 
             return run_bench(args)
-        raise CliError("choose a command: train or bench")
+        raise CliError("choose a command: train, eval, ask or bench")
     except CliError as e:
         print(f"trainterm: error: {e}", file=sys.stderr)
         return USAGE_ERROR

@@ -10,68 +10,24 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 
 from model.cli import DEFAULT_OUT, DIVERGED, CliError, append_jsonl, check_writable, load_source
 from model.protocol import STAGES, Divergence
+from model.settings import DEFAULT_THREADS
+from model.stages import ORDER, parent_of
 
-AVAILABLE_STAGES = ("pretrain",)
+
+class Diverged(Exception):
+    pass
 
 
 def _check_stage(stage: str) -> None:
-    if stage in AVAILABLE_STAGES:
+    if stage in ORDER or stage == "all":
         return
     if stage in STAGES:
-        raise CliError(f"stage {stage!r} cannot be trained headless yet: only pretrain can")
-    raise CliError(f"unknown stage {stage!r} (choose one of: {', '.join(STAGES)})")
+        raise CliError(f"stage {stage!r} cannot be trained headless yet: {', '.join(ORDER)} can")
+    raise CliError(f"unknown stage {stage!r} (choose one of: {', '.join(ORDER)}, all)")
 
 
-def _make_trainer(args, scenario):
-    from model.build import build_trainer, model_config, stage_settings
-    from model.checkpoint import CheckpointError, load_checkpoint
-    from model.tokenizer import TokenizerError
-    from model.trainer import CorpusTooSmall
-
-    try:
-        if args.resume:
-            return load_checkpoint(args.resume, scenario.corpus, threads=args.threads)
-        config = model_config(scenario)
-        if args.vocab is not None:
-            config = replace(config, vocab_size=args.vocab)
-        settings = stage_settings(
-            scenario,
-            "pretrain",
-            steps=args.steps,
-            lr=args.lr,
-            batch_size=args.batch_size,
-            seed=args.seed,
-            threads=args.threads or 1,
-        )
-        return build_trainer(scenario.corpus, config, settings, scenario.name)
-    except (CheckpointError, TokenizerError, CorpusTooSmall) as e:
-        raise CliError(str(e)) from None
-    except ValueError as e:  # an impossible model config
-        raise CliError(f"invalid model settings: {e}") from None
-
-
-def run_train(args) -> int:
-    _check_stage(args.stage)
-    resuming_in_place = args.resume and args.out == DEFAULT_OUT
-    out = Path(args.resume).parent if resuming_in_place else Path(args.out)
-    check_writable(out)
-    scenario = load_source(args)
-    trainer = _make_trainer(args, scenario)
-    from model.checkpoint import CheckpointError, save_checkpoint
-
-    stop_at = min(args.stop_at or trainer.settings.steps, trainer.settings.steps)
-    if trainer.state.step >= stop_at:
-        raise CliError(f"nothing to do: the run is already at step {trainer.state.step}")
-    out.mkdir(parents=True, exist_ok=True)
-    metrics = out / "metrics.jsonl"
-    checkpoint = out / "checkpoint"
-    print(
-        f"trainterm: {scenario.name} · {trainer.model.num_params():,} params · "
-        f"{trainer.corpus_tokens:,} corpus tokens · vocab {trainer.tokenizer.n_vocab} · "
-        f"{trainer.settings.threads} thread(s)",
-        file=sys.stderr,
-    )
-    columns = (
+def _columns():
+    return (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
@@ -81,23 +37,162 @@ def run_train(args) -> int:
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
+
+
+def _overrides(args, threads: int) -> dict:
+    return {
+        "steps": args.steps,
+        "lr": args.lr,
+        "batch_size": args.batch_size,
+        "seed": args.seed,
+    }
+
+
+def _base_model(args, scenario, stage: str, threads: int):
+    """The model ``stage`` starts from: --from, else the cache (trained now if missing)."""
+    from model.checkpoint import CheckpointError
+    from model.models import load_model
+    from model.pipeline import Cancelled, PipelineError, ensure_stage
+
+    parent = parent_of(stage)
+    if not parent:
+        return None
     try:
-        with Progress(*columns, transient=False) as progress:
+        if args.base:
+            return load_model(args.base)
+        from model.pipeline import cached_stage
+
+        path = None if args.fresh else cached_stage(scenario, parent)
+        if path is None:
+            print(f"trainterm: training the {parent} stage first (then cached)", file=sys.stderr)
+            with Progress(*_columns(), transient=False) as progress:
+                tasks: dict[str, int] = {}
+
+                def tick(trainer) -> bool:
+                    if trainer.stage not in tasks:
+                        tasks[trainer.stage] = progress.add_task(
+                            f"{trainer.stage} (base)", total=trainer.settings.steps,
+                            loss="-", val="-", tps="-",
+                        )  # fmt: skip
+                    last = trainer.state.val_losses[-1][1] if trainer.state.val_losses else None
+                    progress.update(
+                        tasks[trainer.stage],
+                        completed=trainer.state.step,
+                        loss=f"{trainer.state.losses[-1][1]:.3f}",
+                        val="-" if last is None else f"{last:.3f}",
+                    )
+                    return True
+
+                path = ensure_stage(
+                    scenario, parent, threads=threads, fresh=args.fresh, progress=tick
+                )
+        base = load_model(path)
+        print(
+            f"trainterm: {stage} starts from {path} ({parent}, step {base.step})", file=sys.stderr
+        )
+        return base
+    except (CheckpointError, PipelineError) as e:
+        raise CliError(str(e)) from None
+    except Cancelled:
+        raise CliError("cancelled") from None
+
+
+def _make_trainer(args, scenario, stage: str, threads: int, base=None):
+    from model.checkpoint import CheckpointError, load_checkpoint
+    from model.pipeline import PipelineError, model_config, new_trainer, stage_settings
+    from model.tokenizer import TokenizerError
+    from scenarios import ScenarioError
+
+    try:
+        if args.resume:
+            return load_checkpoint(args.resume, scenario, threads=threads)
+        config = model_config(scenario)
+        if args.vocab is not None:
+            config = replace(config, vocab_size=args.vocab)
+        settings = stage_settings(scenario, stage, **_overrides(args, threads))
+        if base is None:
+            base = _base_model(args, scenario, stage, threads)
+        return new_trainer(
+            scenario, stage, settings=settings, config=config, base=base, threads=threads
+        )
+    except (CheckpointError, TokenizerError, PipelineError) as e:
+        raise CliError(str(e)) from None
+    except (ScenarioError, ValueError) as e:  # an impossible setting or model config
+        raise CliError(f"invalid settings: {e}") from None
+
+
+def run_train(args) -> int:
+    _check_stage(args.stage)
+    threads = args.threads or DEFAULT_THREADS
+    if args.stage == "all":
+        return _run_all(args, threads)
+    resuming_in_place = args.resume and args.out == DEFAULT_OUT
+    out = Path(args.resume).parent if resuming_in_place else Path(args.out)
+    check_writable(out)
+    scenario = load_source(args)
+    if not scenario.has_stage(args.stage):
+        raise CliError(f"--stage {args.stage}: {scenario.missing_for(args.stage)}")
+    trainer = _make_trainer(args, scenario, args.stage, threads)
+    try:
+        _train(trainer, scenario, out, args, cacheable=args.vocab is None)
+    except Diverged:
+        return DIVERGED
+    return 0
+
+
+def _run_all(args, threads: int) -> int:
+    from model.models import load_model
+
+    if args.resume or args.base:
+        raise CliError("--stage all trains every stage from scratch: drop --resume / --from")
+    if any(v is not None for v in (args.steps, args.lr, args.batch_size, args.stop_at)):
+        raise CliError("--stage all uses each stage's own settings: drop --steps, --lr, …")
+    root = Path(args.out)
+    check_writable(root)
+    scenario = load_source(args)
+    stages = [s for s in ORDER if scenario.has_stage(s)]
+    base = None
+    for stage in stages:
+        trainer = _make_trainer(args, scenario, stage, threads, base=base)
+        out = root / stage
+        try:
+            _train(trainer, scenario, out, args, cacheable=args.vocab is None)
+        except Diverged:
+            return DIVERGED
+        base = load_model(out / "checkpoint")
+    print(f"trainterm: trained {', '.join(stages)} under {root}", file=sys.stderr)
+    return 0
+
+
+def _train(trainer, scenario, out: Path, args, cacheable: bool) -> None:
+    from model.checkpoint import CheckpointError, save_checkpoint
+    from model.pipeline import store_finished, trainer_key
+
+    stop_at = min(args.stop_at or trainer.settings.steps, trainer.settings.steps)
+    if trainer.state.step >= stop_at:
+        raise CliError(f"nothing to do: the run is already at step {trainer.state.step}")
+    out.mkdir(parents=True, exist_ok=True)
+    metrics = out / "metrics.jsonl"
+    checkpoint = out / "checkpoint"
+    print(
+        f"trainterm: {scenario.name} · {trainer.stage} · {trainer.model.num_params():,} params "
+        f"· {trainer.data.describe()} · vocab {trainer.tokenizer.n_vocab} · "
+        f"{trainer.threads} thread(s)",
+        file=sys.stderr,
+    )
+    try:
+        with Progress(*_columns(), transient=False) as progress:
             task = progress.add_task(
-                trainer.stage,
-                total=stop_at,
-                completed=trainer.state.step,
-                loss="-",
-                val="-",
-                tps="-",
-            )
+                trainer.stage, total=stop_at, completed=trainer.state.step,
+                loss="-", val="-", tps="-",
+            )  # fmt: skip
             val = "-"
             while trainer.state.step < stop_at:
-                report = trainer.step()
+                report = trainer.step(display=False)
                 if isinstance(report, Divergence):
                     progress.stop()
                     print(f"trainterm: error: {report.message}", file=sys.stderr)
-                    return DIVERGED
+                    raise Diverged
                 record = {
                     "step": report.step,
                     "loss": report.loss,
@@ -108,6 +203,8 @@ def run_train(args) -> int:
                 if report.val_loss is not None:
                     record["val_loss"] = report.val_loss
                     val = f"{report.val_loss:.3f}"
+                for name, _, value in report.series:
+                    record[name.replace(" ", "_") + "_loss"] = value
                 append_jsonl(metrics, record)
                 progress.update(
                     task,
@@ -118,10 +215,13 @@ def run_train(args) -> int:
                 )
                 if args.save_every and report.step % args.save_every == 0:
                     save_checkpoint(trainer, checkpoint)
+        if cacheable and trainer.done:
+            trainer.cache_key = trainer_key(trainer, scenario)
         save_checkpoint(trainer, checkpoint)
+        if cacheable and trainer.done:
+            store_finished(trainer, scenario)
     except CheckpointError as e:
         raise CliError(str(e)) from None
     except OSError as e:
         raise CliError(f"cannot write {metrics}: {e.strerror or e}") from None
     print(f"trainterm: saved {checkpoint} at step {trainer.state.step}", file=sys.stderr)
-    return 0

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 
 from model import protocol as p
+from model.settings import DEFAULT_THREADS
 
 # The screen redraws at most ~10 times a second; a faster stream of reports is wasted work.
 REPORT_INTERVAL = 0.1
@@ -26,7 +27,7 @@ ANIMATE_AT_OR_BELOW = 2.0
 class EngineOptions:
     scenario: str | None = None
     corpus: str | None = None
-    threads: int = 1
+    threads: int = DEFAULT_THREADS
     seed: int | None = None
     save_dir: str = "runs/app"
     resume: str | None = None
@@ -95,7 +96,7 @@ def ready_message(trainer, stage_data: tuple[tuple[str, str], ...] = ()) -> p.En
         optimizer=f"AdamW β=({beta1}, {beta2}) wd {trainer.settings.weight_decay}",
         total_steps=trainer.settings.steps,
         step=trainer.state.step,
-        threads=trainer.settings.threads,
+        threads=trainer.threads,
         settings=trainer.settings,
         stage_data=stage_data,
     )
@@ -115,6 +116,9 @@ def stage_data(scenario) -> tuple[tuple[str, str], ...]:
 
 
 class Engine:
+    """One run per stage; the keys act on the active one. Fast-forward trains pretraining
+    headless (whatever tab is active) until it reaches its configured end."""
+
     def __init__(self, conn: Connection, options: EngineOptions) -> None:
         self.conn = conn
         self.options = options
@@ -126,31 +130,47 @@ class Engine:
         self.unsent: p.StepReport | None = None
         self.unsent_losses: list[tuple[int, float]] = []
         self.unsent_val: list[tuple[int, float]] = []
-        self.trainer = None
+        self.unsent_series: list[tuple[str, int, float]] = []
+        self.runs: dict = {}
+        self.base_models: dict = {}
+        self.active = "pretrain"
+        self.fast_forwarding = False
         self.scenario = None
+
+    @property
+    def trainer(self):
+        return self.runs.get(self.active)
 
     def run(self) -> None:
         if not self._build():
             return
         while True:
-            busy = self.playing or self.pending_steps > 0
-            wait = self._wait_time() if busy else REPORT_INTERVAL if self.unsent else None
+            stepping = self.trainer is not None and (self.playing or self.pending_steps > 0)
+            busy = stepping or self.fast_forwarding
+            if busy:
+                wait = 0.0 if self.fast_forwarding else self._wait_time()
+            else:
+                wait = REPORT_INTERVAL if self.unsent else None
             if self.conn.poll(wait):
                 if not self._handle(self.conn.recv()):
                     return
                 continue
-            if busy and self._wait_time() == 0:
+            if self.fast_forwarding:
+                self._fast_forward_step()
+            elif stepping and self._wait_time() == 0:
                 if self._animated:
                     self._step_phase()
                 else:
                     self._step()
-            self._flush(force=not (self.playing or self.pending_steps))
+            self._flush(force=not (self.playing or self.pending_steps or self.fast_forwarding))
+
+    # --- building -------------------------------------------------------------------------
 
     def _build(self) -> bool:
-        from model.build import build_trainer, model_config, stage_settings
         from model.checkpoint import CheckpointError, load_checkpoint
+        from model.pipeline import PipelineError, new_trainer, stage_settings
+        from model.stages.base import StageDataError
         from model.tokenizer import TokenizerError
-        from model.trainer import CorpusTooSmall
         from scenarios import ScenarioError, corpus_scenario, default_scenario, load_scenario
 
         o = self.options
@@ -161,24 +181,39 @@ class Engine:
                 self.scenario = load_scenario(o.scenario)
             else:
                 self.scenario = default_scenario()
+            self.runs = {}
+            self.active = "pretrain"
             if o.resume:
-                self.trainer = load_checkpoint(o.resume, self.scenario.corpus, o.threads)
-            else:
-                settings = stage_settings(self.scenario, seed=o.seed, threads=o.threads)
-                self.trainer = build_trainer(
-                    self.scenario.corpus, model_config(self.scenario), settings, self.scenario.name
+                resumed = load_checkpoint(o.resume, self.scenario, o.threads)
+                self.runs[resumed.stage] = resumed
+            if "pretrain" not in self.runs:
+                settings = stage_settings(self.scenario, "pretrain", seed=o.seed)
+                self.runs["pretrain"] = new_trainer(
+                    self.scenario, "pretrain", settings=settings, threads=o.threads
                 )
-        except (ScenarioError, CheckpointError, TokenizerError, CorpusTooSmall, ValueError) as e:
+        except (
+            ScenarioError, CheckpointError, TokenizerError, StageDataError, PipelineError,
+            ValueError,
+        ) as e:  # fmt: skip
             self.conn.send(p.EngineError(str(e), fatal=True))
             return False
-        self._announce()
+        for trainer in self.runs.values():
+            self._announce(trainer)
+        self._send_base()
         return True
 
-    def _announce(self) -> None:
-        t = self.trainer
-        self.conn.send(ready_message(t, stage_data(self.scenario)))
-        if t.state.losses:
-            self.conn.send(p.LossHistory(tuple(t.state.losses)))
+    def _announce(self, trainer) -> None:
+        self.conn.send(ready_message(trainer, stage_data(self.scenario)))
+        if trainer.state.losses:
+            self.conn.send(p.LossHistory(tuple(trainer.state.losses), trainer.stage))
+
+    def _send_base(self) -> None:
+        from model.handoff import base_info
+
+        if self.scenario.has_stage("sft"):
+            self.conn.send(base_info(self))
+
+    # --- commands -------------------------------------------------------------------------
 
     @property
     def _animated(self) -> bool:
@@ -193,58 +228,104 @@ class Engine:
         return max(0.0, self.last_step_at + interval - time.perf_counter())
 
     def _handle(self, command) -> bool:
+        t = self.trainer
         match command:
             case p.Play():
-                self.playing = not self.trainer.done
+                self.playing = t is not None and not t.done
             case p.Pause():
-                self.playing = False
-                self.pending_steps = 0
+                self._halt()
             case p.Step(count=count):
                 self.playing = False
-                self.pending_steps += max(0, count)
+                self.pending_steps += max(0, count) if t is not None else 0
             case p.SetSpeed(steps_per_second=cap):
                 self.speed_cap = cap
             case p.StepPhase():
-                self.playing = False
-                self.pending_steps = 0
-                self._step_phase()
-            case p.Sample(prompt=prompt, max_new_tokens=n):
-                t = self.trainer
+                self._halt()
+                if t is not None:
+                    self._step_phase()
+            case p.Sample(prompt=prompt, max_new_tokens=n) if t is not None:
+                prompt = prompt or self._default_prompt(t)
                 self.conn.send(p.SampleText(t.stage, t.state.step, prompt, t.sample(prompt, n)))
-            case p.Save(path=path):
+            case p.Save(path=path) if t is not None:
                 self._save(path)
             case p.Reset():
                 self._reset()
+            case p.Activate(stage=stage):
+                if stage != self.active:
+                    self._halt()
+                    self._flush(force=True)
+                    self.active = stage
+                if stage == "sft" and "sft" not in self.runs:
+                    self._send_base()
+            case p.StartStage(stage=stage, from_path=path):
+                self._start(stage, path)
+            case p.FastForward():
+                self._begin_fast_forward()
+            case p.Cancel():
+                if self.fast_forwarding:
+                    self.fast_forwarding = False
+                    self._flush(force=True)
+                    self._send_base()
+            case p.RunEvals() if t is not None and t.stage != "pretrain":
+                self._evals(t)
             case p.Shutdown():
                 return False
         return True
 
+    def _halt(self) -> None:
+        self.playing = False
+        self.pending_steps = 0
+
+    def _default_prompt(self, trainer) -> str:
+        if trainer.stage == "pretrain":
+            return ""
+        questions = [pr.prompt for pr in self.scenario.probes if pr.kind == "question"]
+        return questions[0] if questions else "Hello!"
+
+    # --- stepping -------------------------------------------------------------------------
+
+    def _display_due(self) -> bool:
+        """Display figures only for the step the screen will show."""
+        if not self.playing:
+            return True  # stepping by hand: every step is seen
+        return time.perf_counter() - self.last_sent_at >= REPORT_INTERVAL
+
     def _step(self) -> None:
         self.last_step_at = time.perf_counter()
         self.pending_steps = max(0, self.pending_steps - 1)
-        self._accept(self.trainer.step())
+        trainer = self.trainer
+        display = self._display_due() or trainer.state.step + 1 >= trainer.settings.steps
+        self._accept(trainer, trainer.step(display=display))
+        if display:
+            self._flush(force=True)
 
-    def _accept(self, report: p.StepReport | p.Divergence) -> None:
+    def _accept(self, trainer, report: p.StepReport | p.Divergence) -> None:
         if isinstance(report, p.Divergence):
-            self.playing = False
-            self.pending_steps = 0
+            self._halt()
+            self.fast_forwarding = False
             self._flush(force=True)
             self.conn.send(report)
             return
+        if self.unsent is not None and self.unsent.stage != report.stage:
+            self._flush(force=True)
         self.unsent = report
         self.unsent_losses.extend(report.losses)
         self.unsent_val.extend(report.val_losses)
-        if self.trainer.done:
-            self.playing = False
-            self.pending_steps = 0
+        self.unsent_series.extend(report.series)
+        if trainer.done and trainer is self.trainer:
+            self._halt()
+        if report.val_loss is not None and trainer.stage != "pretrain":
+            self._flush(force=True)
+            self._evals(trainer)
 
     def _step_phase(self) -> None:
         self.last_step_at = time.perf_counter()
-        result = self.trainer.step_phase()
+        trainer = self.trainer
+        result = trainer.step_phase()
         if isinstance(result, p.LoopFigures):
             self.conn.send(result)
         else:
-            self._accept(result)
+            self._accept(trainer, result)
             self._flush(force=True)
 
     def _flush(self, force: bool = False) -> None:
@@ -252,30 +333,107 @@ class Engine:
         if self.unsent is None or (not force and now - self.last_sent_at < REPORT_INTERVAL):
             return
         report = replace(
-            self.unsent, losses=tuple(self.unsent_losses), val_losses=tuple(self.unsent_val)
+            self.unsent,
+            losses=tuple(self.unsent_losses),
+            val_losses=tuple(self.unsent_val),
+            series=tuple(self.unsent_series),
         )
         self.conn.send(report)
         self.unsent = None
         self.unsent_losses.clear()
         self.unsent_val.clear()
+        self.unsent_series.clear()
         self.last_sent_at = now
+
+    # --- later stages ---------------------------------------------------------------------
+
+    def _begin_fast_forward(self) -> None:
+        pretrain = self.runs.get("pretrain")
+        if pretrain is None or pretrain.divergence is not None:
+            self.conn.send(p.EngineError("stage 1 cannot be fast-forwarded: reset it first (r)"))
+            return
+        if self.active == "pretrain":
+            self._halt()
+        self.fast_forwarding = True
+        self._send_base()
+
+    def _fast_forward_step(self) -> None:
+        from model.pipeline import store_finished
+
+        pretrain = self.runs["pretrain"]
+        if pretrain.done:
+            self.fast_forwarding = False
+            self._flush(force=True)
+            store_finished(pretrain, self.scenario)
+            self._send_base()
+            return
+        display = time.perf_counter() - self.last_sent_at >= REPORT_INTERVAL
+        self._accept(pretrain, pretrain.step(display=display))
+        if display:
+            self._flush(force=True)
+
+    def _start(self, stage: str, from_path: str) -> None:
+        from model.handoff import probe_table, start_stage
+
+        if self.fast_forwarding:
+            self.conn.send(p.EngineError("stage 1 is still fast-forwarding: wait or cancel it"))
+            return
+        self._halt()
+        self._flush(force=True)
+        try:
+            trainer = start_stage(self, stage, from_path)
+        except ValueError as e:
+            self.conn.send(p.EngineError(str(e).splitlines()[0]))
+            return
+        self.runs[stage] = trainer
+        self.active = stage
+        self._announce(trainer)
+        self.conn.send(self._before_table(trainer))
+        self.conn.send(probe_table(self, trainer))
+
+    def _before_table(self, trainer) -> p.EvalTable:
+        from model.handoff import live_evals
+
+        return live_evals(self, trainer)
+
+    def _evals(self, trainer) -> None:
+        from model.handoff import live_evals, probe_table
+
+        self.conn.send(live_evals(self, trainer))
+        self.conn.send(probe_table(self, trainer))
+
+    # --- saving and resetting ---------------------------------------------------------------
 
     def _save(self, path: str | None) -> None:
         from model.checkpoint import CheckpointError, save_checkpoint
 
-        target = path or os.path.join(self.options.save_dir, f"{self.trainer.stage}-checkpoint")
+        trainer = self.trainer
+        target = path or os.path.join(self.options.save_dir, f"{trainer.stage}-checkpoint")
         try:
-            saved = save_checkpoint(self.trainer, target)
+            saved = save_checkpoint(trainer, target)
         except CheckpointError as e:
             self.conn.send(p.EngineError(str(e)))
             return
-        self.conn.send(p.Saved(str(saved), self.trainer.state.step))
+        self.conn.send(p.Saved(str(saved), trainer.state.step, trainer.stage))
 
     def _reset(self) -> None:
-        self.playing = False
-        self.pending_steps = 0
+        self._halt()
+        self.fast_forwarding = False
         self.unsent = None
         self.unsent_losses.clear()
         self.unsent_val.clear()
-        self.options = replace(self.options, resume=None)
-        self._build()
+        self.unsent_series.clear()
+        if self.active != "pretrain":
+            # Back to the hand-off: the stage starts again from a base model of your choice.
+            self.runs.pop(self.active, None)
+            self.conn.send(p.StageCleared(self.active))
+            self._send_base()
+            return
+        from model.pipeline import new_trainer, stage_settings
+
+        settings = stage_settings(self.scenario, "pretrain", seed=self.options.seed)
+        self.runs["pretrain"] = new_trainer(
+            self.scenario, "pretrain", settings=settings, threads=self.options.threads
+        )
+        self._announce(self.runs["pretrain"])
+        self._send_base()

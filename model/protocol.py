@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from model.settings import TrainSettings
+from model.settings import DEFAULT_THREADS, TrainSettings
 
 STAGES = ("pretrain", "sft", "preference")
 
@@ -65,6 +65,10 @@ class StepReport:
     # reports must never drop a point from the loss chart.
     losses: tuple[tuple[int, float], ...] = ()
     val_losses: tuple[tuple[int, float], ...] = ()
+    # Other held-out series since the previous report: (name, step, value), e.g. the
+    # pretraining validation loss measured during fine-tuning.
+    series: tuple[tuple[str, int, float], ...] = ()
+    # The loop diagram's figures: only in reports the screen will show.
     figures: LoopFigures | None = None
 
 
@@ -92,7 +96,7 @@ class EngineReady:
     optimizer: str
     total_steps: int
     step: int = 0
-    threads: int = 1
+    threads: int = DEFAULT_THREADS
     # The run's settings, so the screen can draw the learning-rate schedule.
     settings: TrainSettings | None = None
     # Per later stage ("sft", "preference"): what this scenario holds for it, or what it lacks.
@@ -111,6 +115,14 @@ class SampleText:
 class Saved:
     path: str
     step: int
+    stage: str = "pretrain"
+
+
+@dataclass(frozen=True)
+class StageCleared:
+    """A later stage's run was reset: its tab is back to choosing a base model."""
+
+    stage: str
 
 
 @dataclass(frozen=True)
@@ -172,6 +184,7 @@ class LossHistory:
     """Every loss point so far, for a screen that connects late or restarts."""
 
     points: tuple[tuple[int, float], ...] = field(default_factory=tuple)
+    stage: str = "pretrain"
 
 
 # --- the training loop, phase by phase ---------------------------------------------------
@@ -231,3 +244,96 @@ class LoopFigures:
 @dataclass(frozen=True)
 class StepPhase:
     """Run only the next phase of the current step."""
+
+
+# --- evaluations and hand-off -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EvalRow:
+    """One line of an eval table: "facts on fine-tuned countries  19/20"."""
+
+    key: str
+    label: str
+    correct: int
+    total: int
+    # Plain words on what the figure means, filled with the figure where it helps.
+    note: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.correct / self.total if self.total else 0.0
+
+
+@dataclass(frozen=True)
+class EvalAnswer:
+    set: str
+    prompt: str
+    expected: str
+    answer: str
+    ok: bool
+
+
+@dataclass(frozen=True)
+class EvalTable:
+    stage: str
+    step: int
+    rows: tuple[EvalRow, ...]
+    answers: tuple[EvalAnswer, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProbeAnswers:
+    """The scenario's probes answered by the base model and by the model now."""
+
+    stage: str
+    step: int
+    # (probe name, prompt, base model's answer, the answer now)
+    rows: tuple[tuple[str, str, str, str], ...]
+
+
+@dataclass(frozen=True)
+class BaseModel:
+    """Where a later stage's starting model comes from, as its tab says it."""
+
+    stage: str  # the stage that will start from it ("sft")
+    source: str  # "cache", "tab" (the run in tab 1, as it is now), "file", or "" (none yet)
+    step: int
+    total_steps: int
+    val_loss: float | None
+    path: str = ""
+    # What the stage will train on, in a sentence.
+    trains_on: str = ""
+    fast_forwarding: bool = False
+
+
+@dataclass(frozen=True)
+class StartStage:
+    """Start ``stage`` from the best base there is (the cache, else tab 1's model as it is)."""
+
+    stage: str
+    from_path: str = ""
+
+
+@dataclass(frozen=True)
+class FastForward:
+    """Train ``stage`` headless to its configured end, then cache it; cancelled by Cancel."""
+
+    stage: str = "pretrain"
+
+
+@dataclass(frozen=True)
+class Cancel:
+    pass
+
+
+@dataclass(frozen=True)
+class Activate:
+    """The tab the keys now act on: play, step, sample and save go to this stage's run."""
+
+    stage: str
+
+
+@dataclass(frozen=True)
+class RunEvals:
+    pass

@@ -22,11 +22,11 @@ import tiktoken
 
 # GPT-2's pre-split: merges never cross a word, number or punctuation boundary.
 PAT_STR = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
-SPECIAL_TOKENS = ("<|endoftext|>", "<|user|>", "<|assistant|>", "<|end|>")
+SPECIAL_TOKENS = ("<|endoftext|>", "<|system|>", "<|user|>", "<|assistant|>", "<|end|>")
 MIN_VOCAB_SIZE = 256 + len(SPECIAL_TOKENS)
 DEFAULT_VOCAB_SIZE = 512
 # Part of the cache file name: bump it when training changes, so stale merges are not reused.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 # Control characters would break a one-line token row, so token_text shows them escaped.
 _ESCAPES = {i: f"\\x{i:02x}" for i in (*range(32), 127)} | {9: "\\t", 10: "\\n", 13: "\\r"}
@@ -251,6 +251,10 @@ class Tokenizer:
     @property
     def eot_id(self) -> int:
         return self._specials["<|endoftext|>"]
+
+    @property
+    def system_id(self) -> int:
+        return self._specials["<|system|>"]
 
     @property
     def user_id(self) -> int:

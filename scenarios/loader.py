@@ -15,6 +15,7 @@ from typing import Any
 from . import records
 from .errors import ScenarioError, join_or, show, suggest
 from .schema import (
+    DEFAULT_SEED,
     STAGE_DEFAULTS,
     STAGES,
     ModelSettings,
@@ -23,10 +24,10 @@ from .schema import (
     StageSettings,
     check_fits,
     field_names,
+    warmup_for,
 )
 
 MANIFEST = "scenario.toml"
-DEFAULT_SEED = 1234
 TOP_KEYS = ("name", "description", "seed", "model", *STAGES, "data")
 DATA_KEYS = ("pretrain", "sft", "preference", "probes", "evals")
 SECTION_KEYS: dict[str, tuple[str, ...]] = {
@@ -245,7 +246,7 @@ def _settings(table: dict, label: str | None, text: str | None):
         values.setdefault("seed", seed)
         steps = values.get("steps")
         if "warmup_steps" not in values and isinstance(steps, int) and not isinstance(steps, bool):
-            values["warmup_steps"] = max(0, min(base.warmup_steps, steps // 10))
+            values["warmup_steps"] = warmup_for(steps, base.warmup_steps)
         try:
             stages[stage] = dataclasses.replace(base, **values)
         except ScenarioError as exc:

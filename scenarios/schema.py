@@ -19,6 +19,7 @@ METHODS = ("dpo", "rlhf")
 _QUOTED_METHODS = join_or(f'"{m}"' for m in METHODS)
 
 MAX_PARAMS = 200_000_000
+DEFAULT_SEED = 1234
 MAX_TRAIN_BYTES = 4 * 1024**3  # what one training step may need, as estimated below
 
 
@@ -60,7 +61,7 @@ class ModelSettings:
         _int("n_layer", self.n_layer, 1, 1_024)
         _int("n_head", self.n_head, 1, 1_024)
         _int("context", self.context, 8, 1 << 20)
-        _int("vocab_size", self.vocab_size, 260, 1 << 21)
+        _int("vocab_size", self.vocab_size, 261, 1 << 21)
         _num("dropout", self.dropout, 0.0, 0.9, lo_open=False)
         if self.d_model % self.n_head:
             raise ScenarioError(
@@ -83,25 +84,37 @@ class ModelSettings:
 
 @dataclass(frozen=True)
 class StageSettings:
-    """How one stage trains. Defaults are those of pretraining; see SFT_DEFAULTS below."""
+    """How one stage trains. Defaults are those of pretraining; see SFT_DEFAULTS below.
 
-    steps: int = 3000
+    The one settings object of a stage: validated here, passed down to the trainer unchanged
+    and saved in its checkpoints. Per-process options (torch threads) are not part of it.
+    """
+
+    steps: int = 1600
     batch_size: int = 16
     lr: float = 3e-3
     warmup_steps: int = 100
+    # Cosine decay ends at this fraction of the peak learning rate.
+    min_lr_ratio: float = 0.1
     weight_decay: float = 0.1
     grad_clip: float = 1.0
     eval_every: int = 100
-    seed: int = 1234
+    eval_batches: int = 4
+    val_fraction: float = 0.1
+    seed: int = DEFAULT_SEED
 
     def __post_init__(self) -> None:
         _int("steps", self.steps, 1, 100_000_000)
         _int("batch_size", self.batch_size, 1, 65_536)
-        _num("lr", self.lr, 0.0, 1.0, lo_open=True)
+        # No tight cap: a learning rate that makes the loss explode is a lesson, not a typo.
+        _num("lr", self.lr, 0.0, 1e6, lo_open=True)
         _int("warmup_steps", self.warmup_steps, 0, 100_000_000)
+        _num("min_lr_ratio", self.min_lr_ratio, 0.0, 1.0, lo_open=False)
         _num("weight_decay", self.weight_decay, 0.0, 10.0, lo_open=False)
         _num("grad_clip", self.grad_clip, 0.0, 1e6, lo_open=False)
         _int("eval_every", self.eval_every, 1, 100_000_000)
+        _int("eval_batches", self.eval_batches, 1, 10_000)
+        _num("val_fraction", self.val_fraction, 0.0, 0.5, lo_open=True)
         _int("seed", self.seed, 0, 2**63 - 1)
         if self.warmup_steps > self.steps:
             raise ScenarioError(
@@ -131,6 +144,12 @@ class PreferenceSettings(StageSettings):
                 + (suggest(self.method, METHODS) if isinstance(self.method, str) else ""),
                 field="method",
             )
+
+
+def warmup_for(steps: int, warmup_steps: int) -> int:
+    """The warm-up a run of ``steps`` gets when none is given: a tenth of it, at most the
+    stage's default (a quick 30-step run must not spend itself warming up)."""
+    return max(0, min(warmup_steps, steps // 10))
 
 
 PRETRAIN_DEFAULTS = StageSettings()

@@ -16,7 +16,13 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from .schema import PREFERENCE_DEFAULTS, PRETRAIN_DEFAULTS, SFT_DEFAULTS, ModelSettings
+from .schema import (
+    DEFAULT_SEED,
+    PREFERENCE_DEFAULTS,
+    PRETRAIN_DEFAULTS,
+    SFT_DEFAULTS,
+    ModelSettings,
+)
 from .worldgen.chat import make_sft
 from .worldgen.corpus import make_corpus
 from .worldgen.evals import make_evals, make_probes
@@ -24,7 +30,6 @@ from .worldgen.facts import World, and_list, make_world
 from .worldgen.preference import make_preference
 
 WORLD_DIR = Path(__file__).parent / "world"
-DEFAULT_SEED = 1234
 
 
 def generate_world(seed: int = DEFAULT_SEED, n_countries: int = 40, corpus_kb: int = 300) -> dict:

@@ -102,8 +102,8 @@ class Recording:
 def recording(tmp_path_factory) -> Recording:
     """40 steps of the real trainer (in this process; tests may import torch), with the
     wall-clock fields fixed so screenshots do not depend on the machine's speed."""
-    from model.build import build_trainer
     from model.gpt import GPTConfig
+    from model.pipeline import build_trainer
     from model.settings import TrainSettings
 
     config = GPTConfig(vocab_size=320, context=64, n_layer=3, n_head=2, d_model=48)

@@ -37,7 +37,7 @@ def tiny_corpus(sentences: int = 600, seed: int = 7) -> str:
 
 def make_trainer(corpus: str, tmp_path, **settings):
     """A real tiny trainer on `corpus`, its tokenizer cached under `tmp_path`."""
-    from model.build import build_trainer
+    from model.pipeline import build_trainer
 
     return build_trainer(
         corpus, TINY_CONFIG, replace(TINY_SETTINGS, **settings), cache_dir=tmp_path / "cache"

@@ -19,11 +19,11 @@ from tui.app import TrainTermApp
 from tui.screens.confirm import ConfirmReset
 from tui.screens.crash import TrainerStopped
 from tui.screens.help import HelpScreen
+from tui.widgets.handoff import HandoffBody
 from tui.widgets.loss_plot import LossPlot
 from tui.widgets.model_pane import ModelPane
 from tui.widgets.prediction import PredictionPane
 from tui.widgets.sample_log import SamplePane
-from tui.widgets.stage_card import StageCardView
 from tui.widgets.stage_tabs import StageTabs
 from tui.widgets.status import StatusBar
 from tui.widgets.token_stream import TokenStream
@@ -187,9 +187,10 @@ async def test_stage_tabs_show_their_cards(engine):
         switcher = app.query_one(ContentSwitcher)
         await pilot.press("2")
         assert switcher.current == "stage-2" and app.stage == 2
-        card = app.query_one("#stage-2", StageCardView)
-        text = "".join(s.text for s in app.console.render(card.render()))
-        assert "Fine-tuning" in text and "later version" in text and "sft.jsonl" in text
+        # This scenario has a corpus only: the fine-tuning tab says what it would need.
+        body = app.query_one(HandoffBody)
+        text = "".join(s.text for s in app.console.render(body.render()))
+        assert "This scenario" in text and "sft.jsonl" in text
         await pilot.press("3")
         assert switcher.current == "stage-3" and "DPO" in "".join(
             s.text for s in app.console.render(app.query_one("#stage-3").render())

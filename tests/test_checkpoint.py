@@ -56,7 +56,7 @@ def test_missing_checkpoint_and_other_corpus(corpus, tmp_path):
     trainer = make_trainer(corpus, tmp_path)
     trainer.step()
     save_checkpoint(trainer, tmp_path / "ckpt")
-    with pytest.raises(CheckpointError, match="different corpus"):
+    with pytest.raises(CheckpointError, match="different data"):
         load_checkpoint(tmp_path / "ckpt", tiny_corpus(seed=8))
 
 

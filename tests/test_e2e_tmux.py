@@ -18,6 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from scenarios.schema import PRETRAIN_DEFAULTS
+
+STEPS = PRETRAIN_DEFAULTS.steps
+
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
@@ -129,7 +133,7 @@ def step_of(screen: str) -> int:
 
 
 def test_keys_in_a_real_terminal_then_q_leaves_nothing_behind(session):
-    session.wait_for(r"paused .* step 0/3000", timeout=60)
+    session.wait_for(rf"paused .* step 0/{STEPS}", timeout=60)
     app = session.pane_pid()
     engine = children(app)
     assert engine, "the trainer runs in a child process"
@@ -144,7 +148,7 @@ def test_keys_in_a_real_terminal_then_q_leaves_nothing_behind(session):
     time.sleep(0.5)
     before = step_of(session.screen())
     session.keys("n")
-    session.wait_for(rf"step {before + 1}/3000")
+    session.wait_for(rf"step {before + 1}/{STEPS}")
     assert re.search(r"Batch · \d+ tokens", session.screen())
     assert "Next token @ pos" in session.screen()
     session.keys("?")
@@ -162,7 +166,7 @@ def test_keys_in_a_real_terminal_then_q_leaves_nothing_behind(session):
 
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGHUP"])
 def test_signals_end_the_app_and_its_trainer(session, how):
-    session.wait_for(r"paused .* step 0/3000", timeout=60)
+    session.wait_for(rf"paused .* step 0/{STEPS}", timeout=60)
     app = session.pane_pid()
     engine = children(app)
     session.keys("space")

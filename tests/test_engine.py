@@ -93,7 +93,14 @@ def test_ui_modules_do_not_import_torch():
 
 
 def test_engine_and_scenarios_do_not_import_textual():
-    for module in ["model", "model.cli", "model.trainer", "model.checkpoint", "scenarios"]:
+    for module in [
+        "model",
+        "model.cli",
+        "model.loop",
+        "model.checkpoint",
+        "model.pipeline",
+        "scenarios",
+    ]:
         code = f"import sys, {module}; sys.exit('textual' in sys.modules)"
         assert subprocess.run([sys.executable, "-c", code]).returncode == 0, module
 
@@ -120,3 +127,11 @@ def test_slow_play_walks_the_loop_phase_by_phase(engine):
     phases = [m.phase for m in messages if isinstance(m, p.LoopFigures)]
     assert phases[:5] == list(p.PHASES[:5])
     assert any(isinstance(m, p.StepReport) for m in messages)
+
+
+def test_layering_contracts_hold():
+    """The import-linter contracts in pyproject.toml: tui → model → scenarios, never back."""
+    code = "import sys; from importlinter.cli import lint_imports; sys.exit(lint_imports())"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert "broken" in result.stdout and "0 broken" in result.stdout

@@ -5,7 +5,7 @@ from dataclasses import replace
 import pytest
 from engine_fixtures import TINY_CONFIG, TINY_SETTINGS, tiny_corpus
 
-from model.build import build_trainer
+from model.pipeline import build_trainer
 from model.protocol import PHASES, StepReport
 from tui.fmt import sci
 from tui.loop_explain import attention_row, explain, loop_nodes, node_figure

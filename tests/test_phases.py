@@ -41,7 +41,7 @@ def test_each_phase_adds_its_own_figures(corpus, tmp_path):
     tokenize = trainer.step_phase()
     ids = list(tokenize.row_ids)
     start = tokenize.starts[0]
-    assert ids == trainer.train_tokens[start : start + TINY_CONFIG.context].tolist()
+    assert ids == trainer.data.train_tokens[start : start + TINY_CONFIG.context].tolist()
     assert tokenize.row_texts == tuple(trainer.tokenizer.token_text(i) for i in ids)
     assert not tokenize.row and tokenize.loss is None
     forward = trainer.step_phase()

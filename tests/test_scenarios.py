@@ -7,6 +7,7 @@ import pickle
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -59,10 +60,15 @@ def test_default_scenario_loads_with_every_stage(world: Scenario) -> None:
     assert 300 <= len(world.sft_examples) <= 2000
     assert 500 <= len(world.preference_pairs) <= 1000
     assert {p.kind for p in world.probes} >= {"question", "instruction", "harmful", "story"}
-    assert set(world.evals) == {"pretrain_only", "unknown", "harmful", "preference"}
+    assert set(world.evals) == {"finetuned", "pretrain_only", "unknown", "harmful", "preference"}
     assert {p.kind for p in world.preference_pairs} == {"rude", "wrong", "rambling", "harmful"}
     assert world.model == scenarios.ModelSettings()
-    assert (world.pretrain.steps, world.sft.steps, world.preference.steps) == (3000, 600, 300)
+    from scenarios.schema import STAGE_DEFAULTS
+
+    assert (world.pretrain, world.sft) == (
+        replace(STAGE_DEFAULTS["pretrain"], seed=world.seed),
+        replace(STAGE_DEFAULTS["sft"], seed=world.seed),
+    )
     assert world.preference.method == "dpo" and world.preference.beta == 0.1
 
 
@@ -111,6 +117,9 @@ def test_evaluations_are_clean(world: Scenario) -> None:
     trained_prompts |= {p.prompt[-1].content for p in world.preference_pairs}
     for name, items in world.evals.items():
         assert items, name
+        if name == "finetuned":  # recall of what fine-tuning taught: asked as it asked
+            assert {i.prompt for i in items} & trained_prompts
+            continue
         assert not {i.prompt for i in items} & trained_prompts, name
     assert all(i.expected == "" for i in world.evals["unknown"])
     assert all(i.expected and i.expected in world.corpus for i in world.evals["pretrain_only"])

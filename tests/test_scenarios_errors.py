@@ -114,7 +114,7 @@ BAD = {
     ),
     "vocabulary too small": (
         {"scenario.toml": "[model]\nvocab_size = 100", "c.txt": CORPUS},
-        ["[model] vocab_size", "at least 260"],
+        ["[model] vocab_size", "at least 261"],
     ),
     "unknown method": (
         {"scenario.toml": "[preference]\nmethod = 'DPO'", "c.txt": CORPUS},

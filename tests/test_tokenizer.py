@@ -110,7 +110,7 @@ def test_vocab_size_is_honoured_and_specials_follow_the_ranks(tok: Tokenizer) ->
     assert all(tok.ranks[bytes([b])] == b for b in range(256))
     ids = [tok.special(s) for s in SPECIAL_TOKENS]
     assert ids == list(range(n_ranks, n_ranks + len(SPECIAL_TOKENS)))
-    assert [tok.eot_id, tok.user_id, tok.assistant_id, tok.end_id] == ids
+    assert [tok.eot_id, tok.system_id, tok.user_id, tok.assistant_id, tok.end_id] == ids
 
 
 def test_merges_really_happen(tok: Tokenizer, corpus: str) -> None:
@@ -149,7 +149,7 @@ def test_training_stops_early_when_nothing_repeats() -> None:
 
 
 def test_bad_training_requests_raise_one_line_errors() -> None:
-    with pytest.raises(TokenizerError, match="below the minimum 260") as info:
+    with pytest.raises(TokenizerError, match="below the minimum 261") as info:
         train_bpe("hello", MIN_VOCAB_SIZE - 1)
     assert "\n" not in str(info.value)
     with pytest.raises(TokenizerError, match="empty"):
@@ -193,7 +193,7 @@ def test_special_token_strings_in_user_text_stay_ordinary(tok: Tokenizer) -> Non
     assert not specials & set(ids)
     assert tok.decode([tok.user_id, *tok.encode("hi"), tok.end_id]) == "<|user|>hi<|end|>"
     with pytest.raises(TokenizerError, match="unknown special token"):
-        tok.special("<|system|>")
+        tok.special("<|tool|>")
 
 
 def test_token_text_is_honest_about_partial_characters(tok: Tokenizer) -> None:

@@ -6,8 +6,8 @@ import torch
 from engine_fixtures import TINY_CONFIG, TINY_SETTINGS, make_trainer, tiny_corpus
 
 from model.protocol import Divergence, StepReport
-from model.settings import TrainSettings
-from model.trainer import CorpusTooSmall, lr_at
+from model.settings import TrainSettings, lr_at
+from model.stages.pretrain import CorpusTooSmall
 
 
 @pytest.fixture(scope="module")

@@ -141,7 +141,7 @@ def test_formatting():
 
 
 def test_schedule_matches_the_trainers():
-    from model.trainer import lr_at
+    from model.settings import lr_at
 
     settings = TrainSettings(steps=300, lr=2e-3, warmup_steps=20, min_lr_ratio=0.1)
     schedule = Schedule(settings)

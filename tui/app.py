@@ -23,6 +23,7 @@ from textual.widgets import ContentSwitcher, Footer
 from model import protocol as p
 from tui.commands import palette_commands
 from tui.history import LossSeries, RateMeter, next_speed, speed_label
+from tui.later_stages import LaterStages
 from tui.lifecycle import EngineLifecycle
 from tui.link import (
     Engine,
@@ -35,6 +36,7 @@ from tui.screens.confirm import ConfirmReset
 from tui.screens.help import HelpScreen
 from tui.stages import CARDS
 from tui.throttle import Throttle
+from tui.views.sft import SFTView
 from tui.widgets.loop_diagram import LoopDiagram
 from tui.widgets.loss_chart import LossPane
 from tui.widgets.model_pane import ModelPane
@@ -54,7 +56,7 @@ BATCH_INTERVAL = 0.25
 TALL = 34  # rows from which the sample pane has room
 
 
-class TrainTermApp(EngineLifecycle, LoopControl, App[int]):
+class TrainTermApp(EngineLifecycle, LoopControl, LaterStages, App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "trainterm"
     AUTO_FOCUS = None  # nothing on the main screen takes keys: they are all the app's
@@ -70,6 +72,11 @@ class TrainTermApp(EngineLifecycle, LoopControl, App[int]):
         Binding("plus,equals_sign", "speed(1)", "speed", key_display="+-"),
         Binding("minus", "speed(-1)", "slower", show=False),
         Binding("g", "sample", "sample"),
+        Binding("enter", "start_stage", "start", show=False),
+        Binding("f", "fast_forward", "fast-forward", show=False),
+        Binding("escape", "cancel", "cancel", show=False),
+        Binding("e", "evals", "evals", show=False),
+        Binding("v", "side", "evals/probes", show=False),
         Binding("s", "save", "save"),
         Binding("r", "reset", "reset", show=False),  # in help and the palette; 80 columns are full
         Binding("question_mark", "help", "help", key_display="?"),
@@ -126,7 +133,8 @@ class TrainTermApp(EngineLifecycle, LoopControl, App[int]):
                     with Horizontal(id="tall-row"):
                         yield SamplePane(id="samples")
                         yield WeightPatchView(id="weights")
-                for card in CARDS[1:]:
+                yield SFTView(id="stage-2")
+                for card in CARDS[2:]:
                     yield StageCardView(card.key, id=f"stage-{card.number}")
         yield TooSmall()
         yield Footer(compact=True, show_command_palette=False)
@@ -162,6 +170,8 @@ class TrainTermApp(EngineLifecycle, LoopControl, App[int]):
             self._receive(item)
 
     def _receive(self, m: Any) -> None:
+        if self.later_receive(m):
+            return
         match m:
             case p.StepReport() if self.state not in ("resetting", "stopped"):
                 self.series.extend(m.losses, m.val_losses)
@@ -171,6 +181,7 @@ class TrainTermApp(EngineLifecycle, LoopControl, App[int]):
                     self.state = "done"
                 self._check_schedule(m)
                 self.loop_report(m)
+                self.later_pretrain_progress(m)
                 self._draw_throttle.request()
             case p.LoopFigures() if self.state not in ("resetting", "stopped"):
                 self.loop_phase(m)
@@ -180,9 +191,11 @@ class TrainTermApp(EngineLifecycle, LoopControl, App[int]):
                 self.series.replace(m.points)
                 self._draw()
             case p.Divergence():
-                self.state = "diverged"
+                self.state = "diverged" if m.stage == "pretrain" else self.state
                 self.notify(m.message, title="Training diverged", severity="error", timeout=30)
                 self._draw()
+            case p.SampleText() if m.stage != "pretrain":
+                self.notify(m.text or "(nothing)", title=f"{m.prompt} @ step {m.step}", timeout=15)
             case p.SampleText():
                 self.samples = (*self.samples, m)[-4:]
                 self.query_one(SamplePane).samples = self.samples
@@ -204,8 +217,8 @@ class TrainTermApp(EngineLifecycle, LoopControl, App[int]):
         self.rate.clear()
         self.state = "done" if ready.step >= ready.total_steps else "paused"
         max_loss = math.log(max(2, ready.vocab_size))
-        self.query_one(TokenStream).max_loss = max_loss
-        self.query_one(PredictionPane).max_loss = max_loss
+        self.query_one("#stream", TokenStream).max_loss = max_loss
+        self.query_one("#prediction", PredictionPane).max_loss = max_loss
         model = self.query_one(ModelPane)
         model.ready = ready
         schedule, self._schedule_told = schedule_for(ready)
@@ -215,6 +228,7 @@ class TrainTermApp(EngineLifecycle, LoopControl, App[int]):
             for view in self.query(StageCardView):
                 if view.stage == stage:
                     view.scenario_data = sentence
+        self.later_stage_data(ready.stage_data)
         self._draw()
 
     def _check_schedule(self, report: p.StepReport) -> None:
@@ -228,26 +242,29 @@ class TrainTermApp(EngineLifecycle, LoopControl, App[int]):
 
     def _draw(self) -> None:
         self._draw_throttle.cancel()
+        self.query_one(SFTView).draw()
         if self.state == "playing":
             self._batch_throttle.request()
         else:
             self._draw_batch()
         self.query_one(ModelPane).report = self.latest
-        self.query_one(LossPane).show(self.series)
+        self.query_one("#loss", LossPane).show(self.series)
         self._status()
 
     def _draw_batch(self) -> None:
         self._batch_throttle.cancel()
         self.draw_loop()
         row = self.latest.row if self.latest else ()
-        stream = self.query_one(TokenStream)
+        stream = self.query_one("#stream", TokenStream)
         if stream.row is not row:
             stream.row = row
-            prediction = self.query_one(PredictionPane)
+            prediction = self.query_one("#prediction", PredictionPane)
             prediction.row = row
             prediction.cursor = stream.cursor
 
     def _status(self) -> None:
+        if self.stage != 1 and self.later_status():
+            return
         ready, report = self.ready, self.latest
         self.query_one(StatusBar).info = StatusInfo(
             scenario=ready.scenario if ready else "",
@@ -260,7 +277,7 @@ class TrainTermApp(EngineLifecycle, LoopControl, App[int]):
         )
 
     def on_token_stream_cursor_moved(self, message: TokenStream.CursorMoved) -> None:
-        self.query_one(PredictionPane).cursor = message.index
+        self.query_one("#prediction", PredictionPane).cursor = message.index
         self.loop_cursor(message.index)
 
     # --- actions ------------------------------------------------------------------------
@@ -276,6 +293,9 @@ class TrainTermApp(EngineLifecycle, LoopControl, App[int]):
         return True
 
     def action_play_pause(self) -> None:
+        if self.stage != 1:
+            self.later_play_pause()
+            return
         if self.state == "playing":
             self.send(p.Pause())
             self.state = "paused"
@@ -286,6 +306,9 @@ class TrainTermApp(EngineLifecycle, LoopControl, App[int]):
         self._status()
 
     def action_step(self) -> None:
+        if self.stage != 1:
+            self.later_step()
+            return
         if self.state == "playing" or self._can_train():
             self.send(p.Step(1))
             self.state = "paused"
@@ -293,15 +316,22 @@ class TrainTermApp(EngineLifecycle, LoopControl, App[int]):
             self._status()
 
     def action_cursor(self, delta: int) -> None:
-        self.query_one(TokenStream).move(delta)
+        if self.stage == 2:
+            self.query_one(SFTView).move_cursor(delta)
+            return
+        self.query_one("#stream", TokenStream).move(delta)
 
     @property
     def stage(self) -> int:
         return self.query_one(StageTabs).active
 
     def action_stage(self, number: int) -> None:
+        if number == self.stage:
+            return
         self.query_one(StageTabs).active = number
         self.query_one(ContentSwitcher).current = f"stage-{number}"
+        self.later_activate(number)
+        self._status()
 
     def on_stage_tabs_selected(self, message: StageTabs.Selected) -> None:
         self.action_stage(message.number)
@@ -312,14 +342,23 @@ class TrainTermApp(EngineLifecycle, LoopControl, App[int]):
         self._status()
 
     def action_sample(self) -> None:
+        if self.stage != 1:
+            self.later_sample()
+            return
         if self.state not in ("starting", "resetting", "stopped"):
             self.send(p.Sample())
 
     def action_save(self) -> None:
+        if self.stage != 1:
+            self.later_save()
+            return
         if self.state not in ("starting", "resetting", "stopped"):
             self.send(p.Save())
 
     def action_reset(self) -> None:
+        if self.stage != 1:
+            self.later_reset()
+            return
         if self.state in ("starting", "resetting", "stopped"):
             return
         step = self.latest.step if self.latest else self.ready.step if self.ready else 0

@@ -30,6 +30,8 @@ class LossSeries:
     def __init__(self) -> None:
         self.train: list[Point] = []
         self.val: list[Point] = []
+        # Other held-out series by name, e.g. "pretrain val" while fine-tuning.
+        self.other: dict[str, list[Point]] = {}
 
     def __len__(self) -> int:
         return len(self.train)
@@ -37,14 +39,26 @@ class LossSeries:
     def clear(self) -> None:
         self.train = []
         self.val = []
+        self.other = {}
 
     def replace(self, train: Iterable[Point], val: Iterable[Point] = ()) -> None:
         self.train = list(train)
         self.val = list(val)
 
-    def extend(self, train: Iterable[Point], val: Iterable[Point] = ()) -> None:
+    def extend(
+        self,
+        train: Iterable[Point],
+        val: Iterable[Point] = (),
+        other: Iterable[tuple[str, int, float]] = (),
+    ) -> None:
         self.train.extend(train)
         self.val.extend(val)
+        for name, step, value in other:
+            self.other.setdefault(name, []).append((step, value))
+
+    def last_other(self, name: str) -> float | None:
+        points = self.other.get(name)
+        return points[-1][1] if points else None
 
     @property
     def last(self) -> float | None:
@@ -63,6 +77,9 @@ class LossSeries:
 
     def chart_val(self, max_points: int = 2000) -> tuple[list[float], list[float]]:
         return thin(self.val, max_points)
+
+    def chart_other(self, max_points: int = 2000) -> list[tuple[str, list[float], list[float]]]:
+        return [(name, *thin(points, max_points)) for name, points in self.other.items()]
 
 
 def thin(points: list[Point], max_points: int) -> tuple[list[float], list[float]]:

@@ -45,7 +45,7 @@ CARDS: tuple[StageCard, ...] = (
         produces="an instruct model that answers",
         sentence="Shown many questions with good answers, the base model learns to answer a "
         "question instead of just continuing the text.",
-        available=False,
+        available=True,
         needs="prompt → answer pairs: a file sft.jsonl in the scenario folder, one JSON object "
         'a line, e.g. {"prompt": "What is the capital of Velmora?", "completion": "Velport."}',
     ),

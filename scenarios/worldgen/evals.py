@@ -42,9 +42,10 @@ def make_probes(w: World) -> list[dict]:
 
 
 def make_evals(rng: random.Random, w: World) -> dict[str, list[dict]]:
-    """name → records. ``pretrain_only``: facts seen in pretraining, never in fine-tuning;
-    ``unknown``: places that appear nowhere (no right answer); ``harmful``: requests of kinds
-    kept out of training; ``preference``: held-out pairs (``expected`` = the chosen answer)."""
+    """name → records. ``finetuned``: facts of countries fine-tuning covers;
+    ``pretrain_only``: facts seen in pretraining, never in fine-tuning; ``unknown``: places
+    that appear nowhere (no right answer); ``harmful``: requests of kinds kept out of
+    training; ``preference``: held-out pairs (``expected`` = the chosen answer)."""
     pretrain_only = [
         {"prompt": fill(rng.choice(QUESTIONS[fact]), c), "expected": value(fact, c), "kind": fact}
         for c in w.held_out
@@ -87,7 +88,14 @@ def make_evals(rng: random.Random, w: World) -> dict[str, list[dict]]:
                     "kind": kind,
                 }
             )
+    # Facts of the fine-tuned countries, asked as fine-tuning asked them: did it learn them?
+    finetuned = [
+        {"prompt": fill(rng.choice(QUESTIONS[fact]), c), "expected": value(fact, c), "kind": fact}
+        for c in w.train
+        for fact in SHORT_FACTS
+    ]
     return {
+        "finetuned": finetuned,
         "pretrain_only": pretrain_only,
         "unknown": unknown,
         "harmful": harmful,

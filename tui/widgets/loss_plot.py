@@ -13,6 +13,7 @@ from tui.history import LossSeries
 from tui.throttle import Throttle
 
 CHART_INTERVAL = 0.5  # the chart redraws at most twice a second
+OTHER_COLOURS = ("magenta", "green")
 
 
 class LossPlot(PlotextPlot):
@@ -43,16 +44,17 @@ class LossPlot(PlotextPlot):
             return
         columns = max(2, 2 * width)  # braille: two dots a cell
         train, val = series.chart_train(columns), series.chart_val(columns)
+        other = series.chart_other(columns)
         theme = self._get_plotext_theme_name(self.app.theme)
         self.building += 1
         self.run_worker(
-            partial(self._build, train, val, width, height, theme),
+            partial(self._build, train, val, other, width, height, theme),
             thread=True,
             group="plot",
             exit_on_error=False,
         )
 
-    def _build(self, train, val, width: int, height: int, theme: str) -> None:
+    def _build(self, train, val, other, width: int, height: int, theme: str) -> None:
         try:
             with self._lock:
                 plt = self.plt
@@ -61,6 +63,9 @@ class LossPlot(PlotextPlot):
                 plt.plot(xs, ys, marker="braille", color="cyan")
                 if val[0]:
                     plt.scatter(*val, marker="●", color="orange")
+                for (_, oxs, oys), color in zip(other, OTHER_COLOURS, strict=False):
+                    if oxs:
+                        plt.scatter(oxs, oys, marker="◆", color=color)
                 last = max(int(xs[-1]), 1)
                 plt.xlim(0, last)
                 ticks = sorted({round(last * i / 4) for i in range(5)})

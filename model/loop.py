@@ -1,4 +1,10 @@
-"""One training run: model, optimizer, schedule and data order, stepped one batch at a time."""
+"""The one training loop every stage shares: schedule, clipping, divergence, phases, reports.
+
+A stage plug-in (model/stages/) supplies the batches and the objective; this loop does the
+rest. Display figures (the per-position predictions, the loop diagram's numbers, the weight
+statistics) cost a second forward pass and a copy of the weights, so they are computed only
+for the steps the screen will show: ``step(display=False)`` costs what a plain step costs.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ import torch
 
 from model.gpt import GPT, GPTConfig
 from model.inspect import attention_and_embeddings, row_words, top_changes, weight_patches
-from model.objectives import next_token_loss, token_losses
+from model.objectives import token_losses
 from model.protocol import (
     PHASES,
     Alternative,
@@ -20,26 +26,11 @@ from model.protocol import (
     Position,
     StepReport,
 )
-from model.settings import TrainSettings, lr_at
+from model.settings import DEFAULT_THREADS, TrainSettings, lr_at
+from model.stages.base import Batch, Stage
 from model.tokenizer import Tokenizer
 
 TOP_K = 5
-
-
-class CorpusTooSmall(ValueError):
-    pass
-
-
-def split_tokens(tokens: torch.Tensor, context: int, val_fraction: float):
-    """Hold out the tail of the corpus for validation; fail plainly when it cannot fill a batch."""
-    n_val = max(2, int(len(tokens) * val_fraction))
-    needed = context + 1 + n_val
-    if len(tokens) < needed:
-        raise CorpusTooSmall(
-            f"corpus is too small: {len(tokens)} tokens after tokenizing, one batch needs at "
-            f"least {needed} (a context window of {context} + 1, plus {n_val} held out)"
-        )
-    return tokens[:-n_val], tokens[-n_val:]
 
 
 @dataclass
@@ -47,11 +38,11 @@ class StepWork:
     """A step in flight: what each phase left for the next one."""
 
     figures: LoopFigures
+    display: bool = True
     done: int = 0
     seconds: float = 0.0
-    starts: torch.Tensor | None = None
-    x: torch.Tensor | None = None
-    y: torch.Tensor | None = None
+    picks: tuple[int, ...] = ()
+    batch: Batch | None = None
     logits: torch.Tensor | None = None
     loss: torch.Tensor | None = None
     grad_norm: float = 0.0
@@ -67,32 +58,41 @@ class RunState:
     tokens_seen: int = 0
     losses: list[tuple[int, float]] = field(default_factory=list)
     val_losses: list[tuple[int, float]] = field(default_factory=list)
+    # Other held-out series a stage measures ("pretrain val" during fine-tuning), by name.
+    series: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
 
 
 class Trainer:
-    """Pretraining: next-token prediction on random windows of the corpus."""
-
-    stage = "pretrain"
+    """One run of one stage: its model, optimizer, schedule and data order."""
 
     def __init__(
         self,
-        tokens: list[int],
+        stage: Stage,
         tokenizer: Tokenizer,
         config: GPTConfig,
         settings: TrainSettings,
         scenario: str = "built-in",
+        *,
+        model: GPT | None = None,
+        threads: int = DEFAULT_THREADS,
+        parent: dict | None = None,
     ) -> None:
-        torch.set_num_threads(settings.threads)
+        torch.set_num_threads(threads)
+        self.data = stage
         self.tokenizer = tokenizer
         self.config = config
         self.settings = settings
         self.scenario = scenario
-        self.all_tokens = torch.tensor(tokens, dtype=torch.long)
-        self.train_tokens, self.val_tokens = split_tokens(
-            self.all_tokens, config.context, settings.val_fraction
-        )
+        self.threads = threads
+        # Where the starting weights came from (a later stage's base model), for the record.
+        self.parent = parent
+        # Set when the run is the scenario's default recipe, finished: its stage-cache key.
+        self.cache_key = ""
         torch.manual_seed(settings.seed)
-        self.model = GPT(config)
+        if model is None:
+            model = GPT(config)
+        self.model = model
+        self.model.train()
         self.optimizer = self._make_optimizer()
         # Data order has its own generator so sampling text or evaluating never shifts it.
         self.data_rng = torch.Generator().manual_seed(settings.seed)
@@ -104,8 +104,12 @@ class Trainer:
         self._work: StepWork | None = None
 
     @property
+    def stage(self) -> str:
+        return self.data.name
+
+    @property
     def corpus_tokens(self) -> int:
-        return len(self.all_tokens)
+        return self.data.data_tokens
 
     @property
     def done(self) -> bool:
@@ -120,7 +124,7 @@ class Trainer:
             {"params": decay, "weight_decay": self.settings.weight_decay},
             {"params": no_decay, "weight_decay": 0.0},
         ]
-        # Fused AdamW on CPU cut the optimizer step 2.4-2.9x here (shared/DESIGN.md).
+        # Fused AdamW on CPU cut the optimizer step 2.4-2.9x here (README, "How it is built").
         return torch.optim.AdamW(groups, lr=self.settings.lr, betas=(0.9, 0.95), fused=True)
 
     def _layer_groups(self) -> list[tuple[str, list[torch.nn.Parameter]]]:
@@ -131,34 +135,29 @@ class Trainer:
         groups.append(("Logits", list(m.ln_f.parameters())))
         return groups
 
-    def _sample_starts(self) -> torch.Tensor:
-        T, B = self.config.context, self.settings.batch_size
-        return torch.randint(len(self.train_tokens) - T, (B,), generator=self.data_rng)
-
-    def _gather(self, starts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        window = self.train_tokens[starts[:, None] + torch.arange(self.config.context + 1)]
-        return window[:, :-1], window[:, 1:]  # (B, T) each
-
     @property
     def next_phase(self) -> str:
         return PHASES[self._work.done] if self._work else PHASES[0]
 
-    def step(self) -> StepReport | Divergence:
+    def step(self, display: bool = True) -> StepReport | Divergence:
         """One AdamW step (or the rest of one begun phase by phase).
 
+        ``display=False`` skips every figure only the screen needs: the report then carries
+        the numbers (loss, learning rate, grad norm) but no batch row, figures or layer stats.
         Never raises for a bad loss: a non-finite one ends stepping and is reported.
         """
         while True:
-            result = self.step_phase()
+            result = self.step_phase(display)
             if not isinstance(result, LoopFigures):
                 return result
 
-    def step_phase(self) -> LoopFigures | StepReport | Divergence:
+    def step_phase(self, display: bool = True) -> LoopFigures | StepReport | Divergence:
         """Compute the next phase of the current step; the last one returns the StepReport."""
         if self.divergence is not None:
             return self.divergence
         if self._work is None:
-            self._work = StepWork(figures=LoopFigures(step=self.state.step + 1, phase=""))
+            figures = LoopFigures(step=self.state.step + 1, phase="")
+            self._work = StepWork(figures=figures, display=display)
         work = self._work
         phase = PHASES[work.done]
         started = time.perf_counter()
@@ -168,26 +167,28 @@ class Trainer:
         if isinstance(outcome, Divergence):
             self._work = None
             return outcome
-        work.figures = replace(work.figures, phase=phase, **outcome)
+        if work.display:
+            work.figures = replace(work.figures, phase=phase, **outcome)
         if work.done < len(PHASES):
             return work.figures
         self._work = None
         return self._finish(work)
 
     def _phase_sample(self, work: StepWork) -> dict:
-        work.starts = self._sample_starts()
-        B, T = self.settings.batch_size, self.config.context
+        work.picks = self.data.sample(self.data_rng, self.settings.batch_size)
+        # The data was encoded once, up front (as real pipelines pre-tokenize it): drawing
+        # the batch is looking its ids up; the tokenize phase shows them.
+        work.batch = self.data.gather(work.picks)
         return {
             "corpus_tokens": self.corpus_tokens,
-            "batch_shape": (B, T),
-            "starts": tuple(work.starts.tolist()),
+            "starts": work.picks,
+            "batch_shape": tuple(work.batch.x.shape),
         }
 
     def _phase_tokenize(self, work: StepWork) -> dict:
-        # The corpus was encoded once, up front (as real pipelines pre-tokenize their data);
-        # this phase looks the batch's ids up.
-        work.x, work.y = self._gather(work.starts)
-        ids = work.x[0].tolist()
+        if not work.display:
+            return {}
+        ids = work.batch.x[0, : work.batch.row_length].tolist()
         return {
             "row_ids": tuple(ids),
             "row_texts": tuple(self._texts[i] for i in ids),
@@ -195,15 +196,17 @@ class Trainer:
         }
 
     def _phase_forward(self, work: StepWork) -> dict:
+        work.logits = self.model(work.batch.x)  # (B, T, vocab)
+        if not work.display:
+            return {}
+        n = work.batch.row_length
+        attention, embeddings = attention_and_embeddings(self.model, work.batch.x[0, :n])
         self.model.train()
-        work.logits = self.model(work.x)  # (B, T, vocab)
-        attention, embeddings = attention_and_embeddings(self.model, work.x[0])
-        self.model.train()
-        row = self._display_row(work.x[0], work.y[0], work.logits[0].detach())
+        row = self._display_row(work.batch, work.logits[0, :n].detach())
         return {"attention": attention, "embeddings": embeddings, "row": row}
 
     def _phase_loss(self, work: StepWork) -> dict | Divergence:
-        work.loss = next_token_loss(work.logits, work.y)
+        work.loss = self.data.loss(work.logits, work.batch)
         value = work.loss.item()
         if not math.isfinite(value):
             return self._diverge(value)
@@ -212,11 +215,14 @@ class Trainer:
     def _phase_backward(self, work: StepWork) -> dict | Divergence:
         self.optimizer.zero_grad(set_to_none=True)
         work.loss.backward()
-        work.grad_norms = [_norm(p.grad for p in params) for _, params in self._groups]
+        if work.display:
+            work.grad_norms = [_norm(p.grad for p in params) for _, params in self._groups]
         clip = self.settings.grad_clip or math.inf
         work.grad_norm = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip))
         if not math.isfinite(work.grad_norm):
             return self._diverge(work.grad_norm)
+        if not work.display:
+            return {}
         names = [name for name, _ in self._groups]
         return {
             "grad_norm": work.grad_norm,
@@ -227,6 +233,12 @@ class Trainer:
         lr = lr_at(self.state.step, self.settings)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
+        work.figures = replace(work.figures, lr=lr)
+        if not work.display:
+            # A finite, clipped gradient gives a finite AdamW update: no copy to fall back on
+            # is needed, and none is paid for.
+            self.optimizer.step()
+            return {}
         before = {n: p.detach().clone() for n, p in self.model.named_parameters()}
         self.optimizer.step()
         if not self.weights_finite():
@@ -240,21 +252,26 @@ class Trainer:
         }
 
     def _finish(self, work: StepWork) -> StepReport:
-        step_tokens = work.x.numel()
-        loss = work.figures.loss
+        step_tokens = work.batch.x.numel()
+        loss = work.loss.item()
         self.state.step += 1
         self.state.tokens_seen += step_tokens
         self.state.losses.append((self.state.step, loss))
         val_loss = None
+        series: tuple[tuple[str, int, float], ...] = ()
         if self.settings.eval_every and self.state.step % self.settings.eval_every == 0:
-            val_loss = self.evaluate()
+            measured = self.evaluate_all()
+            val_loss = measured.pop("val")
             self.state.val_losses.append((self.state.step, val_loss))
+            for name, value in measured.items():
+                self.state.series.setdefault(name, []).append((self.state.step, value))
+            series = tuple((name, self.state.step, v) for name, v in measured.items())
         return StepReport(
             stage=self.stage,
             step=self.state.step,
             total_steps=self.settings.steps,
             loss=loss,
-            lr=work.figures.lr,
+            lr=work.figures.lr if work.figures.lr is not None else 0.0,
             grad_norm=work.grad_norm,
             tokens_per_s=step_tokens / work.seconds if work.seconds > 0 else 0.0,
             tokens_seen=self.state.tokens_seen,
@@ -264,7 +281,8 @@ class Trainer:
             val_loss=val_loss,
             losses=((self.state.step, loss),),
             val_losses=((self.state.step, val_loss),) if val_loss is not None else (),
-            figures=work.figures,
+            series=series,
+            figures=work.figures if work.display else None,
         )
 
     @torch.no_grad()
@@ -279,7 +297,7 @@ class Trainer:
             message=(
                 f"training diverged at step {self.state.step + 1}: the loss became {value} "
                 f"(learning rate {lr_at(self.state.step, self.settings):.3g} is too high?); "
-                "the last finite weights were kept"
+                "stepping stopped"
             ),
         )
         return self.divergence
@@ -321,35 +339,51 @@ class Trainer:
             for t in range(len(xs))
         )
 
-    @torch.no_grad()
-    def evaluate(self) -> float:
-        """Mean loss on fixed windows of the held-out text: the same windows every time."""
-        self.model.eval()
-        T = min(self.config.context, len(self.val_tokens) - 1)
-        n = self.settings.eval_batches * self.settings.batch_size
-        starts = torch.linspace(0, len(self.val_tokens) - T - 1, n).long()
-        window = self.val_tokens[starts[:, None] + torch.arange(T + 1)]
-        total = 0.0
-        for chunk in window.split(self.settings.batch_size):
-            total += next_token_loss(self.model(chunk[:, :-1]), chunk[:, 1:]).item() * len(chunk)
-        self.model.train()
-        return total / n
-
-    @torch.no_grad()
-    def sample(self, prompt: str = "", max_new_tokens: int = 60, seed: int | None = None) -> str:
-        ids = self.tokenizer.encode(prompt) if prompt else [self.tokenizer.eot_id]
-        ids = ids[-self.config.context :]
-        gen = torch.Generator().manual_seed(self.state.step if seed is None else seed)
-        self.model.eval()
-        out = self.model.generate(
-            torch.tensor([ids]),
-            max_new_tokens,
-            stop_ids=(self.tokenizer.eot_id,),
-            generator=gen,
+    def _display_row(self, batch: Batch, logits: torch.Tensor):
+        n = batch.row_length
+        x, targets, trained = batch.x[0, :n], batch.targets[0, :n], batch.trained[0, :n]
+        probs = logits.float().softmax(dim=-1)  # (T, vocab)
+        # The loss at every position, counted or not: the prediction pane explains any.
+        losses = token_losses(logits[None], targets[None])[0]
+        top_p, top_i = probs.topk(TOP_K, dim=-1)
+        target_p = probs.gather(1, targets[:, None])[:, 0]
+        texts = self._texts
+        xs, ys = x.tolist(), targets.tolist()
+        tp, ti, tgt, ls = top_p.tolist(), top_i.tolist(), target_p.tolist(), losses.tolist()
+        counts = trained.tolist()
+        return tuple(
+            Position(
+                token_id=xs[t],
+                text=texts[xs[t]],
+                target_id=ys[t],
+                target_text=texts[ys[t]],
+                target_prob=tgt[t],
+                loss=ls[t],
+                counts_in_loss=counts[t],
+                top=tuple(Alternative(i, texts[i], p) for i, p in zip(ti[t], tp[t], strict=True)),
+            )
+            for t in range(len(xs))
         )
+
+    def evaluate_all(self) -> dict[str, float]:
+        """Every held-out loss the stage measures: "val" and, for fine-tuning, "pretrain val"."""
+        measured = self.data.evaluate(self.model, self.settings)
         self.model.train()
-        new = [t for t in out[0, len(ids) :].tolist() if t != self.tokenizer.eot_id]
-        return self.tokenizer.decode(new)
+        return measured
+
+    def evaluate(self) -> float:
+        """Mean loss on the stage's held-out data: the same examples every time."""
+        return self.evaluate_all()["val"]
+
+    def sample(self, prompt: str = "", max_new_tokens: int = 60, seed: int | None = None) -> str:
+        """What the model says now: a continuation (base model) or an answer (later stages)."""
+        from model.generate import sample_text
+
+        seed = self.state.step if seed is None else seed
+        chat = self.stage != "pretrain"
+        text = sample_text(self.model, self.tokenizer, prompt, max_new_tokens, seed, chat=chat)
+        self.model.train()
+        return text
 
 
 def _norm(tensors) -> float:

@@ -1,0 +1,99 @@
+"""`trainterm eval` and `trainterm ask`: a checkpoint's scores, and its answers."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import torch
+
+from model.cli import CliError, load_source
+from model.settings import DEFAULT_THREADS
+
+
+def _load(path: str):
+    from model.checkpoint import CheckpointError
+    from model.models import load_model
+
+    try:
+        return load_model(path)
+    except CheckpointError as e:
+        raise CliError(str(e)) from None
+
+
+def run_eval(args) -> int:
+    from model.evals import run_evals
+
+    loaded = _load(args.model)
+    torch.set_num_threads(args.threads or DEFAULT_THREADS)
+    scenario = load_source(args)
+    if loaded.tokenizer.hash != _scenario_tokenizer_hash(scenario, loaded):
+        raise CliError(
+            f"{args.model} was not trained on the scenario {scenario.name!r}: name it with "
+            "--scenario"
+        )
+    table = run_evals(loaded.model, loaded.tokenizer, scenario, loaded.stage, loaded.step)
+    val = loaded.last_val_loss
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "model": str(loaded.path),
+                    "stage": loaded.stage,
+                    "step": loaded.step,
+                    "val_loss": val,
+                    "evals": {
+                        r.key: {"correct": r.correct, "total": r.total, "rate": r.rate}
+                        for r in table.rows
+                    },
+                }
+            )
+        )
+        return 0
+    print(f"{loaded.path} · {loaded.stage} · step {loaded.step} · val loss {_num(val)}")
+    width = max((len(r.label) for r in table.rows), default=0)
+    for r in table.rows:
+        print(f"  {r.label:<{width}}  {r.correct:>4}/{r.total:<4} {100 * r.rate:5.1f} %")
+    for r in table.rows:
+        if r.key == "unknown":
+            example = next((a for a in table.answers if a.set == "unknown"), None)
+            if example:
+                print(f"  e.g. {example.prompt!r} → {example.answer!r}: {r.note}")
+    return 0
+
+
+def _scenario_tokenizer_hash(scenario, loaded) -> str:
+    from model.pipeline import scenario_tokenizer
+
+    return scenario_tokenizer(scenario, loaded.config.vocab_size).hash
+
+
+def _num(value) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def run_ask(args) -> int:
+    from model.generate import answer_many, continue_many
+
+    loaded = _load(args.model)
+    torch.set_num_threads(args.threads or DEFAULT_THREADS)
+    chat = loaded.is_chat and not args.raw
+    ask = answer_many if chat else continue_many
+    out = ask(loaded.model, loaded.tokenizer, list(args.prompts), args.max_tokens)
+    for prompt, generated in zip(args.prompts, out, strict=True):
+        answer = loaded.tokenizer.decode(generated.ids)
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "prompt": prompt,
+                        "answer": answer,
+                        "stage": loaded.stage,
+                        "template": chat,
+                        "stopped": generated.stopped,
+                    }
+                )
+            )
+        else:
+            print(f"> {prompt}\n{answer}\n", file=sys.stdout)
+    return 0

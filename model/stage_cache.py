@@ -1,0 +1,63 @@
+"""Finished stage checkpoints, cached by content: the second start on a machine is instant.
+
+The key is a hash of everything the result depends on: the stage, the data it trains on,
+the model shape, the stage's settings (the seed among them) and, for a later stage, the key
+of the model it starts from. One changed corpus byte is another key. Threads are not part
+of it: they change speed, not the weights' recipe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+CACHE_FORMAT = 1
+
+
+def cache_root() -> Path | None:
+    """`$TRAINTERM_CACHE`, else `~/.cache/trainterm`; None if there is no home."""
+    root = os.environ.get("TRAINTERM_CACHE")
+    if root:
+        return Path(root)
+    try:
+        return Path.home() / ".cache" / "trainterm"
+    except RuntimeError:
+        return None
+
+
+def data_fingerprint(scenario, stage: str) -> str:
+    """A hash of the data ``stage`` trains on (and, for fine-tuning, evaluates forgetting on)."""
+    h = hashlib.sha256(stage.encode())
+    h.update(scenario.corpus.encode("utf-8", "replace"))
+    if stage == "sft":
+        for c in scenario.sft_examples:
+            h.update(json.dumps([(m.role, m.content) for m in c.messages]).encode())
+    return h.hexdigest()
+
+
+def stage_key(scenario, stage: str, config, settings, parent_key: str = "") -> str:
+    recipe = {
+        "format": CACHE_FORMAT,
+        "stage": stage,
+        "data": data_fingerprint(scenario, stage),
+        "config": asdict(config),
+        "settings": asdict(settings),
+        "parent": parent_key,
+    }
+    return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()
+
+
+def cache_path(stage: str, key: str) -> Path | None:
+    root = cache_root()
+    return None if root is None else root / "stages" / f"{stage}-{key[:24]}"
+
+
+def cached(stage: str, key: str) -> Path | None:
+    """The cached checkpoint for this key, if one is there and complete."""
+    path = cache_path(stage, key)
+    if path is not None and (path / "meta.json").is_file():
+        return path
+    return None

@@ -1,0 +1,26 @@
+"""The stage plug-ins: one module per stage, each registered here by name.
+
+Light at import time: the modules (and torch) load when a stage is asked for.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+# name → (module, class). A new stage is a new module and one line here.
+REGISTRY = {
+    "pretrain": ("model.stages.pretrain", "PretrainStage"),
+    "sft": ("model.stages.sft", "SFTStage"),
+}
+
+# The order the stages build on each other; `train --stage all` runs them in it.
+ORDER = tuple(REGISTRY)
+
+
+def stage_class(name: str):
+    module, cls = REGISTRY[name]
+    return getattr(importlib.import_module(module), cls)
+
+
+def parent_of(name: str) -> str:
+    return stage_class(name).parent

@@ -1,0 +1,96 @@
+"""What a stage plug-in provides to the one training loop (model/loop.py).
+
+A stage knows its data: how to draw a batch, which positions count in its loss, how to
+measure held-out loss, and how to name its data in a checkpoint. The loop knows everything
+else: schedule, clipping, divergence, phases, display figures, reports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import torch
+
+from model.objectives import IGNORE_INDEX, next_token_loss
+
+
+class StageDataError(ValueError):
+    """The scenario's data cannot feed this stage; the message is one line for a person."""
+
+
+@dataclass
+class Batch:
+    x: torch.Tensor  # (B, T) token ids seen
+    targets: torch.Tensor  # (B, T) the token that really came next
+    trained: torch.Tensor  # (B, T) bool: does this prediction count in the loss
+    picks: tuple[int, ...]  # what was drawn: window starts, or example indices
+    # Real length of row 0 (rows are padded to the longest in the batch).
+    row_length: int
+
+    @property
+    def y(self) -> torch.Tensor:
+        """Targets with the untrained positions set to the ignore index, (B, T)."""
+        return self.targets.masked_fill(~self.trained, IGNORE_INDEX)
+
+    @property
+    def trained_tokens(self) -> int:
+        return int(self.trained.sum())
+
+
+class Stage:
+    """Base of the stage plug-ins; subclasses set ``name`` and implement the data methods."""
+
+    name = ""
+    # The stage this one starts from ("" for training from scratch).
+    parent = ""
+
+    def sample(self, rng: torch.Generator, batch_size: int) -> tuple[int, ...]:
+        raise NotImplementedError
+
+    def gather(self, picks: tuple[int, ...]) -> Batch:
+        raise NotImplementedError
+
+    def loss(self, logits: torch.Tensor, batch: Batch) -> torch.Tensor:
+        """The objective: next-token cross-entropy over the positions that count."""
+        return next_token_loss(logits, batch.y)
+
+    @property
+    def data_tokens(self) -> int:
+        """How many tokens the stage trains on in all (shown by the loop diagram)."""
+        raise NotImplementedError
+
+    def digest(self) -> str:
+        """Names the data in a checkpoint, so a resume on other data is refused."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """What the stage trains on, in a sentence."""
+        raise NotImplementedError
+
+    def evaluate(self, model, settings) -> dict[str, float]:
+        """Held-out losses by series name: "val" always, others as the stage has them."""
+        raise NotImplementedError
+
+
+def token_digest(rows) -> str:
+    h = hashlib.sha256()
+    for row in rows:
+        h.update(",".join(map(str, row)).encode())
+        h.update(b";")
+    return h.hexdigest()
+
+
+@torch.no_grad()
+def windows_loss(model, tokens: torch.Tensor, context: int, n: int, batch_size: int) -> float:
+    """Mean next-token loss on ``n`` evenly spaced windows of ``tokens``: the same every time."""
+    was_training = model.training
+    model.eval()
+    T = min(context, len(tokens) - 1)
+    starts = torch.linspace(0, len(tokens) - T - 1, n).long()
+    window = tokens[starts[:, None] + torch.arange(T + 1)]
+    total = 0.0
+    for chunk in window.split(batch_size):
+        total += next_token_loss(model(chunk[:, :-1]), chunk[:, 1:]).item() * len(chunk)
+    model.train(was_training)
+    return total / n

@@ -1,0 +1,70 @@
+"""The evals of a later stage, as a small table that fills in: the model it started from,
+then the model now, with what each figure means in plain words."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from model.protocol import EvalTable
+
+
+def _cell(correct: int, total: int) -> Text:
+    if not total:
+        return Text("—", "dim")
+    rate = correct / total
+    style = "bold green" if rate >= 0.9 else "yellow" if rate >= 0.5 else "red"
+    return Text(f"{100 * rate:3.0f}% {correct}/{total}", style)
+
+
+class EvalPane(Widget):
+    DEFAULT_CSS = """
+    EvalPane { height: 1fr; }
+    """
+
+    before: reactive[EvalTable | None] = reactive(None, layout=True)
+    now: reactive[EvalTable | None] = reactive(None, layout=True)
+
+    def on_mount(self) -> None:
+        self.border_title = "Evals"
+        self.border_subtitle = "e evals now · v probes"
+
+    def render(self):
+        if self.before is None and self.now is None:
+            return Text("evals appear when the stage starts", "dim")
+        table = Table.grid(padding=(0, 1), expand=True)
+        table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        table.add_column(no_wrap=True, justify="right")
+        table.add_column(no_wrap=True, justify="right")
+        before_step = self.before.step if self.before else 0
+        now_step = self.now.step if self.now else before_step
+        table.add_row(
+            Text("", "dim"), Text(f"base @{before_step}", "dim"), Text(f"@{now_step}", "bold")
+        )
+        rows_now = {r.key: r for r in self.now.rows} if self.now else {}
+        source = self.before or self.now
+        for row in source.rows:
+            later = rows_now.get(row.key)
+            table.add_row(
+                row.label,
+                _cell(row.correct, row.total) if self.before else Text("—", "dim"),
+                _cell(later.correct, later.total) if later else Text("…", "dim"),
+            )
+        note = self._lesson()
+        if note:
+            table.add_row(Text(note, "italic dim"), "", "")
+        return table
+
+    def _lesson(self) -> str:
+        if self.now is None or self.now.step == 0:
+            return ""
+        rows = {r.key: r for r in self.now.rows}
+        unknown = rows.get("unknown")
+        if unknown and unknown.rate >= 0.5:
+            return (
+                f"{100 * unknown.rate:.0f}% of questions about places that exist nowhere got a "
+                "fluent answer anyway: fine-tuning taught the form, not what it does not know"
+            )
+        return ""

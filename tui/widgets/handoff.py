@@ -1,0 +1,89 @@
+"""Where fine-tuning starts from: the base model on offer, what the stage will train on, and
+fast-forwarding stage 1 with a progress bar when it has not trained enough yet."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import ProgressBar
+
+from model.protocol import BaseModel
+
+
+def describe_base(base: BaseModel) -> tuple[str, str]:
+    """(where the base model comes from, what pressing enter does) in plain words."""
+    val = f", validation loss {base.val_loss:.3f}" if base.val_loss is not None else ""
+    if base.source == "cache":
+        return (
+            f"the finished pretraining run (step {base.step}/{base.total_steps}{val}), "
+            "cached on this machine",
+            "enter starts fine-tuning from it",
+        )
+    if base.source == "tab":
+        short = base.step < base.total_steps
+        where = f"the model in tab 1, at step {base.step}/{base.total_steps}{val}"
+        if short:
+            return (
+                where + ": not trained enough yet",
+                "f fast-forwards stage 1 to its end first (headless, cached) · "
+                "enter starts from it as it is",
+            )
+        return where, "enter starts fine-tuning from it"
+    return "no base model yet", "stage 1 must train first"
+
+
+class HandoffBody(Widget):
+    DEFAULT_CSS = """
+    HandoffBody { height: auto; }
+    """
+
+    base: reactive[BaseModel | None] = reactive(None, layout=True)
+    lacking: reactive[str] = reactive("", layout=True)
+
+    def render(self):
+        b = self.base
+        table = Table.grid(padding=(0, 2), expand=True)
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column(ratio=1)
+        if self.lacking:
+            table.add_row(Text("This scenario", "bold yellow"), self.lacking)
+            return table
+        if b is None:
+            table.add_row("Base model", Text("asking the trainer…", "dim"))
+            return table
+        where, what = describe_base(b)
+        table.add_row("Starts from", where)
+        table.add_row("Trains on", b.trains_on or "—")
+        if b.fast_forwarding:
+            table.add_row("", Text("fast-forwarding stage 1 … (esc cancels)", "bold yellow"))
+        else:
+            table.add_row("Keys", Text(what, "bold"))
+        return table
+
+
+class HandoffPane(Vertical):
+    """Shown in a later stage's tab until its run starts."""
+
+    DEFAULT_CSS = """
+    HandoffPane { height: auto; padding: 0 1; }
+    HandoffPane ProgressBar { display: none; margin: 1 0 0 0; }
+    HandoffPane.-forwarding ProgressBar { display: block; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield HandoffBody()
+        yield ProgressBar(total=1, show_eta=True, id="forward")
+
+    def show(self, base: BaseModel) -> None:
+        self.query_one(HandoffBody).base = base
+        self.set_class(base.fast_forwarding, "-forwarding")
+
+    def missing(self, sentence: str) -> None:
+        self.query_one(HandoffBody).lacking = sentence
+
+    def progress(self, step: int, total: int) -> None:
+        self.query_one(ProgressBar).update(total=max(1, total), progress=step)
