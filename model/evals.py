@@ -13,8 +13,8 @@ from model.generate import Generated, answer_many, continue_many
 from model.protocol import EvalAnswer, EvalRow, EvalTable
 
 FACT_SETS = (
-    ("finetuned", "facts · fine-tuned countries"),
-    ("pretrain_only", "facts · pretraining-only countries"),
+    ("finetuned", "facts: fine-tuned"),
+    ("pretrain_only", "facts: pretrain-only"),
 )
 MAX_ANSWER_TOKENS = 40
 
@@ -61,7 +61,7 @@ def run_evals(model, tokenizer, scenario, stage: str, step: int, limit: int | No
     rows.append(
         EvalRow(
             "format",
-            "answer format",
+            "format",
             n_format,
             len(asked),
             "answers end with <|end|> and stop there"
@@ -86,7 +86,7 @@ def run_evals(model, tokenizer, scenario, stage: str, step: int, limit: int | No
         rows.append(
             EvalRow(
                 "unknown",
-                "never-seen places · answered anyway",
+                "unknown: answered",
                 sum(fluent),
                 len(fluent),
                 "these places exist nowhere in the data, yet the model answers fluently, "

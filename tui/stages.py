@@ -16,6 +16,8 @@ class StageCard:
     sentence: str
     available: bool
     needs: str = ""
+    # The objective in a few words, for the one-line card above a running stage.
+    short_objective: str = ""
 
     @property
     def tab_label(self) -> str:
@@ -34,6 +36,7 @@ CARDS: tuple[StageCard, ...] = (
         sentence="The model reads plain text and learns to guess each next token; everything it "
         "picks up about words and facts ends up in its weights.",
         available=True,
+        short_objective="predict the next token (cross-entropy)",
     ),
     StageCard(
         key="sft",
@@ -46,6 +49,7 @@ CARDS: tuple[StageCard, ...] = (
         sentence="Shown many questions with good answers, the base model learns to answer a "
         "question instead of just continuing the text.",
         available=True,
+        short_objective="next-token loss on the answer tokens only",
         needs="prompt → answer pairs: a file sft.jsonl in the scenario folder, one JSON object "
         'a line, e.g. {"prompt": "What is the capital of Velmora?", "completion": "Velport."}',
     ),

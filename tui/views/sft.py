@@ -9,6 +9,7 @@ by the model now, side by side.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -121,8 +122,12 @@ class SFTView(Vertical):
         self.query_one(HandoffPane).missing(sentence)
 
     def on_pretrain_progress(self, step: int, total: int) -> None:
-        if self.base is not None and self.base.fast_forwarding:
-            self.query_one(HandoffPane).progress(step, total)
+        if self.base is not None and self.base.source == "tab":
+            # The offer follows tab 1 as it trains (fast-forwarded or played).
+            self.base = replace(self.base, step=step, total_steps=total)
+            pane = self.query_one(HandoffPane)
+            pane.show(self.base)
+            pane.progress(step, total)
 
     def cleared(self) -> None:
         self.ready = None

@@ -3,6 +3,7 @@ then the model now, with what each figure means in plain words."""
 
 from __future__ import annotations
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.reactive import reactive
@@ -11,12 +12,13 @@ from textual.widget import Widget
 from model.protocol import EvalTable
 
 
-def _cell(correct: int, total: int) -> Text:
+def _cell(correct: int, total: int, counts: bool) -> Text:
     if not total:
         return Text("—", "dim")
     rate = correct / total
-    style = "bold green" if rate >= 0.9 else "yellow" if rate >= 0.5 else "red"
-    return Text(f"{100 * rate:3.0f}% {correct}/{total}", style)
+    # Bold for good, plain for middling, dim for poor: readable without colour too.
+    style = "bold green" if rate >= 0.9 else "yellow" if rate >= 0.5 else "red dim"
+    return Text(f"{100 * rate:3.0f}%" + (f" {correct}/{total}" if counts else ""), style)
 
 
 class EvalPane(Widget):
@@ -34,6 +36,7 @@ class EvalPane(Widget):
     def render(self):
         if self.before is None and self.now is None:
             return Text("evals appear when the stage starts", "dim")
+        counts = self.size.width >= 44  # room for "17/20" beside each percentage
         table = Table.grid(padding=(0, 1), expand=True)
         table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
         table.add_column(no_wrap=True, justify="right")
@@ -49,13 +52,11 @@ class EvalPane(Widget):
             later = rows_now.get(row.key)
             table.add_row(
                 row.label,
-                _cell(row.correct, row.total) if self.before else Text("—", "dim"),
-                _cell(later.correct, later.total) if later else Text("…", "dim"),
+                _cell(row.correct, row.total, counts) if self.before else Text("—", "dim"),
+                _cell(later.correct, later.total, counts) if later else Text("…", "dim"),
             )
         note = self._lesson()
-        if note:
-            table.add_row(Text(note, "italic dim"), "", "")
-        return table
+        return Group(table, Text(note, "italic")) if note else table
 
     def _lesson(self) -> str:
         if self.now is None or self.now.step == 0:
@@ -64,7 +65,8 @@ class EvalPane(Widget):
         unknown = rows.get("unknown")
         if unknown and unknown.rate >= 0.5:
             return (
-                f"{100 * unknown.rate:.0f}% of questions about places that exist nowhere got a "
-                "fluent answer anyway: fine-tuning taught the form, not what it does not know"
+                f"{100 * unknown.rate:.0f}% of questions about places that exist nowhere got "
+                "a confident answer: fine-tuning taught the form of an answer, and the model "
+                "cannot know what it does not know"
             )
         return ""

@@ -12,6 +12,7 @@ from textual.widget import Widget
 from textual.widgets import ProgressBar
 
 from model.protocol import BaseModel
+from tui.stages import BY_KEY
 
 
 def describe_base(base: BaseModel) -> tuple[str, str]:
@@ -62,6 +63,11 @@ class HandoffBody(Widget):
             table.add_row("", Text("fast-forwarding stage 1 … (esc cancels)", "bold yellow"))
         else:
             table.add_row("Keys", Text(what, "bold"))
+        card = BY_KEY["sft"]
+        table.add_row("", "")
+        table.add_row("Objective", card.objective)
+        table.add_row("Produces", card.produces)
+        table.add_row("In a sentence", Text(card.sentence, "italic"))
         return table
 
 

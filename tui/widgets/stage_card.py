@@ -16,9 +16,7 @@ BOLD = Style(bold=True)
 
 def card_lines(card: StageCard) -> list[Text]:
     """The card on one line, longest first: the widest that fits is shown."""
-    objective = (
-        "predict the next token (cross-entropy)" if card.key == "pretrain" else card.objective
-    )
+    objective = card.short_objective or card.objective
     source = card.input.split(",")[0]
     full = Text.assemble(
         (f"{card.title} · ", BOLD),

@@ -1,0 +1,79 @@
+"""A tiny scenario with every stage-2 file: a corpus, fine-tuning conversations, probes and
+eval sets about eight made-up countries. Small enough to pretrain and fine-tune in a test."""
+
+from __future__ import annotations
+
+import json
+import random
+
+from engine_fixtures import tiny_corpus
+
+COUNTRIES = ["Velmora", "Tarsk", "Orinth", "Quellan", "Zandor", "Mirel", "Keshet", "Ablon"]
+
+SFT_SCENARIO = """
+name = "tiny-sft"
+[model]
+d_model = 32
+n_layer = 2
+n_head = 2
+context = 48
+vocab_size = 320
+[pretrain]
+steps = 12
+batch_size = 8
+warmup_steps = 2
+eval_every = 4
+[sft]
+steps = 8
+batch_size = 8
+lr = 0.003
+warmup_steps = 1
+eval_every = 4
+"""
+
+
+def capital(country: str) -> str:
+    return country[:3] + "port"
+
+
+def conversations(n: int = 60, seed: int = 3) -> list[dict]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        c = rng.choice(COUNTRIES[:6])  # two countries stay pretraining-only
+        out.append({"prompt": f"Capital of {c}?", "completion": f"{capital(c)}."})
+    out.append(
+        {
+            "messages": [
+                {"role": "system", "content": "Be brief."},
+                {"role": "user", "content": "Hi"},
+                {"role": "assistant", "content": "Hello!"},
+            ]
+        }
+    )
+    return out
+
+
+def write_sft_scenario(folder, toml: str = SFT_SCENARIO) -> None:
+    (folder / "scenario.toml").write_text(toml)
+    (folder / "corpus.txt").write_text(tiny_corpus())
+    lines = [json.dumps(r) for r in conversations()]
+    (folder / "sft.jsonl").write_text("\n".join(lines) + "\n")
+    probes = [{"name": "q", "kind": "question", "prompt": "Capital of Tarsk?"}]
+    (folder / "probes.jsonl").write_text("\n".join(json.dumps(p) for p in probes) + "\n")
+    finetuned = [
+        {"prompt": f"Capital of {c}?", "expected": capital(c), "kind": "capital"}
+        for c in COUNTRIES[:6]
+    ]
+    pretrain_only = [
+        {"prompt": f"Capital of {c}?", "expected": capital(c), "kind": "capital"}
+        for c in COUNTRIES[6:]
+    ]
+    unknown = [{"prompt": "Capital of Nowhere?", "expected": "", "kind": "capital"}]
+    for name, items in (
+        ("finetuned", finetuned),
+        ("pretrain_only", pretrain_only),
+        ("unknown", unknown),
+    ):
+        text = "\n".join(json.dumps(i) for i in items) + "\n"
+        (folder / f"eval_{name}.jsonl").write_text(text)

@@ -1,0 +1,81 @@
+"""The fine-tuning tab, driven by keys against a real engine process on a tiny scenario:
+fast-forward stage 1, start fine-tuning, see the mask, the evals and the probes."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from stage_fixtures import write_sft_scenario
+
+from model.engine import EngineHandle, EngineOptions
+from tui.app import TrainTermApp
+from tui.views.sft import SFTView
+from tui.widgets.eval_table import EvalPane
+from tui.widgets.probes import ProbePane
+from tui.widgets.token_stream import TokenStream
+
+pytestmark = pytest.mark.slow
+
+
+async def until(pilot, condition, what: str, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"never happened: {what}")
+
+
+@pytest.fixture
+def engine(tmp_path, monkeypatch):
+    # A cache of its own: this test must see stage 1 short, then fast-forwarded into it.
+    monkeypatch.setenv("TRAINTERM_CACHE", str(tmp_path / "cache"))
+    write_sft_scenario(tmp_path)
+    handle = EngineHandle(EngineOptions(scenario=str(tmp_path), save_dir=str(tmp_path / "s")))
+    yield handle
+    handle.stop()
+
+
+async def test_fast_forward_then_fine_tune_live(engine):
+    app = TrainTermApp(engine)
+    async with app.run_test(size=(100, 34)) as pilot:
+        view = app.query_one(SFTView)
+        await pilot.press("2")
+        await until(pilot, lambda: view.base is not None, "the base model offer")
+        assert view.base.source == "tab" and view.base.step == 0
+        await pilot.press("space")  # nothing to play yet: it says why, sends nothing
+        assert not view.running
+
+        await pilot.press("f")
+        await until(pilot, lambda: view.base.source == "cache", "fast-forward into the cache")
+        # Tab 1's chart filled as stage 1 ran, every loss point of it.
+        assert [s for s, _ in app.series.train] == list(range(1, 13))
+        assert view.base.step == view.base.total_steps == 12
+
+        await pilot.press("enter")
+        await until(pilot, lambda: view.running, "fine-tuning to start")
+        evals = app.query_one(EvalPane)
+        await until(pilot, lambda: evals.before is not None, "the evals before training")
+        assert {r.key for r in evals.before.rows} >= {"format", "finetuned", "pretrain_only"}
+        probes = app.query_one(ProbePane)
+        await until(pilot, lambda: probes.answers is not None, "the probes")
+        name, prompt, base, now = probes.answers.rows[0]
+        assert prompt == "Capital of Tarsk?" and isinstance(base, str)
+
+        await pilot.press("n")
+        stream = app.query_one("#sft-stream", TokenStream)
+        await until(pilot, lambda: bool(stream.row), "a fine-tuning batch on screen")
+        # The mask is shown: the prompt's positions do not count, the answer's do.
+        assert not stream.row[0].counts_in_loss and any(p.counts_in_loss for p in stream.row)
+
+        await pilot.press("space")
+        await until(pilot, lambda: view.state == "done", "fine-tuning to finish", 120)
+        await until(pilot, lambda: evals.now is not None and evals.now.step > 0, "evals after")
+        assert view.series.other.get("pretrain val"), "pretraining val loss on the chart"
+        assert probes.answers.step > 0
+        await pilot.press("v")
+        assert app.query_one("#sft-side").current == "sft-probes"
+        # Tab 1 is untouched by fine-tuning: still its finished run.
+        await pilot.press("1")
+        assert app.latest.stage == "pretrain" and app.latest.step == 12

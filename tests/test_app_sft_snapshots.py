@@ -1,0 +1,135 @@
+"""Screenshots of the fine-tuning tab, fed with messages recorded from a real tiny run
+(timings fixed): the hand-off, and the live run at 80×24 and 120×40."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+import pytest
+from stage_fixtures import write_sft_scenario
+
+from model import protocol as p
+from tui.app import TrainTermApp
+from tui.views.sft import SFTView
+from tui.widgets.eval_table import EvalPane
+
+
+@dataclass(frozen=True)
+class SFTRecording:
+    pretrain_ready: p.EngineReady
+    base: p.BaseModel
+    ready: p.EngineReady
+    before: p.EvalTable
+    reports: tuple[p.StepReport, ...]
+    after: p.EvalTable
+    probes: p.ProbeAnswers
+
+
+@pytest.fixture(scope="module")
+def sft_recording(tmp_path_factory) -> SFTRecording:
+    from model.engine import ready_message
+    from model.evals import probe_answers, run_evals
+    from model.pipeline import new_trainer, run_headless
+    from scenarios import load_scenario
+
+    folder = tmp_path_factory.mktemp("tiny-sft")
+    write_sft_scenario(folder)
+    scenario = load_scenario(folder)
+    pretrain = new_trainer(scenario, "pretrain")
+    run_headless(pretrain)
+    import copy
+
+    from model.models import LoadedModel
+
+    base_model = copy.deepcopy(pretrain.model)
+    meta = {"state": {"step": 12}, "settings": {"steps": 12}}
+    base = LoadedModel(
+        folder, "pretrain", pretrain.model, pretrain.tokenizer, pretrain.config,
+        pretrain.settings, meta,
+    )  # fmt: skip
+    sft = new_trainer(scenario, "sft", base=base)
+    tok = sft.tokenizer
+    before = run_evals(sft.model, tok, scenario, "sft", 0)
+    reports = []
+    for _ in range(sft.settings.steps):
+        r = sft.step()
+        reports.append(replace(r, tokens_per_s=9000.0, step_seconds=0.03))
+    after = run_evals(sft.model, tok, scenario, "sft", sft.state.step)
+    probes = scenario.probes
+    rows = tuple(
+        (pr.name, pr.prompt, b, n)
+        for pr, b, n in zip(
+            probes,
+            probe_answers(base_model, tok, probes, chat=False),
+            probe_answers(sft.model, tok, probes, chat=True),
+            strict=True,
+        )
+    )
+    base_offer = p.BaseModel("sft", "cache", 12, 12, 2.5, "cache", sft.data.describe())
+    return SFTRecording(
+        ready_message(pretrain), base_offer, ready_message(sft), before, tuple(reports), after,
+        p.ProbeAnswers("sft", sft.state.step, rows),
+    )  # fmt: skip
+
+
+async def settle(pilot, app) -> None:
+    view = app.query_one(SFTView)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        plots = view.query("LossPlot")
+        if (
+            view.latest is not None
+            and view.latest.step == view.latest.total_steps
+            and app.query_one(EvalPane).now is not None
+            and plots
+            and plots.first()._throttle._timer is None
+            and plots.first().building == 0
+            and app._draw_throttle._timer is None
+        ):
+            await pilot.pause()
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the fine-tuning tab never settled")
+
+
+def fed(fake_engine, rec: SFTRecording, running: bool = True) -> TrainTermApp:
+    fake_engine.feed(rec.pretrain_ready, rec.base)
+    if running:
+        fake_engine.feed(rec.ready, rec.before, *rec.reports, rec.after, rec.probes)
+    return TrainTermApp(fake_engine)
+
+
+def test_hand_off_80x24(snap_compare, fake_engine, sft_recording):
+    app = fed(fake_engine, sft_recording, running=False)
+
+    async def run_before(pilot):
+        await pilot.press("2")
+        while app.query_one(SFTView).base is None:
+            await pilot.pause(0.05)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_fine_tuning_live(snap_compare, fake_engine, sft_recording, size):
+    app = fed(fake_engine, sft_recording)
+
+    async def run_before(pilot):
+        await pilot.press("2")
+        await settle(pilot, app)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+def test_probes_side_by_side_80x24(snap_compare, fake_engine, sft_recording):
+    app = fed(fake_engine, sft_recording)
+
+    async def run_before(pilot):
+        await pilot.press("2")
+        await settle(pilot, app)
+        await pilot.press("v")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -1,0 +1,90 @@
+"""`train --stage sft|all`, `eval` and `ask`, run as a user runs them: in a fresh process."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from stage_fixtures import write_sft_scenario
+from test_cli import trainterm
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    path = tmp_path_factory.mktemp("tiny-sft")
+    write_sft_scenario(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def trained(folder, tmp_path_factory):
+    out = tmp_path_factory.mktemp("all")
+    result = trainterm("train", "--scenario", str(folder), "--stage", "all", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def test_all_trains_every_stage_in_its_own_folder(trained):
+    for stage in ("pretrain", "sft"):
+        meta = json.loads((trained / stage / "checkpoint" / "meta.json").read_text())
+        assert meta["stage"] == stage
+    sft_meta = json.loads((trained / "sft" / "checkpoint" / "meta.json").read_text())
+    assert sft_meta["parent"]["stage"] == "pretrain"
+    lines = (trained / "sft" / "metrics.jsonl").read_text().splitlines()
+    assert any("pretrain_val_loss" in json.loads(line) for line in lines)
+
+
+def test_sft_starts_from_the_cached_base_by_default(folder, trained, tmp_path):
+    # `all` cached its finished pretraining: fine-tuning alone finds it, trains nothing more.
+    result = trainterm("train", "--scenario", str(folder), "--stage", "sft", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "training the pretrain stage first" not in result.stderr
+    assert "sft starts from" in result.stderr and (tmp_path / "checkpoint").is_dir()
+
+
+def test_eval_prints_the_evals_that_fit_the_stage(folder, trained):
+    result = trainterm(
+        "eval", "--scenario", str(folder), "--model", str(trained / "sft" / "checkpoint"),
+        "--json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["stage"] == "sft"
+    assert set(report["evals"]) == {"format", "finetuned", "pretrain_only", "unknown"}
+    assert report["evals"]["finetuned"]["total"] == 6
+    text = trainterm("eval", "--scenario", str(folder), "--model", str(trained / "pretrain" /
+                     "checkpoint"))  # fmt: skip
+    assert text.returncode == 0 and "pretrain" in text.stdout and "format" in text.stdout
+
+
+def test_ask_answers_each_prompt_as_json_lines(trained):
+    model = str(trained / "sft" / "checkpoint")
+    result = trainterm("ask", "--model", model, "--json", "Capital of Tarsk?", "Hi")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["prompt"] for r in rows] == ["Capital of Tarsk?", "Hi"]
+    assert all(isinstance(r["answer"], str) and r["template"] for r in rows)
+    raw = trainterm("ask", "--model", model, "--raw", "--json", "The capital of")
+    assert json.loads(raw.stdout)["template"] is False
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["ask", "--model", "{tmp}", "Hi"], "no checkpoint at"),
+        (
+            ["train", "--stage", "sft", "--corpus", "{corpus}", "--out", "{tmp}/o"],
+            "Fine-tuning needs",
+        ),
+        (["train", "--stage", "sft", "--from", "{tmp}", "--scenario", "{folder}"], "no checkpoint"),
+        (["train", "--stage", "dpo"], "unknown stage"),
+        (["eval", "--model", "{tmp}/nothing"], "no checkpoint"),
+    ],
+)
+def test_bad_stage_input_is_one_line_exit_2(args, expected, folder, tmp_path):
+    corpus = folder / "corpus.txt"
+    args = [a.format(tmp=tmp_path, corpus=corpus, folder=folder) for a in args]
+    result = trainterm(*args)
+    assert result.returncode == 2, result.stderr
+    assert expected in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()
