@@ -99,7 +99,18 @@ def ready_message(trainer, stage_data: tuple[tuple[str, str], ...] = ()) -> p.En
         threads=trainer.threads,
         settings=trainer.settings,
         stage_data=stage_data,
+        starts_from=starts_from(trainer.parent),
     )
+
+
+def starts_from(parent: dict | None) -> str:
+    if not parent:
+        return ""
+    step = f"step {parent.get('step', '?')}/{parent.get('total_steps', '?')}"
+    if parent.get("path") == "tab 1":
+        return f"tab 1's model at {step}"
+    where = "the cached run" if parent.get("key") else parent.get("path", "a checkpoint")
+    return f"{parent.get('stage', 'base')} {step}, {where}"
 
 
 def stage_data(scenario) -> tuple[tuple[str, str], ...]:

@@ -101,6 +101,8 @@ class EngineReady:
     settings: TrainSettings | None = None
     # Per later stage ("sft", "preference"): what this scenario holds for it, or what it lacks.
     stage_data: tuple[tuple[str, str], ...] = ()
+    # For a later stage: the model it started from, in a few words.
+    starts_from: str = ""
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ class LaterStages:
             case p.EngineReady(stage="sft"):
                 view.on_ready(m)
             case p.StepReport(stage="sft"):
-                view.on_report(m)
+                view.on_report(m, self.clock())
                 self._draw_throttle.request()
                 return True
             case p.LossHistory(stage="sft"):
@@ -98,7 +98,7 @@ class LaterStages:
             loss=report.loss if report else view.series.last,
             state=state,
             speed=speed_label(self.speed),
-            rate=None,
+            rate=view.rate.rate(self.clock()) if state == "playing" else None,
         )
         return True
 

@@ -70,8 +70,21 @@ PANES = (
     (
         "Stages",
         "Making an assistant takes three stages; the tabs (1 2 3) show each stage's card: "
-        "what data goes in, what the model is trained to do, what comes out. Only "
-        "pretraining trains in this version.",
+        "what data goes in, what the model is trained to do, what comes out. Pretraining "
+        "and fine-tuning train here; preference tuning arrives in a later version.",
+    ),
+    (
+        "Fine-tuning",
+        "Tab 2 starts from a base model: the finished pretraining run if this machine has "
+        "one cached, else the model of tab 1 as it is now (f fast-forwards tab 1 to its end "
+        "first, headless, and caches it). Enter starts. The batch is one conversation in the "
+        "chat template: the system and user turns and the template's tokens are dimmed, "
+        "marked no loss, because the model reads them but is not trained to write them; "
+        "only the answer and its closing <|end|> are coloured by their loss. The loss chart "
+        "adds the pretraining validation loss (◆): when it climbs, fine-tuning is making the "
+        "model forget its text. The evals table compares the base model with the model now "
+        "(format, facts of countries fine-tuning covers, facts only pretraining saw, and "
+        "places that exist nowhere); the probes (v) show both models' answers side by side.",
     ),
     (
         "Status line",
@@ -89,7 +102,9 @@ KEYS = (
     ("← →", "move the token cursor (or click a token)"),
     ("1 2 3", "stage tabs"),
     ("+ -", "speed cap: 1, 2, 5, 10, 20 steps/s or max"),
-    ("g", "ask the model to write some text now"),
+    ("g", "ask the model to write some text now (tab 2: refresh the evals and probes)"),
+    ("enter · f · esc", "tab 2: start fine-tuning · fast-forward stage 1 · cancel it"),
+    ("v · e", "tab 2: evals ⇄ probes · run the evals now"),
     ("s", "save a checkpoint"),
     ("r", "reset the stage (asks first)"),
     ("ctrl+p", "command palette: every action by name"),

@@ -16,7 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher
 
 from model import protocol as p
-from tui.history import LossSeries
+from tui.history import LossSeries, RateMeter
 from tui.stages import BY_KEY
 from tui.widgets.eval_table import EvalPane
 from tui.widgets.handoff import HandoffPane
@@ -52,6 +52,7 @@ class SFTView(Vertical):
         self.latest: p.StepReport | None = None
         self.row: tuple[p.Position, ...] = ()
         self.series = LossSeries()
+        self.rate = RateMeter()
         self.state = "waiting"  # waiting · paused · playing · done · diverged
         self.base: p.BaseModel | None = None
         self.before: p.EvalTable | None = None
@@ -95,8 +96,9 @@ class SFTView(Vertical):
         self.query_one(EvalPane).now = None
         self.query_one(LossPane).show(self.series)
 
-    def on_report(self, report: p.StepReport) -> None:
+    def on_report(self, report: p.StepReport, now: float) -> None:
         self.series.extend(report.losses, report.val_losses, report.series)
+        self.rate.add(now, report.step)
         self.latest = report
         if report.row:
             self.row = report.row
@@ -151,9 +153,12 @@ class SFTView(Vertical):
         self.query_one(LossPane).show(self.series)
         loss = self.query_one(LossPane)
         pretrain_val = self.series.last_other("pretrain val")
-        loss.border_title = (
-            "Loss" if pretrain_val is None else f"Loss · pretraining val {pretrain_val:.3f}"
-        )
+        title = "Loss"
+        if self.ready is not None and self.ready.starts_from:
+            title += f" · from {self.ready.starts_from}"
+        if pretrain_val is not None:
+            title += f" · pretraining val {pretrain_val:.3f}"
+        loss.border_title = title
 
     def on_token_stream_cursor_moved(self, message: TokenStream.CursorMoved) -> None:
         message.stop()
