@@ -31,6 +31,8 @@ class EngineOptions:
     seed: int | None = None
     save_dir: str = "runs/app"
     resume: str | None = None
+    # Ignore the cache of finished stages: later stages start from tab 1's own run.
+    fresh: bool = False
 
 
 class EngineHandle:

@@ -28,7 +28,7 @@ def base_info(engine, stage: str = "sft") -> p.BaseModel:
             trains_on = str(e)
     elif not scenario.has_stage(stage):
         trains_on = scenario.missing_for(stage)
-    path = cached_stage(scenario, "pretrain")
+    path = None if engine.options.fresh else cached_stage(scenario, "pretrain")
     if path is not None:
         try:
             loaded = load_model(path)

@@ -70,7 +70,8 @@ def sft_recording(tmp_path_factory) -> SFTRecording:
     return SFTRecording(
         # The base's path is a temporary folder: fixed here, so the screen is the same.
         ready_message(pretrain), base_offer,
-        replace(ready_message(sft), starts_from="pretrain step 12/12, the cached run"), before, tuple(reports), after,
+        replace(ready_message(sft), starts_from="pretrain step 12/12, the cached run"),
+        before, tuple(reports), after,
         p.ProbeAnswers("sft", sft.state.step, rows),
     )  # fmt: skip
 

@@ -162,3 +162,11 @@ def test_evals_score_a_known_answer_set_exactly(scenario, base_path, monkeypatch
     assert rows["unknown"] == (1, 1)
     assert evals.mentions("The capital is Velport.", "Velport")
     assert not evals.mentions("Velportia", "Velport")
+
+
+def test_a_base_with_another_tokenizer_is_refused(scenario, tmp_path):
+    other = dataclasses.replace(scenario, corpus=scenario.corpus.replace("Velmora", "Wexhall"))
+    trainer = new_trainer(other, "pretrain")
+    save_checkpoint(trainer, tmp_path / "other")
+    with pytest.raises(PipelineError, match="another tokenizer"):
+        new_trainer(scenario, "sft", base=load_model(tmp_path / "other"))

@@ -27,6 +27,9 @@ def build_parser() -> OneLineParser:
         "--no-mouse", action="store_true", help="ignore the mouse (for thin SSH links)"
     )
     parser.add_argument("--save-dir", default="runs/app", help="where s saves checkpoints")
+    parser.add_argument(
+        "--fresh", action="store_true", help="ignore cached finished stages (train them here)"
+    )
     return parser
 
 
@@ -77,14 +80,16 @@ def main(argv: list[str] | None = None) -> int:
 
 def engine_options(args):
     from model.engine import EngineOptions
+    from model.settings import DEFAULT_THREADS
 
     return EngineOptions(
         scenario=args.scenario,
         corpus=args.corpus,
-        threads=args.threads or 1,
+        threads=args.threads or DEFAULT_THREADS,
         seed=args.seed,
         save_dir=args.save_dir,
         resume=args.resume,
+        fresh=args.fresh,
     )
 
 
