@@ -52,6 +52,7 @@ def save_checkpoint(trainer: Trainer, path: str | Path) -> Path:
             tmp / "state.pt",
         )
         trainer.tokenizer.save(tmp / "tokenizer.tiktoken")
+        trainer.data.save_extra(tmp)
         meta = {
             "format": FORMAT_VERSION,
             "stage": trainer.stage,
@@ -125,7 +126,10 @@ def load_checkpoint(path: str | Path, source, threads: int | None = None) -> Tra
     loaded = load_model(path)
     meta = loaded.meta
     try:
-        data = make_stage(loaded.stage, source, loaded.tokenizer, loaded.config, loaded.settings)
+        data = make_stage(
+            loaded.stage, source, loaded.tokenizer, loaded.config, loaded.settings,
+            reference=loaded.model,  # overwritten by the saved reference (load_extra)
+        )  # fmt: skip
     except StageDataError as e:
         raise CheckpointError(f"cannot resume {path}: {e}") from None
     if data.digest() != meta.get("data_digest"):
@@ -142,6 +146,7 @@ def load_checkpoint(path: str | Path, source, threads: int | None = None) -> Tra
             parent=meta.get("parent"),
         )
         trainer.cache_key = meta.get("cache_key", "")
+        data.load_extra(path)
         state = torch.load(path / "state.pt", weights_only=True)
         trainer.optimizer.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["torch_rng"])

@@ -65,6 +65,8 @@ def build_parser() -> OneLineParser:
         help="start a later stage from this model (default: the cached one, trained if missing)",
     )
     train.add_argument("--fresh", action="store_true", help="ignore the stage cache")
+    train.add_argument("--method", choices=("dpo+nll", "dpo"), help="DPO's loss (default dpo+nll)")
+    train.add_argument("--beta", type=_positive_float, help="DPO's β (default the scenario's)")
     train.add_argument("--steps", type=_positive_int, help="length of the run (lr schedule)")
     train.add_argument("--stop-at", type=_positive_int, help="stop after this step and save")
     train.add_argument("--lr", type=_positive_float, help="peak learning rate")

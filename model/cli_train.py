@@ -11,7 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from model.cli import DEFAULT_OUT, DIVERGED, CliError, append_jsonl, check_writable, load_source
 from model.protocol import STAGES, Divergence
 from model.settings import DEFAULT_THREADS
-from model.stages import ORDER, parent_of
+from model.stages import ORDER, parent_of, settings_section
 
 
 class Diverged(Exception):
@@ -39,13 +39,18 @@ def _columns():
     )
 
 
-def _overrides(args, threads: int) -> dict:
-    return {
+def _overrides(args, stage: str) -> dict:
+    given = {
         "steps": args.steps,
         "lr": args.lr,
         "batch_size": args.batch_size,
         "seed": args.seed,
     }
+    if settings_section(stage) == "preference":
+        given.update(beta=args.beta, method=args.method)
+    elif args.beta is not None or args.method is not None:
+        raise CliError(f"--beta and --method are preference-tuning settings, not {stage}'s")
+    return given
 
 
 def _base_model(args, scenario, stage: str, threads: int):
@@ -109,7 +114,7 @@ def _make_trainer(args, scenario, stage: str, threads: int, base=None):
         config = model_config(scenario)
         if args.vocab is not None:
             config = replace(config, vocab_size=args.vocab)
-        settings = stage_settings(scenario, stage, **_overrides(args, threads))
+        settings = stage_settings(scenario, stage, **_overrides(args, stage))
         if base is None:
             base = _base_model(args, scenario, stage, threads)
         return new_trainer(
@@ -130,8 +135,9 @@ def run_train(args) -> int:
     out = Path(args.resume).parent if resuming_in_place else Path(args.out)
     check_writable(out)
     scenario = load_source(args)
-    if not scenario.has_stage(args.stage):
-        raise CliError(f"--stage {args.stage}: {scenario.missing_for(args.stage)}")
+    section = settings_section(args.stage)
+    if not scenario.has_stage(section):
+        raise CliError(f"--stage {args.stage}: {scenario.missing_for(section)}")
     trainer = _make_trainer(args, scenario, args.stage, threads)
     try:
         _train(trainer, scenario, out, args, cacheable=args.vocab is None)
@@ -150,7 +156,7 @@ def _run_all(args, threads: int) -> int:
     root = Path(args.out)
     check_writable(root)
     scenario = load_source(args)
-    stages = [s for s in ORDER if scenario.has_stage(s)]
+    stages = [s for s in ORDER if scenario.has_stage(settings_section(s))]
     base = None
     for stage in stages:
         trainer = _make_trainer(args, scenario, stage, threads, base=base)

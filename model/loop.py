@@ -48,6 +48,7 @@ class StepWork:
     grad_norm: float = 0.0
     grad_norms: list[float] = field(default_factory=list)
     layers: tuple[LayerStat, ...] = ()
+    extra: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -203,6 +204,7 @@ class Trainer:
         attention, embeddings = attention_and_embeddings(self.model, work.batch.x[0, :n])
         self.model.train()
         row = self._display_row(work.batch, work.logits[0, :n].detach())
+        work.extra = self.data.display(self.model, work.batch, work.logits)
         return {"attention": attention, "embeddings": embeddings, "row": row}
 
     def _phase_loss(self, work: StepWork) -> dict | Divergence:
@@ -283,6 +285,8 @@ class Trainer:
             val_losses=((self.state.step, val_loss),) if val_loss is not None else (),
             series=series,
             figures=work.figures if work.display else None,
+            metrics=tuple(self.data.metrics().items()),
+            **work.extra,
         )
 
     @torch.no_grad()

@@ -27,3 +27,28 @@ def next_token_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor
     return F.cross_entropy(
         logits.reshape(B * T, V), targets.reshape(B * T), ignore_index=IGNORE_INDEX
     )
+
+
+def sequence_logps(logits: torch.Tensor, targets: torch.Tensor, trained: torch.Tensor):
+    """Summed log-probability of each row's trained tokens, (B,): the answer's log-likelihood.
+
+    TRL's per-token log-probs, masked and summed over the answer only.
+    """
+    log_probs = torch.log_softmax(logits.float(), dim=-1)  # (B, T, vocab)
+    per_token = log_probs.gather(-1, targets.unsqueeze(-1)).squeeze(-1)  # (B, T)
+    return (per_token * trained).sum(dim=-1)
+
+
+def dpo_loss(
+    policy_chosen: torch.Tensor,
+    policy_rejected: torch.Tensor,
+    ref_chosen: torch.Tensor,
+    ref_rejected: torch.Tensor,
+    beta: float,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """DPO's sigmoid loss −log σ(β·((πc − refc) − (πr − refr))), mean over pairs, and the
+    implicit rewards β·(π − ref) of the chosen and rejected answers, (B,) each."""
+    chosen_rewards = beta * (policy_chosen - ref_chosen)
+    rejected_rewards = beta * (policy_rejected - ref_rejected)
+    loss = -F.logsigmoid(chosen_rewards - rejected_rewards).mean()
+    return loss, chosen_rewards.detach(), rejected_rewards.detach()

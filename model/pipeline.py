@@ -13,7 +13,7 @@ from pathlib import Path
 from model.gpt import GPTConfig
 from model.loop import Trainer
 from model.settings import DEFAULT_THREADS, StageSettings
-from model.stages import parent_of
+from model.stages import parent_of, settings_section
 from model.stages.base import StageDataError
 from model.stages.pretrain import PretrainStage
 from model.stages.sft import SFTStage
@@ -42,7 +42,7 @@ def stage_settings(scenario, stage: str = "pretrain", **overrides) -> StageSetti
 
     A shorter ``steps`` without a ``warmup_steps`` gets the loader's warm-up rule.
     """
-    base = scenario.settings(stage)
+    base = scenario.settings(settings_section(stage))
     given = {k: v for k, v in overrides.items() if v is not None}
     if "steps" in given and "warmup_steps" not in given:
         default = type(base)().warmup_steps
@@ -54,8 +54,11 @@ def scenario_tokenizer(scenario, vocab_size: int, cache_dir: Path | None = None)
     return Tokenizer.for_corpus(scenario.corpus, vocab_size, cache_dir)
 
 
-def make_stage(name: str, source, tokenizer: Tokenizer, config: GPTConfig, settings):
-    """The stage plug-in's data for ``source``: a scenario, or a corpus text for pretraining."""
+def make_stage(
+    name: str, source, tokenizer: Tokenizer, config: GPTConfig, settings, reference=None
+):
+    """The stage plug-in's data for ``source``: a scenario, or a corpus text for pretraining.
+    ``reference``: the frozen model a preference stage measures against."""
     corpus = source if isinstance(source, str) else source.corpus
     if name == "pretrain":
         return PretrainStage.from_corpus(corpus, tokenizer, config.context, settings)
@@ -68,6 +71,15 @@ def make_stage(name: str, source, tokenizer: Tokenizer, config: GPTConfig, setti
             pretrain = PretrainStage.from_corpus(corpus, tokenizer, config.context, settings)
             pretrain_val = pretrain.val_tokens
         return SFTStage.from_scenario(source, tokenizer, config.context, settings, pretrain_val)
+    if name == "dpo":
+        if isinstance(source, str) or not source.has_stage("preference"):
+            missing = "" if isinstance(source, str) else " " + source.missing_for("preference")
+            raise StageDataError(f"this scenario has no preference pairs.{missing}".rstrip())
+        if reference is None:
+            raise StageDataError("DPO needs a reference model (the fine-tuned one)")
+        from model.stages.dpo import DPOStage
+
+        return DPOStage.from_scenario(source, tokenizer, config.context, settings, reference)
     raise StageDataError(f"unknown stage {name!r}")
 
 
@@ -128,7 +140,7 @@ def new_trainer(
             check_base(base, scenario, config, tokenizer)
             model = base.model
             parent = parent or base_record(base)
-        data = make_stage(stage, scenario, tokenizer, config, settings)
+        data = make_stage(stage, scenario, tokenizer, config, settings, reference=model)
     except StageDataError as e:
         raise PipelineError(str(e)) from None
     return Trainer(

@@ -70,6 +70,19 @@ class StepReport:
     series: tuple[tuple[str, int, float], ...] = ()
     # The loop diagram's figures: only in reports the screen will show.
     figures: LoopFigures | None = None
+    # The stage's own numbers this step, by practitioners' names (DPO: "rewards/margins" …).
+    metrics: tuple[tuple[str, float], ...] = ()
+    # Preference tuning's batch: every pair, token by token (only in shown reports).
+    pairs: tuple[PairView, ...] = ()
+
+
+@dataclass(frozen=True)
+class PairView:
+    """One preference pair as DPO sees it: each answer token with log π/π_ref at it."""
+
+    prompt: str
+    chosen: tuple[tuple[str, float], ...]
+    rejected: tuple[tuple[str, float], ...]
 
 
 @dataclass(frozen=True)

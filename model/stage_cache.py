@@ -35,6 +35,10 @@ def data_fingerprint(scenario, stage: str) -> str:
     if stage == "sft":
         for c in scenario.sft_examples:
             h.update(json.dumps([(m.role, m.content) for m in c.messages]).encode())
+    if stage == "dpo":
+        for p in scenario.preference_pairs:
+            prompt = [(m.role, m.content) for m in p.prompt]
+            h.update(json.dumps([prompt, p.chosen, p.rejected]).encode())
     return h.hexdigest()
 
 

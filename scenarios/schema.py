@@ -14,7 +14,9 @@ from .errors import ScenarioError, join_or, show, suggest
 
 STAGES = ("pretrain", "sft", "preference")
 ROLES = ("system", "user", "assistant")
-METHODS = ("dpo", "rlhf")
+# "dpo+nll" adds the fine-tuning loss on the chosen answer to DPO's (TRL's
+# loss_type=["sigmoid", "sft"]); "dpo" is the plain sigmoid loss.
+METHODS = ("dpo+nll", "dpo", "rlhf")
 
 _QUOTED_METHODS = join_or(f'"{m}"' for m in METHODS)
 
@@ -133,7 +135,7 @@ class PreferenceSettings(StageSettings):
     warmup_steps: int = 20
     eval_every: int = 25
     beta: float = 0.1
-    method: str = "dpo"
+    method: str = "dpo+nll"
 
     def __post_init__(self) -> None:
         super().__post_init__()

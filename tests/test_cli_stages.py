@@ -77,7 +77,7 @@ def test_ask_answers_each_prompt_as_json_lines(trained):
             "Fine-tuning needs",
         ),
         (["train", "--stage", "sft", "--from", "{tmp}", "--scenario", "{folder}"], "no checkpoint"),
-        (["train", "--stage", "dpo"], "unknown stage"),
+        (["train", "--stage", "ppo"], "unknown stage"),
         (["eval", "--model", "{tmp}/nothing"], "no checkpoint"),
     ],
 )

@@ -69,7 +69,7 @@ def test_default_scenario_loads_with_every_stage(world: Scenario) -> None:
         replace(STAGE_DEFAULTS["pretrain"], seed=world.seed),
         replace(STAGE_DEFAULTS["sft"], seed=world.seed),
     )
-    assert world.preference.method == "dpo" and world.preference.beta == 0.1
+    assert world.preference.method == "dpo+nll" and world.preference.beta == 0.1
 
 
 def test_default_scenario_is_picklable_and_small(world: Scenario) -> None:

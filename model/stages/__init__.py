@@ -11,6 +11,7 @@ import importlib
 REGISTRY = {
     "pretrain": ("model.stages.pretrain", "PretrainStage"),
     "sft": ("model.stages.sft", "SFTStage"),
+    "dpo": ("model.stages.dpo", "DPOStage"),
 }
 
 # The order the stages build on each other; `train --stage all` runs them in it.
@@ -24,3 +25,8 @@ def stage_class(name: str):
 
 def parent_of(name: str) -> str:
     return stage_class(name).parent
+
+
+def settings_section(name: str) -> str:
+    """The scenario's settings section a stage reads ("dpo" reads [preference])."""
+    return stage_class(name).settings_section or name

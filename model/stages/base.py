@@ -44,6 +44,8 @@ class Stage:
     name = ""
     # The stage this one starts from ("" for training from scratch).
     parent = ""
+    # The scenario.toml section of its settings, when it is not the stage's own name.
+    settings_section = ""
 
     def sample(self, rng: torch.Generator, batch_size: int) -> tuple[int, ...]:
         raise NotImplementedError
@@ -71,6 +73,20 @@ class Stage:
     def evaluate(self, model, settings) -> dict[str, float]:
         """Held-out losses by series name: "val" always, others as the stage has them."""
         raise NotImplementedError
+
+    def metrics(self) -> dict[str, float]:
+        """The stage's own numbers for the step just taken (its loss's parts)."""
+        return {}
+
+    def display(self, model, batch: Batch, logits: torch.Tensor) -> dict:
+        """Extra display figures for a shown step, as StepReport fields."""
+        return {}
+
+    def save_extra(self, folder) -> None:
+        """Anything besides the trained model a resume needs (a frozen reference)."""
+
+    def load_extra(self, folder) -> None:
+        pass
 
 
 def token_digest(rows) -> str:
