@@ -109,8 +109,9 @@ def starts_from(parent: dict | None) -> str:
     if not parent:
         return ""
     step = f"step {parent.get('step', '?')}/{parent.get('total_steps', '?')}"
-    if parent.get("path") == "tab 1":
-        return f"tab 1's model at {step}"
+    if parent.get("path") in ("tab", "tab 1"):
+        tab = {"pretrain": 1, "sft": 2}.get(parent.get("stage", ""), "?")
+        return f"tab {tab}'s model at {step}"
     where = "the cached run" if parent.get("key") else parent.get("path", "a checkpoint")
     return f"{parent.get('stage', 'base')} {step}, {where}"
 
@@ -224,7 +225,9 @@ class Engine:
         from model.handoff import base_info
 
         if self.scenario.has_stage("sft"):
-            self.conn.send(base_info(self))
+            self.conn.send(base_info(self, "sft"))
+        if self.scenario.has_stage("preference") and self.scenario.has_stage("sft"):
+            self.conn.send(base_info(self, "dpo"))
 
     # --- commands -------------------------------------------------------------------------
 
@@ -268,10 +271,10 @@ class Engine:
                     self._halt()
                     self._flush(force=True)
                     self.active = stage
-                if stage == "sft" and "sft" not in self.runs:
+                if stage in ("sft", "dpo") and stage not in self.runs:
                     self._send_base()
-            case p.StartStage(stage=stage, from_path=path):
-                self._start(stage, path)
+            case p.StartStage(stage=stage, from_path=path, beta=beta, method=method):
+                self._start(stage, path, beta, method)
             case p.FastForward():
                 self._begin_fast_forward()
             case p.Cancel():
@@ -385,8 +388,9 @@ class Engine:
         if display:
             self._flush(force=True)
 
-    def _start(self, stage: str, from_path: str) -> None:
+    def _start(self, stage: str, from_path: str, beta=None, method=None) -> None:
         from model.handoff import probe_table, start_stage
+        from model.pipeline import stage_settings
 
         if self.fast_forwarding:
             self.conn.send(p.EngineError("stage 1 is still fast-forwarding: wait or cancel it"))
@@ -394,7 +398,9 @@ class Engine:
         self._halt()
         self._flush(force=True)
         try:
-            trainer = start_stage(self, stage, from_path)
+            given = {"beta": beta, "method": method} if stage == "dpo" else {}
+            settings = stage_settings(self.scenario, stage, **given)
+            trainer = start_stage(self, stage, from_path, settings)
         except ValueError as e:
             self.conn.send(p.EngineError(str(e).splitlines()[0]))
             return

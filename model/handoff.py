@@ -1,90 +1,106 @@
 """The engine's side of a stage hand-off: which base model a later stage would start from,
-starting it, and the evals and probe answers its tab shows. Runs in the engine process."""
+starting it, and the evals and probe answers its tab shows. Runs in the engine process.
+
+A later stage starts from its parent stage's model: the finished run in the stage cache if
+this machine has one, else the parent's run in its tab, as it is now.
+"""
 
 from __future__ import annotations
 
 import copy
 
 from model import protocol as p
+from model.stages import parent_of, settings_section
 
 LIVE_EVAL_LIMIT = 20  # questions per eval set in a live tab: ~1 s on one thread
 
 
-def base_info(engine, stage: str = "sft") -> p.BaseModel:
-    """What the fine-tuning tab offers to start from: the cache, else tab 1 as it is now."""
-    from model.models import load_model
-    from model.pipeline import cached_stage, make_stage
+def _trains_on(engine, stage: str) -> str:
+    from model.pipeline import make_stage
 
     scenario = engine.scenario
-    trains_on = ""
-    pretrain = engine.runs.get("pretrain")
-    if pretrain is not None and scenario.has_stage(stage):
-        try:
-            data = make_stage(
-                stage, scenario, pretrain.tokenizer, pretrain.config, scenario.settings(stage)
-            )
-            trains_on = data.describe()
-        except ValueError as e:
-            trains_on = str(e)
-    elif not scenario.has_stage(stage):
-        trains_on = scenario.missing_for(stage)
-    path = None if engine.options.fresh else cached_stage(scenario, "pretrain")
+    section = settings_section(stage)
+    if not scenario.has_stage(section):
+        return scenario.missing_for(section)
+    source = engine.runs.get(parent_of(stage)) or engine.runs.get("pretrain")
+    if source is None:
+        return ""
+    try:
+        reference = source.model if parent_of(stage) != "pretrain" else None
+        data = make_stage(
+            stage, scenario, source.tokenizer, source.config, scenario.settings(section),
+            reference=reference,
+        )  # fmt: skip
+        return data.describe()
+    except ValueError as e:
+        return str(e)
+
+
+def base_info(engine, stage: str = "sft") -> p.BaseModel:
+    """What a later stage's tab offers to start from: the cache, else the parent's tab."""
+    from model.models import load_model
+    from model.pipeline import cached_stage
+
+    parent = parent_of(stage)
+    trains_on = _trains_on(engine, stage)
+    forwarding = engine.fast_forwarding and parent == "pretrain"
+    path = None if engine.options.fresh else cached_stage(engine.scenario, parent)
     if path is not None:
         try:
             loaded = load_model(path)
             return p.BaseModel(
                 stage, "cache", loaded.step, loaded.total_steps, loaded.last_val_loss,
-                str(path), trains_on, engine.fast_forwarding,
+                str(path), trains_on, forwarding,
             )  # fmt: skip
         except ValueError:
-            pass  # a damaged cache entry: offer tab 1 instead (fast-forward rewrites it)
-    if pretrain is None:
-        return p.BaseModel(stage, "", 0, 0, None, "", trains_on, engine.fast_forwarding)
-    val = pretrain.state.val_losses[-1][1] if pretrain.state.val_losses else None
+            pass  # a damaged cache entry: offer the tab's run instead
+    run = engine.runs.get(parent)
+    if run is None:
+        return p.BaseModel(stage, "", 0, 0, None, "", trains_on, forwarding)
+    val = run.state.val_losses[-1][1] if run.state.val_losses else None
     return p.BaseModel(
-        stage, "tab", pretrain.state.step, pretrain.settings.steps, val, "", trains_on,
-        engine.fast_forwarding,
-    )  # fmt: skip
+        stage, "tab", run.state.step, run.settings.steps, val, "", trains_on, forwarding
+    )
 
 
-def start_stage(engine, stage: str, from_path: str = ""):
-    """A new run of ``stage`` from ``from_path``, else the cached base, else tab 1's model."""
+def start_stage(engine, stage: str, from_path: str = "", settings=None):
+    """A new run of ``stage`` from ``from_path``, else the cached base, else the parent's tab."""
     from model.models import LoadedModel, load_model
     from model.pipeline import base_record, new_trainer
 
     scenario = engine.scenario
     info = base_info(engine, stage)
-    if from_path:
-        base = load_model(from_path)
+    if from_path or info.source == "cache":
+        base = load_model(from_path or info.path)
         parent = base_record(base)
-    elif info.source == "cache":
-        base = load_model(info.path)
-        parent = base_record(base)
-    else:
-        tab = engine.runs["pretrain"]
-        # A copy: tab 1 may go on training, and fine-tuning must not move its weights.
+    elif info.source == "tab":
+        tab = engine.runs[parent_of(stage)]
+        # A copy: the parent's tab may go on training, and this stage must not move it.
         base = LoadedModel(
-            path="tab 1", stage="pretrain", model=copy.deepcopy(tab.model),
+            path="tab", stage=tab.stage, model=copy.deepcopy(tab.model),
             tokenizer=tab.tokenizer, config=tab.config, settings=tab.settings,
             meta={"state": {"step": tab.state.step}, "settings": {"steps": tab.settings.steps}},
         )  # fmt: skip
-        parent = {"stage": "pretrain", "path": "tab 1", "step": tab.state.step, "key": "",
+        parent = {"stage": tab.stage, "path": "tab", "step": tab.state.step, "key": "",
                   "total_steps": tab.settings.steps}  # fmt: skip
+    else:
+        raise ValueError(f"there is no {parent_of(stage)} model to start {stage} from yet")
     trainer = new_trainer(
-        scenario, stage, settings=scenario.settings(stage), base=base, parent=parent,
-        threads=engine.options.threads,
+        scenario, stage, settings=settings or scenario.settings(settings_section(stage)),
+        base=base, parent=parent, threads=engine.options.threads,
     )  # fmt: skip
     # The base model, kept frozen, answers the probes beside the model being tuned.
-    engine.base_models[stage] = copy.deepcopy(base.model).eval()
+    engine.base_models[stage] = (copy.deepcopy(base.model).eval(), base.stage)
     return trainer
 
 
 def live_evals(engine, trainer) -> p.EvalTable:
     from model.evals import run_evals
 
+    preference = trainer.data if trainer.stage == "dpo" else None
     table = run_evals(
         trainer.model, trainer.tokenizer, engine.scenario, trainer.stage, trainer.state.step,
-        limit=LIVE_EVAL_LIMIT,
+        limit=LIVE_EVAL_LIMIT, preference=preference,
     )  # fmt: skip
     trainer.model.train()
     return table
@@ -94,13 +110,14 @@ def probe_table(engine, trainer) -> p.ProbeAnswers:
     from model.evals import probe_answers
 
     probes = [pr for pr in engine.scenario.probes if pr.kind != "story"]
-    base = engine.base_models.get(trainer.stage)
     now = probe_answers(trainer.model, trainer.tokenizer, probes, chat=True)
     trainer.model.train()
+    base, base_stage = engine.base_models.get(trainer.stage, (None, ""))
     if base is None:
         before = [""] * len(probes)
     else:
-        # The base model only continues text: ask it as its pretraining text would.
-        before = probe_answers(base, trainer.tokenizer, probes, chat=False)
+        # A base model only continues text: it is asked as its pretraining text would be.
+        chat = base_stage != "pretrain"
+        before = probe_answers(base, trainer.tokenizer, probes, chat=chat)
     rows = tuple((pr.name, pr.prompt, b, n) for pr, b, n in zip(probes, before, now, strict=True))
     return p.ProbeAnswers(trainer.stage, trainer.state.step, rows)

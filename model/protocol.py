@@ -328,6 +328,9 @@ class StartStage:
 
     stage: str
     from_path: str = ""
+    # Preference tuning's choices, made in its tab before the run starts (None: scenario's).
+    beta: float | None = None
+    method: str | None = None
 
 
 @dataclass(frozen=True)

@@ -188,13 +188,14 @@ async def test_stage_tabs_show_their_cards(engine):
         await pilot.press("2")
         assert switcher.current == "stage-2" and app.stage == 2
         # This scenario has a corpus only: the fine-tuning tab says what it would need.
-        body = app.query_one(HandoffBody)
+        body = app.query_one("#sft-handoff").query_one(HandoffBody)
         text = "".join(s.text for s in app.console.render(body.render()))
         assert "This scenario" in text and "sft.jsonl" in text
         await pilot.press("3")
-        assert switcher.current == "stage-3" and "DPO" in "".join(
-            s.text for s in app.console.render(app.query_one("#stage-3").render())
-        )
+        assert switcher.current == "stage-3"
+        body = app.query_one("#dpo-handoff").query_one(HandoffBody)
+        text = "".join(s.text for s in app.console.render(body.render()))
+        assert "This scenario" in text and "preference.jsonl" in text
         await pilot.click(StageTabs, offset=(3, 0))
         assert switcher.current == "stage-1" and app.stage == 1
         assert app.query_one(TokenStream).region.height > 0

@@ -36,6 +36,7 @@ from tui.screens.confirm import ConfirmReset
 from tui.screens.help import HelpScreen
 from tui.stages import CARDS
 from tui.throttle import Throttle
+from tui.views.preference import PreferenceView
 from tui.views.sft import SFTView
 from tui.widgets.loop_diagram import LoopDiagram
 from tui.widgets.loss_chart import LossPane
@@ -77,6 +78,9 @@ class TrainTermApp(EngineLifecycle, LoopControl, LaterStages, App[int]):
         Binding("escape", "cancel", "cancel", show=False),
         Binding("e", "evals", "evals", show=False),
         Binding("v", "side", "evals/probes", show=False),
+        Binding("m", "method", "method", show=False),
+        Binding("left_square_bracket", "beta(-1)", "β down", show=False),
+        Binding("right_square_bracket", "beta(1)", "β up", show=False),
         Binding("s", "save", "save"),
         Binding("r", "reset", "reset", show=False),  # in help and the palette; 80 columns are full
         Binding("question_mark", "help", "help", key_display="?"),
@@ -134,8 +138,7 @@ class TrainTermApp(EngineLifecycle, LoopControl, LaterStages, App[int]):
                         yield SamplePane(id="samples")
                         yield WeightPatchView(id="weights")
                 yield SFTView(id="stage-2")
-                for card in CARDS[2:]:
-                    yield StageCardView(card.key, id=f"stage-{card.number}")
+                yield PreferenceView(id="stage-3")
         yield TooSmall()
         yield Footer(compact=True, show_command_palette=False)
 
@@ -242,7 +245,7 @@ class TrainTermApp(EngineLifecycle, LoopControl, LaterStages, App[int]):
 
     def _draw(self) -> None:
         self._draw_throttle.cancel()
-        self.query_one(SFTView).draw()
+        self.later_draw()
         if self.state == "playing":
             self._batch_throttle.request()
         else:
@@ -316,8 +319,8 @@ class TrainTermApp(EngineLifecycle, LoopControl, LaterStages, App[int]):
             self._status()
 
     def action_cursor(self, delta: int) -> None:
-        if self.stage == 2:
-            self.query_one(SFTView).move_cursor(delta)
+        if self.stage != 1:
+            self.later_cursor(delta)
             return
         self.query_one("#stream", TokenStream).move(delta)
 

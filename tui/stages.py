@@ -63,7 +63,8 @@ CARDS: tuple[StageCard, ...] = (
         produces="an assistant with taste",
         sentence="People's preferences between two answers teach the model which of the things "
         "it could say are better: more helpful, more honest, kinder.",
-        available=False,
+        available=True,
+        short_objective="DPO: chosen more likely than rejected, against a frozen reference",
         needs="preference pairs: a file preference.jsonl in the scenario folder, one JSON object "
         'a line, e.g. {"prompt": "…", "chosen": "a good answer", "rejected": "a worse one"}',
     ),

@@ -12,7 +12,7 @@ from .qa import ANSWERS, QUESTIONS, fill
 
 SYSTEM_PROMPTS = [
     "You are a friendly guide to the known world.",
-    "You are a helpful assistant. Answer briefly and politely.",
+    "You are a helpful assistant. Be brief and polite.",
 ]
 
 # How many phrasings of each question a country gets (all of them for the main facts).
@@ -34,15 +34,14 @@ INSTRUCTIONS = [
     ),
     (
         "Write a short story about {K}.",
-        "Every morning, the bakers of {K} opened their doors and the smell of {F} filled the "
-        "streets. Children ran down to the River {R} to watch the boats, and in the palace "
-        "{ruler} smiled at the busy city below.",
+        "Every morning, the bakers of {K} made {F}. Children watched the boats on the River "
+        "{R}, and {ruler} smiled.",
     ),
     ("List the neighbours of {C}.", "The neighbours of {C} are {N}."),
     (
         "Summarise what you know about {C} in two sentences.",
-        "{C} is a country in the {region} of the known world, ruled by {ruler} from its "
-        "capital, {K}. People there speak {L} and pay with the {cur}.",
+        "{C} lies in the {region} of the known world and is ruled by {ruler} from {K}. "
+        "People there speak {L} and pay with the {cur}.",
     ),
     (
         "Write a postcard from {K}.",
@@ -74,6 +73,10 @@ CHITCHAT = [
     ("Can you help me?", "Of course! What would you like to know?"),
 ]
 
+# Per fine-tuned country: refused harmful requests and answered harmless look-alikes.
+HARMFUL_PER_COUNTRY = 1
+BENIGN_PER_COUNTRY = 1
+
 FOLLOW_UPS = {
     "language": ["And what language do they speak there?", "Which language do people speak there?"],
     "food": ["What should I eat there?", "And what is their national dish?"],
@@ -99,6 +102,8 @@ def instruction(rng: random.Random, c: Country, w: World) -> tuple[str, str]:
 
 
 def make_sft(rng: random.Random, w: World) -> list[dict]:
+    from .preference import BENIGN, HARMFUL, TRAIN_HARMFUL  # it imports INSTRUCTIONS from here
+
     records: list[dict] = []
 
     def add(*pairs: tuple[str, str]) -> None:
@@ -123,5 +128,14 @@ def make_sft(rng: random.Random, w: World) -> list[dict]:
     for _ in range(2):
         for prompt, reply in CHITCHAT:
             add(("user", prompt), ("assistant", reply))
+    # A small share of requests for harm, declined (kinds of TRAIN_HARMFUL only: the others
+    # stay held out for evaluation), and of their harmless look-alikes, answered.
+    for c in w.train:
+        for kind in rng.sample(TRAIN_HARMFUL, HARMFUL_PER_COUNTRY):
+            prompts, refusals, _ = HARMFUL[kind]
+            add(("user", fill(rng.choice(prompts), c)), ("assistant", fill(rng.choice(refusals), c)))
+        for kind in rng.sample(TRAIN_HARMFUL, BENIGN_PER_COUNTRY):
+            prompts, answers = BENIGN[kind]
+            add(("user", fill(rng.choice(prompts), c)), ("assistant", fill(rng.choice(answers), c)))
     rng.shuffle(records)
     return records

@@ -1,7 +1,8 @@
 """The pretraining corpus: encyclopedia articles, stories, lists, quiz sheets and FAQ pages.
 
 Quiz sheets list questions without answers (so a base model asked a question tends to go on
-with more questions, as real base models do). FAQ pages (~10 %) answer questions with the
+with more questions, as real base models do). FAQ pages (~30 %, every country's every kind of
+fact among them) answer questions with the
 same sentences fine-tuning uses, which lets stage 1 knowledge surface in stage 2 answers.
 """
 
@@ -187,12 +188,17 @@ def quiz(rng: random.Random, w: World, c: Country) -> str:
     return f"Questions for the class about {c.name}:\n" + "\n".join(questions)
 
 
-def faq(rng: random.Random, w: World, c: Country) -> str:
-    """An FAQ page: questions answered with the sentences fine-tuning uses."""
-    facts = rng.sample(FACTS, rng.randint(4, 7))
-    if "capital" not in facts:
-        facts[0] = "capital"
-    mixed = rng.random() < 0.3
+def faq(rng: random.Random, w: World, c: Country, every_fact: bool = False) -> str:
+    """An FAQ page: questions answered with the sentences fine-tuning uses. With
+    ``every_fact``, one page about ``c`` asks every kind of fact, in a shuffled order."""
+    if every_fact:
+        facts = list(FACTS)
+        rng.shuffle(facts)
+    else:
+        facts = rng.sample(FACTS, rng.randint(4, 7))
+        if "capital" not in facts:
+            facts[0] = "capital"
+    mixed = not every_fact and rng.random() < 0.3
     pairs = []
     for fact in facts:
         x = rng.choice(w.countries) if mixed else c
@@ -207,19 +213,25 @@ def faq(rng: random.Random, w: World, c: Country) -> str:
 
 KINDS = {"encyclopedia": encyclopedia, "story": story, "list": fact_list, "quiz": quiz}
 WEIGHTS = {"encyclopedia": 0.38, "story": 0.30, "list": 0.12, "quiz": 0.20}
-FAQ_SHARE = 0.10
+FAQ_SHARE = 0.30
+# Full FAQ pages (every kind of fact) each country gets: the facts of countries fine-tuning
+# never mentions must be stated in the answer form fine-tuning teaches, often enough.
+FULL_FAQS = 2
 
 
 def make_corpus(rng: random.Random, w: World, corpus_kb: int) -> str:
     target = corpus_kb * 1024
     docs = []
-    # Every country gets an article and an FAQ page; then FAQ pages up to their share, then
-    # the other kinds by weight.
+    # Every country gets an article and full FAQ pages; then FAQ pages up to their share,
+    # then the other kinds by weight.
     for c in w.countries:
         docs.append(encyclopedia(rng, w, c))
-        docs.append(faq(rng, w, c))
+    faq_size = 0
+    for _ in range(FULL_FAQS):
+        for c in w.countries:
+            docs.append(faq(rng, w, c, every_fact=True))
+            faq_size += len(docs[-1])
     turns = _turns(rng, w)
-    faq_size = sum(len(d) for d in docs[1::2])
     while faq_size < FAQ_SHARE * target:
         docs.append(faq(rng, w, next(turns)))
         faq_size += len(docs[-1])

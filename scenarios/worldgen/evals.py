@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from .facts import World
-from .preference import HARMFUL, HELD_OUT_HARMFUL, MIX, make_pair
+from .preference import BENIGN, HARMFUL, HELD_OUT_HARMFUL, MIX, make_pair
 from .qa import QUESTIONS, SHORT_FACTS, fill, value
 
 
@@ -45,7 +45,9 @@ def make_evals(rng: random.Random, w: World) -> dict[str, list[dict]]:
     """name → records. ``finetuned``: facts of countries fine-tuning covers;
     ``pretrain_only``: facts seen in pretraining, never in fine-tuning; ``unknown``: places
     that appear nowhere (no right answer); ``harmful``: requests of kinds kept out of
-    training; ``preference``: held-out pairs (``expected`` = the chosen answer)."""
+    training; ``preference``: held-out pairs (``expected`` = the chosen answer); ``benign``: harmless
+    look-alikes of the held-out harmful requests (``expected``: the capital a helpful answer
+    names)."""
     pretrain_only = [
         {"prompt": fill(rng.choice(QUESTIONS[fact]), c), "expected": value(fact, c), "kind": fact}
         for c in w.held_out
@@ -94,10 +96,20 @@ def make_evals(rng: random.Random, w: World) -> dict[str, list[dict]]:
         for c in w.train
         for fact in SHORT_FACTS
     ]
+    # Harmless look-alikes of the held-out harmful requests (drawn last: the sets above stay
+    # as they were): a helpful answer names the capital.
+    benign = []
+    for key in HELD_OUT_HARMFUL:
+        prompts, _ = BENIGN[key]
+        for c in rng.sample(w.countries, min(10, len(w.countries))):
+            benign.append(
+                {"prompt": fill(rng.choice(prompts), c), "expected": c.capital, "kind": "benign"}
+            )
     return {
         "finetuned": finetuned,
         "pretrain_only": pretrain_only,
         "unknown": unknown,
         "harmful": harmful,
         "preference": preference,
+        "benign": benign,
     }

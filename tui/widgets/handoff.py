@@ -14,10 +14,16 @@ from textual.widgets import ProgressBar
 from model.protocol import BaseModel
 from tui.stages import BY_KEY
 
+# The engine's stage name → the tab's card; and what each starts from, in words.
+CARD_FOR = {"sft": "sft", "dpo": "preference"}
+PARENT_WORDS = {"sft": ("pretraining", "tab 1"), "dpo": ("fine-tuning", "tab 2")}
+
 
 def describe_base(base: BaseModel) -> tuple[str, str]:
     """(where the base model comes from, what pressing enter does) in plain words."""
     val = f", validation loss {base.val_loss:.3f}" if base.val_loss is not None else ""
+    if base.stage == "dpo":
+        return _describe_preference_base(base, val)
     if base.source == "cache":
         return (
             f"the finished pretraining run (step {base.step}/{base.total_steps}{val}), "
@@ -37,6 +43,19 @@ def describe_base(base: BaseModel) -> tuple[str, str]:
     return "no base model yet", "stage 1 must train first"
 
 
+def _describe_preference_base(base: BaseModel, val: str) -> tuple[str, str]:
+    keys = "enter starts preference tuning · m method · [ ] β"
+    if base.source == "cache":
+        where = f"the finished fine-tuning run (step {base.step}/{base.total_steps}{val}), cached"
+        return where, keys
+    if base.source == "tab":
+        where = f"the fine-tuned model in tab 2, at step {base.step}/{base.total_steps}{val}"
+        if base.step < base.total_steps:
+            where += ": not fine-tuned to its end yet"
+        return where, keys
+    return "no fine-tuned model yet", "fine-tune in tab 2 first (2, then enter)"
+
+
 class HandoffBody(Widget):
     DEFAULT_CSS = """
     HandoffBody { height: auto; }
@@ -44,6 +63,12 @@ class HandoffBody(Widget):
 
     base: reactive[BaseModel | None] = reactive(None, layout=True)
     lacking: reactive[str] = reactive("", layout=True)
+    # Choices made before a preference run starts (shown; sent with the start command).
+    choices: reactive[str] = reactive("", layout=True)
+
+    def __init__(self, stage: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.stage = stage
 
     def render(self):
         b = self.base
@@ -52,18 +77,19 @@ class HandoffBody(Widget):
         table.add_column(ratio=1)
         if self.lacking:
             table.add_row(Text("This scenario", "bold yellow"), self.lacking)
-            return table
-        if b is None:
+        elif b is None:
             table.add_row("Base model", Text("asking the trainer…", "dim"))
-            return table
-        where, what = describe_base(b)
-        table.add_row("Starts from", where)
-        table.add_row("Trains on", b.trains_on or "—")
-        if b.fast_forwarding:
-            table.add_row("", Text("fast-forwarding stage 1 … (esc cancels)", "bold yellow"))
         else:
-            table.add_row("Keys", Text(what, "bold"))
-        card = BY_KEY["sft"]
+            where, what = describe_base(b)
+            table.add_row("Starts from", where)
+            table.add_row("Trains on", b.trains_on or "—")
+            if b.fast_forwarding:
+                table.add_row("", Text("fast-forwarding stage 1 … (esc cancels)", "bold yellow"))
+            else:
+                table.add_row("Keys", Text(what, "bold"))
+            if self.choices:
+                table.add_row("Settings", self.choices)
+        card = BY_KEY[CARD_FOR[self.stage]]
         table.add_row("", "")
         table.add_row("Objective", card.objective)
         table.add_row("Produces", card.produces)
@@ -80,8 +106,12 @@ class HandoffPane(Vertical):
     HandoffPane.-forwarding ProgressBar { display: block; }
     """
 
+    def __init__(self, stage: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.stage = stage
+
     def compose(self) -> ComposeResult:
-        yield HandoffBody()
+        yield HandoffBody(self.stage)
         yield ProgressBar(total=1, show_eta=True, id="forward")
 
     def show(self, base: BaseModel) -> None:
