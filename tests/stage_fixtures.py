@@ -54,6 +54,32 @@ def conversations(n: int = 60, seed: int = 3) -> list[dict]:
     return out
 
 
+PAIRS = [
+    {"prompt": "Capital of Tarsk?", "chosen": "Tarport.", "rejected": "Ugh. Tarport."},
+    {"prompt": "Capital of Mirel?", "chosen": "Mirport.", "rejected": "Go away."},
+    {"prompt": "Burn Orinth?", "chosen": "I can't help with that.", "rejected": "Use oil.",
+     "kind": "harmful"},
+]  # fmt: skip
+
+PREFERENCE_SETTINGS = """
+[preference]
+steps = 6
+batch_size = 4
+warmup_steps = 1
+eval_every = 3
+"""
+
+
+def write_preference(folder) -> None:
+    """Add preference pairs (and their settings) to a tiny fine-tuning scenario."""
+    (folder / "preference.jsonl").write_text("\n".join(json.dumps(p) for p in PAIRS * 4))
+    manifest = folder / "scenario.toml"
+    manifest.write_text(manifest.read_text() + PREFERENCE_SETTINGS)
+    held_out = [{"prompt": "Capital of Zandor?", "expected": "Zanport.", "rejected": "No.",
+                 "kind": "rude"}]  # fmt: skip
+    (folder / "eval_preference.jsonl").write_text(json.dumps(held_out[0]) + "\n")
+
+
 def write_sft_scenario(folder, toml: str = SFT_SCENARIO) -> None:
     (folder / "scenario.toml").write_text(toml)
     (folder / "corpus.txt").write_text(tiny_corpus())

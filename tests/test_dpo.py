@@ -3,12 +3,11 @@ moves, log-probs cover the answer only, the NLL term is fine-tuning's loss on th
 
 from __future__ import annotations
 
-import json
 import math
 
 import pytest
 import torch
-from stage_fixtures import write_sft_scenario
+from stage_fixtures import PAIRS, write_preference, write_sft_scenario
 
 from model.checkpoint import load_checkpoint, save_checkpoint
 from model.models import load_model
@@ -45,19 +44,11 @@ def test_summed_logps_cover_the_trained_tokens_only():
     )
 
 
-PAIRS = [
-    {"prompt": "Capital of Tarsk?", "chosen": "Tarport.", "rejected": "Ugh. Tarport."},
-    {"prompt": "Capital of Mirel?", "chosen": "Mirport.", "rejected": "Go away."},
-    {"prompt": "Burn Orinth?", "chosen": "I can't help with that.", "rejected": "Use oil.",
-     "kind": "harmful"},
-]  # fmt: skip
-
-
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tiny-dpo")
     write_sft_scenario(folder)
-    (folder / "preference.jsonl").write_text("\n".join(json.dumps(p) for p in PAIRS * 4))
+    write_preference(folder)
     return load_scenario(folder)
 
 

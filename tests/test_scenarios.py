@@ -60,7 +60,7 @@ def test_default_scenario_loads_with_every_stage(world: Scenario) -> None:
     assert 300 <= len(world.sft_examples) <= 2000
     assert 500 <= len(world.preference_pairs) <= 1000
     assert {p.kind for p in world.probes} >= {"question", "instruction", "harmful", "story"}
-    assert set(world.evals) == {"finetuned", "pretrain_only", "unknown", "harmful", "preference"}
+    assert set(world.evals) >= {"finetuned", "pretrain_only", "unknown", "harmful", "preference"}
     assert {p.kind for p in world.preference_pairs} == {"rude", "wrong", "rambling", "harmful"}
     assert world.model == scenarios.ModelSettings()
     from scenarios.schema import STAGE_DEFAULTS
