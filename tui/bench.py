@@ -151,7 +151,9 @@ async def headless_run(args, seconds: float) -> dict:
     from tui.app import TrainTermApp
     from tui.cli import engine_options
 
-    options = engine_options(argparse.Namespace(**vars(args), save_dir="runs/bench", resume=None))
+    options = engine_options(
+        argparse.Namespace(**vars(args), save_dir="runs/bench", resume=None, fresh=False)
+    )
     handle = EngineHandle(options)
     lags: list[float] = []
     try:
