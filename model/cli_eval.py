@@ -32,7 +32,10 @@ def run_eval(args) -> int:
             f"{args.model} was not trained on the scenario {scenario.name!r}: name it with "
             "--scenario"
         )
-    table = run_evals(loaded.model, loaded.tokenizer, scenario, loaded.stage, loaded.step)
+    preference = _preference_data(scenario, loaded) if loaded.stage == "dpo" else None
+    table = run_evals(
+        loaded.model, loaded.tokenizer, scenario, loaded.stage, loaded.step, preference=preference
+    )
     val = loaded.last_val_loss
     if args.json:
         print(
@@ -60,6 +63,22 @@ def run_eval(args) -> int:
             if example:
                 print(f"  e.g. {example.prompt!r} → {example.answer!r}: {r.note}")
     return 0
+
+
+def _preference_data(scenario, loaded):
+    """The DPO stage's data with the checkpoint's own frozen reference, for its accuracy."""
+    from model.pipeline import make_stage
+    from model.stages.base import StageDataError
+
+    try:
+        data = make_stage(
+            "dpo", scenario, loaded.tokenizer, loaded.config, loaded.settings,
+            reference=loaded.model,
+        )  # fmt: skip
+        data.load_extra(loaded.path)
+    except (StageDataError, OSError, ValueError) as e:
+        raise CliError(f"{loaded.path}: cannot measure preference accuracy: {e}") from None
+    return data
 
 
 def _scenario_tokenizer_hash(scenario, loaded) -> str:

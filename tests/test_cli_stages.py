@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from stage_fixtures import write_sft_scenario
+from stage_fixtures import write_preference, write_sft_scenario
 from test_cli import trainterm
 
 
@@ -13,6 +13,7 @@ from test_cli import trainterm
 def folder(tmp_path_factory):
     path = tmp_path_factory.mktemp("tiny-sft")
     write_sft_scenario(path)
+    write_preference(path)
     return path
 
 
@@ -25,7 +26,7 @@ def trained(folder, tmp_path_factory):
 
 
 def test_all_trains_every_stage_in_its_own_folder(trained):
-    for stage in ("pretrain", "sft"):
+    for stage in ("pretrain", "sft", "dpo"):
         meta = json.loads((trained / stage / "checkpoint" / "meta.json").read_text())
         assert meta["stage"] == stage
     sft_meta = json.loads((trained / "sft" / "checkpoint" / "meta.json").read_text())
@@ -50,8 +51,15 @@ def test_eval_prints_the_evals_that_fit_the_stage(folder, trained):
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["stage"] == "sft"
-    assert set(report["evals"]) == {"format", "finetuned", "pretrain_only", "unknown"}
+    assert set(report["evals"]) >= {"format", "finetuned", "pretrain_only", "unknown"}
     assert report["evals"]["finetuned"]["total"] == 6
+    dpo = trainterm(
+        "eval", "--scenario", str(folder), "--model", str(trained / "dpo" / "checkpoint"),
+        "--json",
+    )  # fmt: skip
+    assert dpo.returncode == 0, dpo.stderr
+    dpo_evals = json.loads(dpo.stdout)["evals"]
+    assert dpo_evals["preference"]["total"] == 1 and "refusals" not in dpo_evals
     text = trainterm("eval", "--scenario", str(folder), "--model", str(trained / "pretrain" /
                      "checkpoint"))  # fmt: skip
     assert text.returncode == 0 and "pretrain" in text.stdout and "format" in text.stdout
