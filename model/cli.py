@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -144,14 +144,35 @@ def load_source(args):
 
 
 def check_writable(out: Path) -> None:
-    """Fail before training, not after, when results could not be written."""
-    probe = out
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir():
-        raise CliError(f"--out {out}: {probe} is not a folder")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise CliError(f"--out {out}: cannot write to {probe}")
+    """Fail before training, not after, when results could not be written.
+
+    Tried for real (make the folder, write and remove a probe file): `os.access` says yes
+    to root even where the kernel says no (/proc, /sys, a read-only mount). A folder made
+    only for the probe is removed again, so a refused run leaves nothing behind.
+    """
+    existing = out
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise CliError(f"--out {out}: {existing} is not a folder")
+    made = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".trainterm-write-probe"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise CliError(f"--out {out}: cannot write there ({e.strerror or e})") from None
+    finally:
+        if made:
+            _remove_empty(out, existing)
+
+
+def _remove_empty(folder: Path, stop: Path) -> None:
+    with contextlib.suppress(OSError):
+        while folder != stop and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
 
 
 def append_jsonl(path: Path, record: dict) -> None:

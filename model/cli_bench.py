@@ -139,7 +139,7 @@ def _time_tokenizer(kb: int, vocab: int = 1024, runs: int = 3) -> None:
         train_bpe(text, vocab)
         times.append(time.perf_counter() - started)
     print(
-        f"tokenizer     {len(text.encode()) / 1000:.0f} KB → {vocab} tokens in "
+        f"tokenizer     {len(text.encode()) / 1024:.0f} KB → {vocab} tokens in "
         f"{statistics.median(times):.2f} s (median of {runs})"
     )
 

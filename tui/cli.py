@@ -35,8 +35,10 @@ def build_parser() -> OneLineParser:
 
 def _check_paths(args) -> None:
     """Fail before the screen opens when a named file plainly is not there."""
-    if args.corpus and not os.path.isfile(args.corpus):
+    if args.corpus and not os.path.exists(args.corpus):
         raise CliError(f"--corpus {args.corpus}: no such file")
+    if args.corpus and not os.path.isfile(args.corpus):
+        raise CliError(f"--corpus {args.corpus}: not a regular file (a folder or a device?)")
     if args.scenario and not os.path.exists(args.scenario):
         raise CliError(f"--scenario {args.scenario}: no such folder")
     if args.resume and not os.path.exists(args.resume):
@@ -68,6 +70,11 @@ def main(argv: list[str] | None = None) -> int:
             return bench_main(argv[1:])
         args = build_parser().parse_args(argv)
         _check_paths(args)
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            raise CliError(
+                "the app needs a terminal on stdin and stdout; for a run without a screen "
+                "use `trainterm train` (see `trainterm train --help`)"
+            )
     except CliError as e:
         print(f"trainterm: error: {e}", file=sys.stderr)
         return USAGE_ERROR

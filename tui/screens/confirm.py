@@ -23,8 +23,9 @@ class ConfirmReset(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(f"Reset stage {self.stage_title}?", classes="dialog-title")
+            steps = "1 step" if self.step == 1 else f"{self.step} steps"
             yield Static(
-                f"The model forgets its {self.step} steps of training: fresh random weights, "
+                f"The model forgets its {steps} of training: fresh random weights, "
                 "step 0, empty loss chart. Saved checkpoints are kept."
             )
             with Horizontal(classes="dialog-buttons"):
