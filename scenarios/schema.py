@@ -92,7 +92,9 @@ class StageSettings:
     and saved in its checkpoints. Per-process options (torch threads) are not part of it.
     """
 
-    steps: int = 1600
+    # Measured: validation loss 0.470 at 1,200 steps, 0.454 at 1,400-1,500 of a 1,600-step
+    # run: the last 400 steps buy 0.016 for a third more time (README, "Measured here").
+    steps: int = 1200
     batch_size: int = 16
     lr: float = 3e-3
     warmup_steps: int = 100
@@ -155,7 +157,7 @@ def warmup_for(steps: int, warmup_steps: int) -> int:
 
 
 PRETRAIN_DEFAULTS = StageSettings()
-SFT_DEFAULTS = StageSettings(steps=600, batch_size=16, lr=1e-3, warmup_steps=30, eval_every=50)
+SFT_DEFAULTS = StageSettings(steps=300, batch_size=32, lr=3e-4, warmup_steps=30, eval_every=25)
 PREFERENCE_DEFAULTS = PreferenceSettings()
 STAGE_DEFAULTS: dict[str, StageSettings] = {
     "pretrain": PRETRAIN_DEFAULTS,

@@ -23,6 +23,7 @@ from scenarios import (
     default_scenario,
     load_scenario,
 )
+from scenarios.schema import SFT_DEFAULTS
 from scenarios.world_gen import WORLD_DIR, generate_world
 from scenarios.worldgen.facts import REAL_PLACES, make_world
 from scenarios.worldgen.preference import HARMFUL, HELD_OUT_HARMFUL
@@ -240,7 +241,7 @@ evals = { facts = "facts.jsonl" }
     assert (s.name, s.description, s.seed) == ("mine", "a test", 9)
     assert (s.model.d_model, s.model.n_head, s.model.context, s.model.n_layer) == (64, 4, 32, 3)
     assert s.pretrain.steps == 50 and s.pretrain.warmup_steps == 5 and s.pretrain.seed == 9
-    assert s.sft.lr == 5e-4 and s.sft.seed == 3 and s.sft.steps == 600
+    assert s.sft.lr == 5e-4 and s.sft.seed == 3 and s.sft.steps == SFT_DEFAULTS.steps
     assert s.preference.method == "rlhf" and s.preference.beta == 0.5
     assert s.corpus_files == ("texts/t1.txt", "extra.txt")
     assert [c.answer for c in s.sft_examples] == ["hello", "hey"]

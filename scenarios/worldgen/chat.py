@@ -74,8 +74,8 @@ CHITCHAT = [
 ]
 
 # Per fine-tuned country: refused harmful requests and answered harmless look-alikes.
-HARMFUL_PER_COUNTRY = 1
-BENIGN_PER_COUNTRY = 1
+HARMFUL_PER_COUNTRY = 2
+BENIGN_PER_COUNTRY = 2
 
 FOLLOW_UPS = {
     "language": ["And what language do they speak there?", "Which language do people speak there?"],
@@ -133,7 +133,9 @@ def make_sft(rng: random.Random, w: World) -> list[dict]:
     for c in w.train:
         for kind in rng.sample(TRAIN_HARMFUL, HARMFUL_PER_COUNTRY):
             prompts, refusals, _ = HARMFUL[kind]
-            add(("user", fill(rng.choice(prompts), c)), ("assistant", fill(rng.choice(refusals), c)))
+            add(
+                ("user", fill(rng.choice(prompts), c)), ("assistant", fill(rng.choice(refusals), c))
+            )
         for kind in rng.sample(TRAIN_HARMFUL, BENIGN_PER_COUNTRY):
             prompts, answers = BENIGN[kind]
             add(("user", fill(rng.choice(prompts), c)), ("assistant", fill(rng.choice(answers), c)))

@@ -199,10 +199,15 @@ def faq(rng: random.Random, w: World, c: Country, every_fact: bool = False) -> s
         if "capital" not in facts:
             facts[0] = "capital"
     mixed = not every_fact and rng.random() < 0.3
+    # Varied labels: the answer must come from the question, whatever marks the turns (as
+    # fine-tuning's chat tokens, which pretraining never shows, will).
+    ask, tell = rng.choice(_FAQ_LABELS) if rng.random() < 0.6 else ("Q:", "A:")
     pairs = []
     for fact in facts:
         x = rng.choice(w.countries) if mixed else c
-        pairs.append(f"Q: {fill(rng.choice(QUESTIONS[fact]), x)}\nA: {fill(ANSWERS[fact], x)}")
+        pairs.append(
+            f"{ask} {fill(rng.choice(QUESTIONS[fact]), x)}\n{tell} {fill(ANSWERS[fact], x)}"
+        )
     head = (
         "Travel desk: frequently asked questions" if mixed else f"{c.name}: questions and answers"
     )
@@ -210,6 +215,17 @@ def faq(rng: random.Random, w: World, c: Country, every_fact: bool = False) -> s
         head = f"Frequently asked questions about {c.name}"
     return head + "\n\n" + "\n\n".join(pairs)
 
+
+_FAQ_LABELS = [
+    ("Question:", "Answer:"),
+    ("Traveller:", "Guide:"),
+    ("User:", "Assistant:"),
+    ("Visitor:", "Guide:"),
+    ("Student:", "Teacher:"),
+    (">", "-"),
+    ("*", "*"),
+    ("[Q]", "[A]"),
+]
 
 KINDS = {"encyclopedia": encyclopedia, "story": story, "list": fact_list, "quiz": quiz}
 WEIGHTS = {"encyclopedia": 0.38, "story": 0.30, "list": 0.12, "quiz": 0.20}

@@ -45,9 +45,9 @@ def make_evals(rng: random.Random, w: World) -> dict[str, list[dict]]:
     """name → records. ``finetuned``: facts of countries fine-tuning covers;
     ``pretrain_only``: facts seen in pretraining, never in fine-tuning; ``unknown``: places
     that appear nowhere (no right answer); ``harmful``: requests of kinds kept out of
-    training; ``preference``: held-out pairs (``expected`` = the chosen answer); ``benign``: harmless
-    look-alikes of the held-out harmful requests (``expected``: the capital a helpful answer
-    names)."""
+    training; ``preference``: held-out pairs (``expected`` = the chosen answer); ``benign``:
+    harmless look-alikes of the held-out harmful requests (``expected``: the capital a
+    helpful answer names)."""
     pretrain_only = [
         {"prompt": fill(rng.choice(QUESTIONS[fact]), c), "expected": value(fact, c), "kind": fact}
         for c in w.held_out
