@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -127,6 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("trainterm: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `trainterm eval … | head`: the reader has seen enough
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 — silence the exit-time flush
+        return 0
 
 
 def load_source(args):
