@@ -66,11 +66,10 @@ def make_stage(
         if isinstance(source, str) or not source.has_stage("sft"):
             missing = "" if isinstance(source, str) else " " + source.missing_for("sft")
             raise StageDataError(f"this scenario has no fine-tuning data.{missing}".rstrip())
-        pretrain_val = None
+        pretrain = None
         if corpus:
             pretrain = PretrainStage.from_corpus(corpus, tokenizer, config.context, settings)
-            pretrain_val = pretrain.val_tokens
-        return SFTStage.from_scenario(source, tokenizer, config.context, settings, pretrain_val)
+        return SFTStage.from_scenario(source, tokenizer, config.context, settings, pretrain)
     if name == "dpo":
         if isinstance(source, str) or not source.has_stage("preference"):
             missing = "" if isinstance(source, str) else " " + source.missing_for("preference")

@@ -170,3 +170,17 @@ def test_a_base_with_another_tokenizer_is_refused(scenario, tmp_path):
     save_checkpoint(trainer, tmp_path / "other")
     with pytest.raises(PipelineError, match="another tokenizer"):
         new_trainer(scenario, "sft", base=load_model(tmp_path / "other"))
+
+
+def test_replay_mixes_pretraining_windows_into_fine_tuning_batches(scenario, base_path):
+    mixed = stage_settings(scenario, "sft", pretrain_mix=3, batch_size=4)
+    trainer = new_trainer(scenario, "sft", settings=mixed, base=load_model(base_path))
+    picks = trainer.data.sample(torch.Generator().manual_seed(0), 4)
+    batch = trainer.data.gather(picks)
+    assert batch.x.shape[0] == 4 + 3
+    assert batch.trained[4:].all()  # replayed text: every position counts, as in stage 1
+    assert not batch.trained[:4].all()  # conversations: the prompt does not
+    plain = stage_settings(scenario, "sft", pretrain_mix=0, batch_size=4)
+    trainer = new_trainer(scenario, "sft", settings=plain, base=load_model(base_path))
+    assert trainer.data.gather(trainer.data.sample(torch.Generator(), 4)).x.shape[0] == 4
+    assert "replay" not in trainer.data.describe()

@@ -25,12 +25,16 @@ class SFTStage(Stage):
         context: int,
         val_fraction: float,
         pretrain_val: torch.Tensor | None = None,
+        pretrain_train: torch.Tensor | None = None,
+        mix: int = 0,
     ) -> None:
         if not conversations:
             raise StageDataError("fine-tuning needs conversations, and the scenario has none")
         self.context = context
         self.pad_id = tokenizer.end_id
         self.pretrain_val = pretrain_val
+        self.pretrain_train = pretrain_train
+        self.mix = mix if pretrain_train is not None else 0
         rendered = []
         for conversation in conversations:
             pairs = [(m.role, m.content) for m in conversation.messages]
@@ -51,18 +55,42 @@ class SFTStage(Stage):
         self._tokens = sum(len(r.ids) for r in kept)
 
     @classmethod
-    def from_scenario(cls, scenario, tokenizer, context: int, settings, pretrain_val=None):
-        return cls(scenario.sft_examples, tokenizer, context, settings.val_fraction, pretrain_val)
+    def from_scenario(cls, scenario, tokenizer, context: int, settings, pretrain=None):
+        return cls(
+            scenario.sft_examples, tokenizer, context, settings.val_fraction,
+            pretrain.val_tokens if pretrain is not None else None,
+            pretrain.train_tokens if pretrain is not None else None,
+            settings.pretrain_mix,
+        )  # fmt: skip
 
     @property
     def data_tokens(self) -> int:
         return self._tokens
 
     def sample(self, rng: torch.Generator, batch_size: int) -> tuple[int, ...]:
-        return tuple(torch.randint(len(self.examples), (batch_size,), generator=rng).tolist())
+        """Conversation indices, then (with replay) start offsets of pretraining windows."""
+        picks = torch.randint(len(self.examples), (batch_size,), generator=rng).tolist()
+        if self.mix:
+            high = len(self.pretrain_train) - self.context
+            picks += torch.randint(high, (self.mix,), generator=rng).tolist()
+        return tuple(picks)
 
     def gather(self, picks: tuple[int, ...]) -> Batch:
-        return self._pad([self.examples[i] for i in picks], picks)
+        n = len(picks) - self.mix
+        batch = self._pad([self.examples[i] for i in picks[:n]], picks)
+        if not self.mix:
+            return batch
+        # Replayed text is plain pretraining: every position counts, as in stage 1.
+        T = batch.x.shape[1]
+        starts = torch.tensor(picks[n:], dtype=torch.long)
+        window = self.pretrain_train[starts[:, None] + torch.arange(T + 1)]
+        return Batch(
+            torch.cat([batch.x, window[:, :-1]]),
+            torch.cat([batch.targets, window[:, 1:]]),
+            torch.cat([batch.trained, torch.ones((len(starts), T), dtype=torch.bool)]),
+            picks,
+            batch.row_length,
+        )
 
     def _pad(self, examples, picks: tuple[int, ...]) -> Batch:
         T = max(len(r.ids) for r in examples) - 1
@@ -87,9 +115,10 @@ class SFTStage(Stage):
             if self.dropped
             else ""
         )
+        replay = f"; + {self.mix} windows of pretraining text a batch (replay)" if self.mix else ""
         return (
             f"{len(self.examples):,} conversations (+{len(self.val_examples):,} held out), "
-            f"loss on the answers only{cut}"
+            f"loss on the answers only{replay}{cut}"
         )
 
     @torch.no_grad()
