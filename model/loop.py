@@ -321,28 +321,6 @@ class Trainer:
                 stats.append(LayerStat(name, g, delta / (weight + 1e-12), weight))
         return tuple(stats)
 
-    def _display_row(self, x: torch.Tensor, y: torch.Tensor, logits: torch.Tensor):
-        probs = logits.float().softmax(dim=-1)  # (T, vocab)
-        losses = token_losses(logits[None], y[None])[0]
-        top_p, top_i = probs.topk(TOP_K, dim=-1)
-        target_p = probs.gather(1, y[:, None])[:, 0]
-        texts = self._texts
-        xs, ys = x.tolist(), y.tolist()
-        tp, ti, tgt, ls = top_p.tolist(), top_i.tolist(), target_p.tolist(), losses.tolist()
-        return tuple(
-            Position(
-                token_id=xs[t],
-                text=texts[xs[t]],
-                target_id=ys[t],
-                target_text=texts[ys[t]],
-                target_prob=tgt[t],
-                loss=ls[t],
-                counts_in_loss=True,
-                top=tuple(Alternative(i, texts[i], p) for i, p in zip(ti[t], tp[t], strict=True)),
-            )
-            for t in range(len(xs))
-        )
-
     def _display_row(self, batch: Batch, logits: torch.Tensor):
         n = batch.row_length
         x, targets, trained = batch.x[0, :n], batch.targets[0, :n], batch.trained[0, :n]
