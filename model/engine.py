@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 
 from model import protocol as p
+from model.announce import ready_message, stage_data
 from model.settings import DEFAULT_THREADS
 
 # The screen redraws at most ~10 times a second; a faster stream of reports is wasted work.
@@ -78,55 +79,6 @@ def engine_main(conn: Connection, options: EngineOptions) -> None:
         with contextlib.suppress(OSError):
             conn.send(p.EngineError(f"the trainer crashed: {reason}", fatal=True))
         os._exit(1)
-
-
-def ready_message(trainer, stage_data: tuple[tuple[str, str], ...] = ()) -> p.EngineReady:
-    """What the screen needs to know about a trainer before its first step."""
-    c = trainer.config
-    group = trainer.optimizer.param_groups[0]
-    beta1, beta2 = group["betas"]
-    return p.EngineReady(
-        scenario=trainer.scenario,
-        stage=trainer.stage,
-        params=trainer.model.num_params(),
-        vocab_size=c.vocab_size,
-        corpus_tokens=trainer.corpus_tokens,
-        context=c.context,
-        batch_size=trainer.settings.batch_size,
-        n_layer=c.n_layer,
-        d_model=c.d_model,
-        optimizer=f"AdamW β=({beta1}, {beta2}) wd {trainer.settings.weight_decay}",
-        total_steps=trainer.settings.steps,
-        step=trainer.state.step,
-        threads=trainer.threads,
-        settings=trainer.settings,
-        stage_data=stage_data,
-        starts_from=starts_from(trainer.parent),
-    )
-
-
-def starts_from(parent: dict | None) -> str:
-    if not parent:
-        return ""
-    step = f"step {parent.get('step', '?')}/{parent.get('total_steps', '?')}"
-    if parent.get("path") in ("tab", "tab 1"):
-        tab = {"pretrain": 1, "sft": 2}.get(parent.get("stage", ""), "?")
-        return f"tab {tab}'s model at {step}"
-    where = "the cached run" if parent.get("key") else parent.get("path", "a checkpoint")
-    return f"{parent.get('stage', 'base')} {step}, {where}"
-
-
-def stage_data(scenario) -> tuple[tuple[str, str], ...]:
-    """What the scenario brings for the stages after pretraining, in a sentence each."""
-    held = {
-        "sft": f"{len(scenario.sft_examples):,} prompt → answer conversations",
-        "preference": f"{len(scenario.preference_pairs):,} chosen / rejected answer pairs",
-    }
-    return tuple(
-        (stage, f"{held[stage]} are ready for it." if scenario.has_stage(stage) else
-         scenario.missing_for(stage))
-        for stage in ("sft", "preference")
-    )  # fmt: skip
 
 
 class Engine:
@@ -355,11 +307,14 @@ class Engine:
             series=tuple(self.unsent_series),
         )
         self.conn.send(report)
+        self._drop_unsent()
+        self.last_sent_at = now
+
+    def _drop_unsent(self) -> None:
         self.unsent = None
         self.unsent_losses.clear()
         self.unsent_val.clear()
         self.unsent_series.clear()
-        self.last_sent_at = now
 
     # --- later stages ---------------------------------------------------------------------
 
@@ -389,7 +344,7 @@ class Engine:
             self._flush(force=True)
 
     def _start(self, stage: str, from_path: str, beta=None, method=None) -> None:
-        from model.handoff import probe_table, start_stage
+        from model.handoff import start_stage
         from model.pipeline import stage_settings
 
         if self.fast_forwarding:
@@ -407,13 +362,7 @@ class Engine:
         self.runs[stage] = trainer
         self.active = stage
         self._announce(trainer)
-        self.conn.send(self._before_table(trainer))
-        self.conn.send(probe_table(self, trainer))
-
-    def _before_table(self, trainer) -> p.EvalTable:
-        from model.handoff import live_evals
-
-        return live_evals(self, trainer)
+        self._evals(trainer)  # the "before" column: the stage's model at step 0
 
     def _evals(self, trainer) -> None:
         from model.handoff import live_evals, probe_table
@@ -438,10 +387,7 @@ class Engine:
     def _reset(self) -> None:
         self._halt()
         self.fast_forwarding = False
-        self.unsent = None
-        self.unsent_losses.clear()
-        self.unsent_val.clear()
-        self.unsent_series.clear()
+        self._drop_unsent()
         if self.active != "pretrain":
             # Back to the hand-off: the stage starts again from a base model of your choice.
             self.runs.pop(self.active, None)

@@ -117,7 +117,7 @@ def recording(tmp_path_factory) -> Recording:
         report = trainer.step()
         assert isinstance(report, p.StepReport)
         reports.append(replace(report, tokens_per_s=6000.0, step_seconds=0.085))
-    from model.engine import ready_message
+    from model.announce import ready_message
 
     ready = ready_message(trainer)
     text = trainer.sample("", 40)

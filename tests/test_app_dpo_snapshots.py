@@ -27,8 +27,8 @@ class DPORecording:
 
 @pytest.fixture(scope="module")
 def dpo_recording(tmp_path_factory) -> DPORecording:
+    from model.announce import ready_message
     from model.checkpoint import save_checkpoint
-    from model.engine import ready_message
     from model.evals import run_evals
     from model.models import load_model
     from model.pipeline import new_trainer, run_headless

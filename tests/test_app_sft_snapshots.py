@@ -28,7 +28,7 @@ class SFTRecording:
 
 @pytest.fixture(scope="module")
 def sft_recording(tmp_path_factory) -> SFTRecording:
-    from model.engine import ready_message
+    from model.announce import ready_message
     from model.evals import probe_answers, run_evals
     from model.pipeline import new_trainer, run_headless
     from scenarios import load_scenario

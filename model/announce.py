@@ -1,0 +1,57 @@
+"""What the engine tells the screen about a run before its first step: plain data only.
+
+Light at import time (the protocol, no torch), like model/engine.py.
+"""
+
+from __future__ import annotations
+
+from model import protocol as p
+
+
+def ready_message(trainer, stage_data: tuple[tuple[str, str], ...] = ()) -> p.EngineReady:
+    """What the screen needs to know about a trainer before its first step."""
+    c = trainer.config
+    group = trainer.optimizer.param_groups[0]
+    beta1, beta2 = group["betas"]
+    return p.EngineReady(
+        scenario=trainer.scenario,
+        stage=trainer.stage,
+        params=trainer.model.num_params(),
+        vocab_size=c.vocab_size,
+        corpus_tokens=trainer.corpus_tokens,
+        context=c.context,
+        batch_size=trainer.settings.batch_size,
+        n_layer=c.n_layer,
+        d_model=c.d_model,
+        optimizer=f"AdamW β=({beta1}, {beta2}) wd {trainer.settings.weight_decay}",
+        total_steps=trainer.settings.steps,
+        step=trainer.state.step,
+        threads=trainer.threads,
+        settings=trainer.settings,
+        stage_data=stage_data,
+        starts_from=starts_from(trainer.parent),
+    )
+
+
+def starts_from(parent: dict | None) -> str:
+    if not parent:
+        return ""
+    step = f"step {parent.get('step', '?')}/{parent.get('total_steps', '?')}"
+    if parent.get("path") in ("tab", "tab 1"):
+        tab = {"pretrain": 1, "sft": 2}.get(parent.get("stage", ""), "?")
+        return f"tab {tab}'s model at {step}"
+    where = "the cached run" if parent.get("key") else parent.get("path", "a checkpoint")
+    return f"{parent.get('stage', 'base')} {step}, {where}"
+
+
+def stage_data(scenario) -> tuple[tuple[str, str], ...]:
+    """What the scenario brings for the stages after pretraining, in a sentence each."""
+    held = {
+        "sft": f"{len(scenario.sft_examples):,} prompt → answer conversations",
+        "preference": f"{len(scenario.preference_pairs):,} chosen / rejected answer pairs",
+    }
+    return tuple(
+        (stage, f"{held[stage]} are ready for it." if scenario.has_stage(stage) else
+         scenario.missing_for(stage))
+        for stage in ("sft", "preference")
+    )  # fmt: skip
