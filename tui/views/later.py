@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from textual.containers import Vertical
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher
 
 from model import protocol as p
 from tui.history import LossSeries, RateMeter
+from tui.stages import BY_KEY
 from tui.widgets.eval_table import EvalPane
 from tui.widgets.handoff import HandoffPane
 from tui.widgets.loss_chart import LossPane
 from tui.widgets.probes import ProbePane
+from tui.widgets.stage_card import CardLine
 
 SHARED_CSS = """
     LaterStageView { height: 1fr; }
@@ -32,12 +35,13 @@ SHARED_CSS = """
 
 
 class LaterStageView(Vertical):
-    """Subclasses set ``stage`` (the engine's name) and compose their panes, which include
-    a HandoffPane, a LossPane and a ContentSwitcher ``.-side`` of an EvalPane and a
-    ProbePane."""
+    """Subclasses set ``stage`` (the engine's name) and ``card`` (the tab's card), and
+    compose the top row of their run; the card line, the hand-off, the loss and the
+    evals ⇄ probes side pane are the same for every later stage."""
 
     DEFAULT_CSS = SHARED_CSS
     stage = ""
+    card = ""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -48,6 +52,22 @@ class LaterStageView(Vertical):
         self.state = "waiting"  # waiting · paused · playing · done · diverged
         self.base: p.BaseModel | None = None
         self.before: p.EvalTable | None = None
+
+    def compose(self) -> ComposeResult:
+        s = self.stage
+        yield CardLine(BY_KEY[self.card], id=f"{s}-card")
+        yield HandoffPane(s, id=f"{s}-handoff")
+        with Vertical(id=f"{s}-run", classes="-run"):
+            with Horizontal(classes="-top"):
+                yield from self.compose_top()
+            with Horizontal(classes="-bottom"):
+                yield LossPane(id=f"{s}-loss")
+                with ContentSwitcher(id=f"{s}-side", classes="-side", initial=f"{s}-evals"):
+                    yield EvalPane(id=f"{s}-evals")
+                    yield ProbePane(id=f"{s}-probes")
+
+    def compose_top(self) -> ComposeResult:
+        raise NotImplementedError
 
     @property
     def running(self) -> bool:

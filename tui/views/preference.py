@@ -5,19 +5,13 @@ DPO's metrics in TRL's names and in plain words, the loss, the evals and the pro
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
-from textual.widgets import ContentSwitcher
 
 from model import protocol as p
-from tui.stages import BY_KEY
 from tui.views.later import LaterStageView
 from tui.widgets.dpo_metrics import MetricsPane
-from tui.widgets.eval_table import EvalPane
-from tui.widgets.handoff import HandoffBody, HandoffPane
+from tui.widgets.handoff import HandoffBody
 from tui.widgets.loss_chart import LossPane
 from tui.widgets.pair_view import PairPane
-from tui.widgets.probes import ProbePane
-from tui.widgets.stage_card import CardLine
 
 METHODS = ("dpo+nll", "dpo")
 BETAS = (0.01, 0.03, 0.1, 0.3, 1.0)
@@ -25,6 +19,7 @@ BETAS = (0.01, 0.03, 0.1, 0.3, 1.0)
 
 class PreferenceView(LaterStageView):
     stage = "dpo"
+    card = "preference"
 
     DEFAULT_CSS = """
     PreferenceView .-top { height: 12; }
@@ -37,18 +32,9 @@ class PreferenceView(LaterStageView):
         self.method = METHODS[0]
         self.beta = 0.1
 
-    def compose(self) -> ComposeResult:
-        yield CardLine(BY_KEY["preference"], id="dpo-card")
-        yield HandoffPane("dpo", id="dpo-handoff")
-        with Vertical(id="dpo-run", classes="-run"):
-            with Horizontal(classes="-top"):
-                yield PairPane(id="dpo-pair")
-                yield MetricsPane(id="dpo-metrics")
-            with Horizontal(classes="-bottom"):
-                yield LossPane(id="dpo-loss")
-                with ContentSwitcher(id="dpo-side", classes="-side", initial="dpo-evals"):
-                    yield EvalPane(id="dpo-evals")
-                    yield ProbePane(id="dpo-probes")
+    def compose_top(self) -> ComposeResult:
+        yield PairPane(id="dpo-pair")
+        yield MetricsPane(id="dpo-metrics")
 
     def on_mount(self) -> None:
         self._show_choices()

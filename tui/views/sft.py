@@ -11,40 +11,25 @@ from __future__ import annotations
 import math
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
-from textual.widgets import ContentSwitcher
 
 from model import protocol as p
-from tui.stages import BY_KEY
 from tui.views.later import LaterStageView
-from tui.widgets.eval_table import EvalPane
-from tui.widgets.handoff import HandoffPane
 from tui.widgets.loss_chart import LossPane
 from tui.widgets.prediction import PredictionPane
-from tui.widgets.probes import ProbePane
-from tui.widgets.stage_card import CardLine
 from tui.widgets.token_stream import TokenStream
 
 
 class SFTView(LaterStageView):
     stage = "sft"
+    card = "sft"
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.row: tuple[p.Position, ...] = ()
 
-    def compose(self) -> ComposeResult:
-        yield CardLine(BY_KEY["sft"], id="sft-card")
-        yield HandoffPane("sft", id="sft-handoff")
-        with Vertical(id="sft-run", classes="-run"):
-            with Horizontal(classes="-top"):
-                yield TokenStream(id="sft-stream")
-                yield PredictionPane(id="sft-prediction")
-            with Horizontal(classes="-bottom"):
-                yield LossPane(id="sft-loss")
-                with ContentSwitcher(id="sft-side", classes="-side", initial="sft-evals"):
-                    yield EvalPane(id="sft-evals")
-                    yield ProbePane(id="sft-probes")
+    def compose_top(self) -> ComposeResult:
+        yield TokenStream(id="sft-stream")
+        yield PredictionPane(id="sft-prediction")
 
     def on_mount(self) -> None:
         stream = self.query_one(TokenStream)
