@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 
 from engine_fixtures import tiny_corpus
 
@@ -103,3 +104,45 @@ def write_sft_scenario(folder, toml: str = SFT_SCENARIO) -> None:
     ):
         text = "\n".join(json.dumps(i) for i in items) + "\n"
         (folder / f"eval_{name}.jsonl").write_text(text)
+
+
+def start_engine(folder, monkeypatch, preference: bool = False):
+    """A real engine process on a tiny scenario in ``folder``, with a stage cache of its own
+    (so each test sees its stages untrained, then trained into it)."""
+    from model.engine import EngineHandle, EngineOptions
+
+    monkeypatch.setenv("TRAINTERM_CACHE", str(folder / "cache"))
+    write_sft_scenario(folder)
+    if preference:
+        write_preference(folder)
+    return EngineHandle(EngineOptions(scenario=str(folder), save_dir=str(folder / "s")))
+
+
+async def until(pilot, condition, what: str, timeout: float = 90.0) -> None:
+    """Wait for ``condition`` with a generous deadline; fail naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"never happened: {what}")
+
+
+async def settle_view(pilot, app, view_type, evals_id: str) -> None:
+    """Wait until a later stage's tab shows its finished run, its evals and a drawn chart."""
+    view = app.query_one(view_type)
+
+    def settled() -> bool:
+        plots = view.query("LossPlot")
+        return (
+            view.latest is not None
+            and view.latest.step == view.latest.total_steps
+            and app.query_one(evals_id).now is not None
+            and bool(plots)
+            and plots.first()._throttle._timer is None
+            and plots.first().building == 0
+            and app._draw_throttle._timer is None
+        )
+
+    await until(pilot, settled, f"{view_type.__name__} to settle", timeout=10)
+    await pilot.pause()

@@ -6,10 +6,8 @@ from __future__ import annotations
 import math
 
 import pytest
-from stage_fixtures import write_preference, write_sft_scenario
-from test_app_sft import until
+from stage_fixtures import start_engine, until
 
-from model.engine import EngineHandle, EngineOptions
 from tui.app import TrainTermApp
 from tui.views.preference import PreferenceView
 from tui.views.sft import SFTView
@@ -22,10 +20,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def engine(tmp_path, monkeypatch):
-    monkeypatch.setenv("TRAINTERM_CACHE", str(tmp_path / "cache"))
-    write_sft_scenario(tmp_path)
-    write_preference(tmp_path)
-    handle = EngineHandle(EngineOptions(scenario=str(tmp_path), save_dir=str(tmp_path / "s")))
+    handle = start_engine(tmp_path, monkeypatch, preference=True)
     yield handle
     handle.stop()
 

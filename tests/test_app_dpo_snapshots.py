@@ -7,12 +7,11 @@ import time
 from dataclasses import dataclass, replace
 
 import pytest
-from stage_fixtures import write_preference, write_sft_scenario
+from stage_fixtures import settle_view, write_preference, write_sft_scenario
 
 from model import protocol as p
 from tui.app import TrainTermApp
 from tui.views.preference import PreferenceView
-from tui.widgets.eval_table import EvalPane
 
 
 @dataclass(frozen=True)
@@ -65,23 +64,7 @@ def fed(fake_engine, rec: DPORecording, running: bool = True) -> TrainTermApp:
 
 
 async def settle(pilot, app) -> None:
-    view = app.query_one(PreferenceView)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        plots = view.query("LossPlot")
-        if (
-            view.latest is not None
-            and view.latest.step == view.latest.total_steps
-            and app.query_one("#dpo-evals", EvalPane).now is not None
-            and plots
-            and plots.first()._throttle._timer is None
-            and plots.first().building == 0
-            and app._draw_throttle._timer is None
-        ):
-            await pilot.pause()
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("the preference tab never settled")
+    await settle_view(pilot, app, PreferenceView, "#dpo-evals")
 
 
 def test_preference_hand_off_80x24(snap_compare, fake_engine, dpo_recording):

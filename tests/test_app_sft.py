@@ -3,12 +3,9 @@ fast-forward stage 1, start fine-tuning, see the mask, the evals and the probes.
 
 from __future__ import annotations
 
-import time
-
 import pytest
-from stage_fixtures import write_sft_scenario
+from stage_fixtures import start_engine, until
 
-from model.engine import EngineHandle, EngineOptions
 from tui.app import TrainTermApp
 from tui.views.sft import SFTView
 from tui.widgets.eval_table import EvalPane
@@ -18,21 +15,9 @@ from tui.widgets.token_stream import TokenStream
 pytestmark = pytest.mark.slow
 
 
-async def until(pilot, condition, what: str, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"never happened: {what}")
-
-
 @pytest.fixture
 def engine(tmp_path, monkeypatch):
-    # A cache of its own: this test must see stage 1 short, then fast-forwarded into it.
-    monkeypatch.setenv("TRAINTERM_CACHE", str(tmp_path / "cache"))
-    write_sft_scenario(tmp_path)
-    handle = EngineHandle(EngineOptions(scenario=str(tmp_path), save_dir=str(tmp_path / "s")))
+    handle = start_engine(tmp_path, monkeypatch)
     yield handle
     handle.stop()
 

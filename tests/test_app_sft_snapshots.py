@@ -3,16 +3,14 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, replace
 
 import pytest
-from stage_fixtures import write_sft_scenario
+from stage_fixtures import settle_view, write_sft_scenario
 
 from model import protocol as p
 from tui.app import TrainTermApp
 from tui.views.sft import SFTView
-from tui.widgets.eval_table import EvalPane
 
 
 @dataclass(frozen=True)
@@ -77,23 +75,7 @@ def sft_recording(tmp_path_factory) -> SFTRecording:
 
 
 async def settle(pilot, app) -> None:
-    view = app.query_one(SFTView)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        plots = view.query("LossPlot")
-        if (
-            view.latest is not None
-            and view.latest.step == view.latest.total_steps
-            and app.query_one(EvalPane).now is not None
-            and plots
-            and plots.first()._throttle._timer is None
-            and plots.first().building == 0
-            and app._draw_throttle._timer is None
-        ):
-            await pilot.pause()
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("the fine-tuning tab never settled")
+    await settle_view(pilot, app, SFTView, "#sft-evals")
 
 
 def fed(fake_engine, rec: SFTRecording, running: bool = True) -> TrainTermApp:

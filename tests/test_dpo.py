@@ -54,19 +54,12 @@ def scenario(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def sft_model(scenario, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("stages")
     pretrain = new_trainer(scenario, "pretrain")
     run_headless(pretrain)
-    sft = new_trainer(scenario, "sft", base=pretrain_model(pretrain))
+    sft = new_trainer(scenario, "sft", base=load_model(save_checkpoint(pretrain, folder / "pt")))
     run_headless(sft)
-    return save_checkpoint(sft, tmp_path_factory.mktemp("sft") / "sft")
-
-
-def pretrain_model(trainer):
-    from model.models import LoadedModel
-
-    meta = {"state": {"step": trainer.state.step}, "settings": {"steps": trainer.settings.steps}}
-    return LoadedModel("tab", "pretrain", trainer.model, trainer.tokenizer, trainer.config,
-                       trainer.settings, meta)  # fmt: skip
+    return save_checkpoint(sft, folder / "sft")
 
 
 @pytest.mark.parametrize("method", ["dpo", "dpo+nll"])
