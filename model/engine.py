@@ -102,6 +102,8 @@ class Engine:
         self.active = "pretrain"
         self.fast_forwarding = False
         self.scenario = None
+        # Per later stage, what it trains on in a sentence (see model.handoff).
+        self.trains_on: dict[str, str] = {}
 
     @property
     def trainer(self):

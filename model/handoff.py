@@ -16,6 +16,15 @@ LIVE_EVAL_LIMIT = 20  # questions per eval set in a live tab: ~1 s on one thread
 
 
 def _trains_on(engine, stage: str) -> str:
+    """What ``stage`` will train on, in a sentence: worked out once a session (it renders
+    the whole data set), then remembered."""
+    said = engine.trains_on.get(stage)
+    if said is None:
+        said = engine.trains_on[stage] = _describe_data(engine, stage)
+    return said
+
+
+def _describe_data(engine, stage: str) -> str:
     from model.pipeline import make_stage
 
     scenario = engine.scenario
@@ -38,7 +47,7 @@ def _trains_on(engine, stage: str) -> str:
 
 def base_info(engine, stage: str = "sft") -> p.BaseModel:
     """What a later stage's tab offers to start from: the cache, else the parent's tab."""
-    from model.models import load_model
+    from model.checkpoint import read_meta
     from model.pipeline import cached_stage
 
     parent = parent_of(stage)
@@ -47,12 +56,15 @@ def base_info(engine, stage: str = "sft") -> p.BaseModel:
     path = None if engine.options.fresh else cached_stage(engine.scenario, parent)
     if path is not None:
         try:
-            loaded = load_model(path)
+            # meta.json says all the offer needs; the weights load when the stage starts.
+            meta = read_meta(path)
+            state = meta["state"]
+            val = state["val_losses"][-1][1] if state.get("val_losses") else None
             return p.BaseModel(
-                stage, "cache", loaded.step, loaded.total_steps, loaded.last_val_loss,
+                stage, "cache", state["step"], meta["settings"]["steps"], val,
                 str(path), trains_on, forwarding,
             )  # fmt: skip
-        except ValueError:
+        except (ValueError, KeyError, IndexError, TypeError):
             pass  # a damaged cache entry: offer the tab's run instead
     run = engine.runs.get(parent)
     if run is None:
