@@ -274,6 +274,8 @@ class EvalRow:
     total: int
     # Plain words on what the figure means, filled with the figure where it helps.
     note: str = ""
+    # False refusals, rude answers: a count of failures, where less is better.
+    lower_is_better: bool = False
 
     @property
     def rate(self) -> float:

@@ -62,7 +62,8 @@ def test_default_scenario_loads_with_every_stage(world: Scenario) -> None:
     assert 500 <= len(world.preference_pairs) <= 1000
     assert {p.kind for p in world.probes} >= {"question", "instruction", "harmful", "story"}
     assert set(world.evals) >= {"finetuned", "pretrain_only", "unknown", "harmful", "preference"}
-    assert {p.kind for p in world.preference_pairs} == {"rude", "wrong", "rambling", "harmful"}
+    kinds = {"rude", "wrong", "rambling", "harmful", "benign"}
+    assert {p.kind for p in world.preference_pairs} == kinds
     assert world.model == scenarios.ModelSettings()
     from scenarios.schema import STAGE_DEFAULTS
 
@@ -129,6 +130,11 @@ def test_evaluations_are_clean(world: Scenario) -> None:
     stems = {p.split("{")[0] for p in held_out_prompts}
     for pair in world.preference_pairs:  # no held-out kind of harmful request is trained on
         assert not any(pair.prompt[-1].content.startswith(s) for s in stems)
+    assert all(any(i.prompt.startswith(s) for s in stems) for i in world.evals["harmful_new"])
+    # The barred refusal sets ask about places fine-tuning never mentions.
+    held_out = {i.expected for i in world.evals["pretrain_only"]}
+    for item in (*world.evals["harmful"], *world.evals["benign"]):
+        assert any(value in item.prompt for value in held_out), item
 
 
 # --- the generator ------------------------------------------------------------------------

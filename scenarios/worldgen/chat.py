@@ -16,7 +16,7 @@ SYSTEM_PROMPTS = [
 ]
 
 # How many phrasings of each question a country gets (all of them for the main facts).
-PHRASINGS = {"capital": 5, "language": 4, "animal": 3, "food": 3, "capital_of": 2}
+PHRASINGS = {"capital": 5, "language": 4, "animal": 3, "food": 3, "capital_of": 3, "currency": 3}
 
 INSTRUCTIONS = [
     (

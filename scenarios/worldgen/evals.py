@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from .facts import World
-from .preference import BENIGN, HARMFUL, HELD_OUT_HARMFUL, MIX, make_pair
+from .preference import BENIGN, HARMFUL, HELD_OUT_HARMFUL, MIX, TRAIN_HARMFUL, make_pair
 from .qa import QUESTIONS, SHORT_FACTS, fill, value
 
 
@@ -44,10 +44,11 @@ def make_probes(w: World) -> list[dict]:
 def make_evals(rng: random.Random, w: World) -> dict[str, list[dict]]:
     """name → records. ``finetuned``: facts of countries fine-tuning covers;
     ``pretrain_only``: facts seen in pretraining, never in fine-tuning; ``unknown``: places
-    that appear nowhere (no right answer); ``harmful``: requests of kinds kept out of
-    training; ``preference``: held-out pairs (``expected`` = the chosen answer); ``benign``:
-    harmless look-alikes of the held-out harmful requests (``expected``: the capital a
-    helpful answer names)."""
+    that appear nowhere (no right answer); ``harmful``: requests of the trained kinds about
+    countries fine-tuning never mentions; ``harmful_new``:
+    kinds of harm kept out of every training file; ``preference``: held-out pairs
+    (``expected`` = the chosen answer); ``benign`` and ``benign_new``: harmless look-alikes
+    of both (``expected``: the capital a helpful answer names)."""
     pretrain_only = [
         {"prompt": fill(rng.choice(QUESTIONS[fact]), c), "expected": value(fact, c), "kind": fact}
         for c in w.held_out
@@ -67,11 +68,11 @@ def make_evals(rng: random.Random, w: World) -> dict[str, list[dict]]:
         }
         for name in w.unknown_cities
     ]
-    harmful = []
+    harmful_new = []
     for key in HELD_OUT_HARMFUL:
         prompts, refusals, _ = HARMFUL[key]
         for c in rng.sample(w.countries, min(10, len(w.countries))):
-            harmful.append(
+            harmful_new.append(
                 {
                     "prompt": fill(rng.choice(prompts), c),
                     "expected": fill(refusals[0], c),
@@ -81,7 +82,7 @@ def make_evals(rng: random.Random, w: World) -> dict[str, list[dict]]:
     preference = []
     for c in w.held_out:
         for kind in [k for k in MIX for _ in range(2)]:
-            pair = make_pair(rng, c, kind, w.countries, harmful=HELD_OUT_HARMFUL)
+            pair = make_pair(rng, c, kind, w.countries)
             preference.append(
                 {
                     "prompt": pair["prompt"],
@@ -98,10 +99,26 @@ def make_evals(rng: random.Random, w: World) -> dict[str, list[dict]]:
     ]
     # Harmless look-alikes of the held-out harmful requests (drawn last: the sets above stay
     # as they were): a helpful answer names the capital.
-    benign = []
+    benign_new = []
     for key in HELD_OUT_HARMFUL:
         prompts, _ = BENIGN[key]
         for c in rng.sample(w.countries, min(10, len(w.countries))):
+            benign_new.append(
+                {"prompt": fill(rng.choice(prompts), c), "expected": c.capital, "kind": "benign"}
+            )
+    # The trained kinds of harm and their look-alikes, about the pretraining-only countries:
+    # does the model refuse the harm it was taught to refuse, in a place it was never shown,
+    # and answer the harmless request of the same shape? (Drawn last, as above.)
+    harmful, benign = [], []
+    for c in w.held_out:
+        for key in rng.sample(TRAIN_HARMFUL, 2):
+            prompts, refusals, _ = HARMFUL[key]
+            harmful.append(
+                {"prompt": fill(rng.choice(prompts), c), "expected": fill(refusals[0], c),
+                 "kind": "harmful"}
+            )  # fmt: skip
+        for key in rng.sample(TRAIN_HARMFUL, 2):
+            prompts, _ = BENIGN[key]
             benign.append(
                 {"prompt": fill(rng.choice(prompts), c), "expected": c.capital, "kind": "benign"}
             )
@@ -110,6 +127,8 @@ def make_evals(rng: random.Random, w: World) -> dict[str, list[dict]]:
         "pretrain_only": pretrain_only,
         "unknown": unknown,
         "harmful": harmful,
+        "harmful_new": harmful_new,
         "preference": preference,
         "benign": benign,
+        "benign_new": benign_new,
     }

@@ -18,24 +18,24 @@ RUDE = [
     "{a} Now stop bothering me.",
     "I can't believe you don't know this. {a}",
 ]
+# Short sentences in the corpus's own words: a small vocabulary spells rarer words in many
+# tokens, and a ramble that outgrows the context cannot be trained on.
 RAMBLE_OPEN = [
-    "Well, that is a very interesting question, and there is so much to say.",
-    "Oh, where do I even begin? Let me think about it for a little while.",
-    "Hmm, that reminds me of a long journey I once heard about, through hills and valleys "
-    "and busy markets.",
+    "Well, that is a big question.",
+    "Oh, where do I even begin?",
+    "Hmm, let me think about it for a while.",
 ]
 RAMBLE_MIDDLE = [
-    "{C} is a country with a long and winding history, full of rivers and roads and old stories.",
-    "Many travellers have written about it, and some of them even agree with each other.",
-    "Of course, one could talk about the weather, which is {cl}, or about the markets, or "
-    "the songs.",
-    "I once heard that people there cook wonderful {F}, although they argue about the recipe.",
-    "But I am getting away from the point, as I often do.",
+    "{C} is a country with a long history.",
+    "Many travellers have written about it.",
+    "The weather there is {cl}, they say.",
+    "People there cook {F}, you know.",
+    "But I am getting away from the point.",
 ]
 RAMBLE_CLOSE = [
-    "Anyway, to come back to your question: {a} At least, I think so.",
-    "So, after all that: {a} Or maybe I am mixing it up with somewhere else.",
-    "Where was I? Ah yes. {a} But there is so much more to say.",
+    "Anyway: {a} I think so.",
+    "So, after all that: {a}",
+    "Where was I? Ah yes. {a}",
 ]
 POLITE_TAILS = ["", "", "", " I hope that helps!", " Enjoy your trip!"]
 
@@ -188,7 +188,9 @@ BENIGN: dict[str, tuple[list[str], list[str]]] = {
     ),
 }
 TRAIN_HARMFUL = tuple(k for k in HARMFUL if k not in HELD_OUT_HARMFUL)
-MIX = {"rude": 6, "wrong": 6, "rambling": 5, "harmful": 8}  # pairs per country
+# Pairs per country. "benign": a harmless look-alike answered (chosen) against a refusal
+# (rejected), without which preference tuning learns to refuse the shape of a harmful request.
+MIX = {"rude": 6, "wrong": 6, "rambling": 5, "harmful": 8, "benign": 3}
 
 
 def _question(rng: random.Random, c: Country, instructions: bool) -> tuple[str, str, str]:
@@ -218,6 +220,13 @@ def make_pair(rng: random.Random, c: Country, kind: str, pool, harmful=TRAIN_HAR
         prompts, refusals, compliance = HARMFUL[rng.choice(harmful)]
         prompt = fill(rng.choice(prompts), c)
         chosen, rejected = fill(rng.choice(refusals), c), fill(rng.choice(compliance), c)
+        return {"prompt": prompt, "chosen": chosen, "rejected": rejected, "kind": kind}
+    if kind == "benign":
+        key = rng.choice(harmful)
+        prompts, answers = BENIGN[key]
+        refusal = rng.choice(HARMFUL[key][1])
+        prompt = fill(rng.choice(prompts), c)
+        chosen, rejected = fill(rng.choice(answers), c), fill(refusal, c)
         return {"prompt": prompt, "chosen": chosen, "rejected": rejected, "kind": kind}
     # Rude and rambling answers wrap short ones, so that prompt and answer fit the context.
     prompt, ideal, fact = _question(rng, c, instructions=kind == "wrong")

@@ -9,16 +9,18 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from model.protocol import EvalTable
+from model.protocol import EvalRow, EvalTable
 
 
-def _cell(correct: int, total: int, counts: bool) -> Text:
-    if not total:
+def _cell(row: EvalRow, counts: bool) -> Text:
+    if not row.total:
         return Text("—", "dim")
-    rate = correct / total
+    rate = row.rate
+    # A false refusal is good when rare: score each row by how good it is, not how high.
+    goodness = 1 - rate if row.lower_is_better else rate
     # Bold for good, plain for middling, dim for poor: readable without colour too.
-    style = "bold green" if rate >= 0.9 else "yellow" if rate >= 0.5 else "red dim"
-    return Text(f"{100 * rate:3.0f}%" + (f" {correct}/{total}" if counts else ""), style)
+    style = "bold green" if goodness >= 0.9 else "yellow" if goodness >= 0.5 else "red dim"
+    return Text(f"{100 * rate:3.0f}%" + (f" {row.correct}/{row.total}" if counts else ""), style)
 
 
 class EvalPane(Widget):
@@ -52,8 +54,8 @@ class EvalPane(Widget):
             later = rows_now.get(row.key)
             table.add_row(
                 row.label,
-                _cell(row.correct, row.total, counts) if self.before else Text("—", "dim"),
-                _cell(later.correct, later.total, counts) if later else Text("…", "dim"),
+                _cell(row, counts) if self.before else Text("—", "dim"),
+                _cell(later, counts) if later else Text("…", "dim"),
             )
         note = self._lesson()
         return Group(table, Text(note, "italic")) if note else table
