@@ -9,12 +9,21 @@ Layout of a checkpoint directory:
 
 Any stage's checkpoint loads as a model (model/models.py) for the next stage, for sampling
 and for comparing; `load_checkpoint` rebuilds the whole trainer to resume it exactly.
+
+A save writes a temporary folder beside the checkpoint (`.NAME.tmp-*`), moves the old one
+aside (`.NAME.old`), renames the new one into place and removes the old. Saves into one
+folder hold a lock on it, so two processes saving the same checkpoint take turns. A save
+killed half-way leaves at most those two names behind: the next save or load under the lock
+puts a moved-aside checkpoint back if the new one never arrived, and removes the rest.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import pickle
+import re
 import shutil
 import tempfile
 from dataclasses import asdict
@@ -24,6 +33,11 @@ import torch
 from safetensors.torch import save_model
 
 from model.loop import RunState, Trainer
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: saves do not take turns
+    fcntl = None
 
 FORMAT_VERSION = 2
 
@@ -38,49 +52,103 @@ def save_checkpoint(trainer: Trainer, path: str | Path) -> Path:
         raise CheckpointError(f"not saving {path}: the weights are not finite")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+        with _locked(path.parent):
+            _tidy(path)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+            try:
+                _write(trainer, tmp)
+                if path.exists():
+                    old = _old(path)
+                    path.rename(old)
+                    tmp.rename(path)
+                    shutil.rmtree(old, ignore_errors=True)
+                else:
+                    tmp.rename(path)
+                _fsync(path.parent)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
     except OSError as e:
-        raise CheckpointError(f"cannot write checkpoint {path}: {e.strerror or e}") from None
-    try:
-        save_model(trainer.model, str(tmp / "model.safetensors"))
-        torch.save(
-            {
-                "optimizer": trainer.optimizer.state_dict(),
-                "torch_rng": torch.get_rng_state(),
-                "data_rng": trainer.data_rng.get_state(),
-            },
-            tmp / "state.pt",
-        )
-        trainer.tokenizer.save(tmp / "tokenizer.tiktoken")
-        trainer.data.save_extra(tmp)
-        meta = {
-            "format": FORMAT_VERSION,
-            "stage": trainer.stage,
-            "scenario": trainer.scenario,
-            "config": asdict(trainer.config),
-            "settings": asdict(trainer.settings),
-            "tokenizer_hash": trainer.tokenizer.hash,
-            "data_digest": trainer.data.digest(),
-            "state": asdict(trainer.state),
-            "parent": trainer.parent,
-            "cache_key": trainer.cache_key,
-        }
-        (tmp / "meta.json").write_text(json.dumps(meta))
-        for f in tmp.iterdir():
-            _fsync(f)
-        if path.exists():
-            old = path.with_name(f".{path.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            path.rename(old)
-            tmp.rename(path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(path)
-        _fsync(path.parent)
-    except OSError as e:
-        shutil.rmtree(tmp, ignore_errors=True)
         raise CheckpointError(f"cannot write checkpoint {path}: {e.strerror or e}") from None
     return path
+
+
+def _write(trainer: Trainer, folder: Path) -> None:
+    save_model(trainer.model, str(folder / "model.safetensors"))
+    torch.save(
+        {
+            "optimizer": trainer.optimizer.state_dict(),
+            "torch_rng": torch.get_rng_state(),
+            "data_rng": trainer.data_rng.get_state(),
+        },
+        folder / "state.pt",
+    )
+    trainer.tokenizer.save(folder / "tokenizer.tiktoken")
+    trainer.data.save_extra(folder)
+    meta = {
+        "format": FORMAT_VERSION,
+        "stage": trainer.stage,
+        "scenario": trainer.scenario,
+        "config": asdict(trainer.config),
+        "settings": asdict(trainer.settings),
+        "tokenizer_hash": trainer.tokenizer.hash,
+        "data_digest": trainer.data.digest(),
+        "state": asdict(trainer.state),
+        "parent": trainer.parent,
+        "cache_key": trainer.cache_key,
+    }
+    (folder / "meta.json").write_text(json.dumps(meta))
+    for f in folder.iterdir():
+        _fsync(f)
+
+
+def _old(path: Path) -> Path:
+    return path.with_name(f".{path.name}.old")
+
+
+@contextlib.contextmanager
+def _locked(folder: Path):
+    """Hold the folder's lock: the kernel drops it when its holder dies, however it dies."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _tidy(path: Path) -> None:
+    """With the lock held: finish what a killed save of ``path`` left half-done.
+
+    Every save removes its own temporary folder, so one that is still there is a dead
+    save's; so is a moved-aside old checkpoint, which goes back if nothing replaced it.
+    """
+    old = _old(path)
+    if old.is_dir():
+        if not path.exists() and (old / "meta.json").is_file():
+            old.rename(path)
+        else:
+            shutil.rmtree(old, ignore_errors=True)
+    temp = re.compile(rf"\.{re.escape(path.name)}\.tmp-[a-z0-9_]+")
+    for entry in path.parent.iterdir():
+        if temp.fullmatch(entry.name) and entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def checkpoint_folder(path: str | Path) -> Path:
+    """The folder to read ``path`` from: itself, or, if a save was killed after moving it
+    aside, the moved-aside copy (put back in place when the folder can be written)."""
+    path = Path(path)
+    old = _old(path)
+    if path.exists() or not (old / "meta.json").is_file():
+        return path
+    try:
+        with _locked(path.parent):
+            _tidy(path)
+    except OSError:
+        pass
+    return path if path.exists() else old
 
 
 def _fsync(path: Path) -> None:
@@ -92,7 +160,7 @@ def _fsync(path: Path) -> None:
 
 
 def read_meta(path: str | Path) -> dict:
-    path = Path(path)
+    path = checkpoint_folder(path)
     if not path.is_dir() or not (path / "meta.json").exists():
         what = "a folder" if path.is_dir() else "there"
         raise CheckpointError(f"no checkpoint at {path} ({what} without a meta.json)")
@@ -122,9 +190,8 @@ def load_checkpoint(path: str | Path, source, threads: int | None = None) -> Tra
     from model.settings import DEFAULT_THREADS
     from model.stages.base import StageDataError
 
-    path = Path(path)
     loaded = load_model(path)
-    meta = loaded.meta
+    path, meta = loaded.path, loaded.meta
     try:
         data = make_stage(
             loaded.stage, source, loaded.tokenizer, loaded.config, loaded.settings,
@@ -147,7 +214,7 @@ def load_checkpoint(path: str | Path, source, threads: int | None = None) -> Tra
         )
         trainer.cache_key = meta.get("cache_key", "")
         data.load_extra(path)
-        state = torch.load(path / "state.pt", weights_only=True)
+        state = _load_state(path)
         trainer.optimizer.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["torch_rng"])
         trainer.data_rng.set_state(state["data_rng"])
@@ -159,7 +226,22 @@ def load_checkpoint(path: str | Path, source, threads: int | None = None) -> Tra
             val_losses=[tuple(p) for p in run["val_losses"]],
             series={k: [tuple(p) for p in v] for k, v in run.get("series", {}).items()},
         )
+    except CheckpointError:
+        raise
     except Exception as e:  # noqa: BLE001 — any failure to read means the files are damaged
         reason = str(e).splitlines()[0][:120] if str(e) else type(e).__name__
         raise CheckpointError(f"checkpoint {path} is corrupt or incomplete: {reason}") from None
     return trainer
+
+
+def _load_state(path: Path) -> dict:
+    try:
+        return torch.load(path / "state.pt", weights_only=True)
+    except pickle.UnpicklingError as e:
+        # torch's own message is a paragraph inviting the user to load it unsafely.
+        if "weights only load failed" not in str(e).lower():
+            raise
+        raise CheckpointError(
+            f"checkpoint {path} refused: state.pt holds more than tensors "
+            "(loading it would run code), so it was not loaded"
+        ) from None

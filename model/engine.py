@@ -204,6 +204,9 @@ class Engine:
                 self.playing = t is not None and not t.done
             case p.Pause():
                 self._halt()
+                # The steps trained before the pause reach the screen now, ahead of the
+                # answer to any later command: "paused" means the screen has them all.
+                self._flush(force=True)
             case p.Step(count=count):
                 self.playing = False
                 self.pending_steps += max(0, count) if t is not None else 0

@@ -58,9 +58,9 @@ def settings_from(stage: str, values: dict) -> StageSettings:
 
 
 def load_model(path: str | Path) -> LoadedModel:
-    from model.checkpoint import CheckpointError, read_meta
+    from model.checkpoint import CheckpointError, checkpoint_folder, read_meta
 
-    path = Path(path)
+    path = checkpoint_folder(path)
     meta = read_meta(path)
     try:
         tokenizer = Tokenizer.load(

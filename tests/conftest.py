@@ -3,6 +3,7 @@ pipe, and a short training run recorded from the real trainer (for deterministic
 
 from __future__ import annotations
 
+import importlib.util
 import multiprocessing
 import os
 import queue
@@ -10,6 +11,7 @@ import random
 import tempfile
 import threading
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +20,26 @@ from model import protocol as p
 # Tokenizers trained by tests (and by engine processes the tests start, which inherit the
 # environment) go to a throwaway cache, never the user's ~/.cache.
 os.environ.setdefault("TRAINTERM_CACHE", tempfile.mkdtemp(prefix="trainterm-test-cache-"))
+
+# No test reaches the network: connections leaving the machine are refused here and, through
+# PYTHONPATH, in every Python process a test starts (see no_network/sitecustomize.py).
+NO_NETWORK = Path(__file__).resolve().parent / "no_network"
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(NO_NETWORK), *filter(None, [os.environ.get("PYTHONPATH")])]
+)
+_spec = importlib.util.spec_from_file_location("no_network", NO_NETWORK / "sitecustomize.py")
+no_network = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(no_network)
+
+
+@pytest.fixture(autouse=True)
+def network_stays_unused():
+    """Fail a test that tried the network, even if the code under test hid the error."""
+    before = len(no_network.attempts)
+    yield
+    tried = no_network.attempts[before:]
+    assert not tried, f"the test tried to reach the network: {tried}"
+
 
 _PLACES = ["Velmora", "Tarsk", "Orinth", "Quellan", "Zandor", "Mirel", "Keshet", "Ablon"]
 _THINGS = ["bread", "fish", "plums", "rice", "cheese", "figs", "tea", "salt"]

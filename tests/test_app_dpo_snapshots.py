@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, replace
 
 import pytest
-from stage_fixtures import settle_view, write_preference, write_sft_scenario
+from stage_fixtures import settle_view, until, write_preference, write_sft_scenario
 
 from model import protocol as p
 from tui.app import TrainTermApp
@@ -72,9 +71,7 @@ def test_preference_hand_off_80x24(snap_compare, fake_engine, dpo_recording):
 
     async def run_before(pilot):
         await pilot.press("3")
-        deadline = time.monotonic() + 10
-        while app.query_one(PreferenceView).base is None and time.monotonic() < deadline:
-            await pilot.pause(0.05)
+        await until(pilot, lambda: app.query_one(PreferenceView).base is not None, "the base")
         await pilot.press("m", "left_square_bracket")
         await pilot.pause()
 

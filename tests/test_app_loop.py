@@ -116,8 +116,9 @@ async def test_diagram_fits_without_losing_the_loss(engine, size):
     async with app.run_test(size=size) as pilot:
         await pilot.press("n")
         await until(pilot, lambda: app.latest is not None, what="a report")
-        await pilot.pause(0.1)
-        text = app.query_one(LoopDiagram).render().plain
+        diagram = app.query_one(LoopDiagram)
+        await until(pilot, lambda: diagram.figures is app.latest.figures, what="the drawn step")
+        text = diagram.render().plain
         lines = text.splitlines()
         assert len(lines) == 2 and all(len(line) <= size[0] for line in lines)
         assert f"{app.latest.loss:.3f}" in text

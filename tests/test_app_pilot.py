@@ -99,6 +99,31 @@ async def until(pilot, condition, timeout: float = 15.0, what: str = "") -> None
         await pilot.pause(0.03)
 
 
+async def drawn(pilot, app) -> None:
+    """Wait until the panes show the latest report: no redraw pending, its batch on screen."""
+
+    def shown() -> bool:
+        row = app.latest.row if app.latest else ()
+        return (
+            app._draw_throttle._timer is None
+            and app.query_one(ModelPane).report is app.latest
+            and app.query_one(TokenStream).row is row
+        )
+
+    await until(pilot, shown, what="the panes to show the latest report")
+
+
+async def pause_and_settle(pilot, app) -> int:
+    """Pause, then sample: the engine sends what it trained before the pause ahead of the
+    sample, so once the sample is here every step's report is too. The step paused at."""
+    samples = len(app.samples)
+    await pilot.press("space")
+    assert app.state == "paused"
+    await pilot.press("g")
+    await until(pilot, lambda: len(app.samples) > samples, what="the sample after the pause")
+    return app.latest.step
+
+
 def status_text(app) -> str:
     bar = app.query_one(StatusBar)
     return bar.render().plain
@@ -123,7 +148,7 @@ async def test_n_trains_one_step_and_fills_every_pane(engine):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("n")
         await until(pilot, lambda: app.latest is not None and app.latest.step == 1, what="step 1")
-        await pilot.pause(0.15)
+        await drawn(pilot, app)
         stream = app.query_one(TokenStream)
         assert len(stream.row) == 48 and stream.cursor == 24
         shown = stream.lines()
@@ -142,20 +167,19 @@ async def test_n_trains_one_step_and_fills_every_pane(engine):
 
 async def test_space_plays_and_pauses_without_losing_a_loss_point(engine):
     app = make_app(engine)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("space")
         assert app.state == "playing"
         await until(pilot, lambda: app.latest is not None and app.latest.step >= 25, what="25")
         assert "playing" in status_text(app)
-        await pilot.press("space")
-        assert app.state == "paused"
-        await pilot.pause(0.5)  # reports already on their way still arrive
-        settled = app.latest.step
-        await pilot.pause(0.4)
-        assert app.latest.step == settled
+        settled = await pause_and_settle(pilot, app)
+        assert app.samples[-1].step == settled, "a step was trained after the pause"
         steps = [s for s, _ in app.series.train]
         assert steps == list(range(1, settled + 1))
         assert [s for s, _ in app.series.val] == list(range(10, settled + 1, 10))
+        await pilot.press("n")  # and nothing arrives late: the next step follows on
+        await until(pilot, lambda: app.latest.step == settled + 1, what="the step after")
+        assert [s for s, _ in app.series.train] == list(range(1, settled + 2))
 
 
 async def test_cursor_keys_and_click_select_a_position(engine):
@@ -163,14 +187,14 @@ async def test_cursor_keys_and_click_select_a_position(engine):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("n")
         await until(pilot, lambda: app.latest is not None, what="a report")
-        await pilot.pause(0.15)
+        await drawn(pilot, app)
         stream = app.query_one(TokenStream)
         prediction = app.query_one(PredictionPane)
         await pilot.press("left", "left", "right")
         assert stream.cursor == 23 and prediction.cursor == 23
         await pilot.press("n")
         await until(pilot, lambda: app.latest.step == 2, what="step 2")
-        await pilot.pause(0.15)
+        await drawn(pilot, app)
         assert stream.cursor == 23, "the cursor stays put across reports"
         for _ in range(60):
             await pilot.press("right")
@@ -203,17 +227,19 @@ async def test_stage_tabs_show_their_cards(engine):
 
 async def test_plus_minus_cap_the_speed(engine):
     app = make_app(engine)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(120, 40)) as pilot:
         for _ in range(6):
             await pilot.press("minus")
         assert app.speed == 1 and "speed 1/s" in status_text(app)
         await pilot.press("plus")
         assert app.speed == 2
+        started = time.monotonic()
         await pilot.press("space")
-        await pilot.pause(1.6)
-        await pilot.press("space")
-        await pilot.pause(0.3)
-        assert app.latest is not None and 2 <= app.latest.step <= 5
+        await until(pilot, lambda: app.latest is not None and app.latest.step >= 3, what="3")
+        steps = await pause_and_settle(pilot, app)
+        elapsed = time.monotonic() - started
+        # At 2 steps a second, n steps span at least (n - 1) / 2 s, however slow the machine.
+        assert (steps - 1) / 2 <= elapsed
         for _ in range(6):
             await pilot.press("plus")
         assert app.speed is None and "speed max" in status_text(app)
@@ -306,9 +332,8 @@ async def test_resize_sweep_while_playing(engine):
         await until(pilot, lambda: app.latest is not None, what="a report")
         for size in [(0, 0), (1, 1), (10, 3), (79, 24), (300, 2), (80, 24)]:
             await pilot.resize_terminal(*size)
-            await pilot.pause(0.12)
             small = size != (80, 24)
-            assert app.has_class("-too-small") == small
+            await until(pilot, lambda s=small: app.has_class("-too-small") == s, what=str(size))
             notice = app.query_one(TooSmall)
             if small:
                 assert f"have {size[0]}×{size[1]}" in notice.render().plain
@@ -352,7 +377,12 @@ async def test_fatal_error_at_start_is_shown_and_exits_2(tmp_path):
     app = TrainTermApp(handle, restart=None)
     try:
         async with app.run_test(size=(80, 24)) as pilot:
-            await until(pilot, lambda: isinstance(app.screen, TrainerStopped), what="error")
+            # The screen is pushed before its children are mounted: wait for what is read.
+            await until(
+                pilot,
+                lambda: isinstance(app.screen, TrainerStopped) and app.screen.query("#reason"),
+                what="the error screen",
+            )
             assert "empty" in app.error
             reason = app.screen.query_one("#reason").render()
             assert "empty" in str(reason)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import pytest
-from stage_fixtures import settle_view, write_sft_scenario
+from stage_fixtures import settle_view, until, write_sft_scenario
 
 from model import protocol as p
 from tui.app import TrainTermApp
@@ -90,8 +90,7 @@ def test_hand_off_80x24(snap_compare, fake_engine, sft_recording):
 
     async def run_before(pilot):
         await pilot.press("2")
-        while app.query_one(SFTView).base is None:
-            await pilot.pause(0.05)
+        await until(pilot, lambda: app.query_one(SFTView).base is not None, "the base model")
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

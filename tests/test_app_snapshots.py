@@ -8,6 +8,7 @@ import io
 import time
 
 import pytest
+from stage_fixtures import until
 
 from model import protocol as p
 from tui.app import TrainTermApp
@@ -58,8 +59,7 @@ def test_paused_120x40_with_a_sample(snap_compare, fake_engine, recording):
 
     async def run_before(pilot):
         await settle(pilot, app, 40)
-        while not app.samples:
-            await pilot.pause(0.05)
+        await until(pilot, lambda: app.samples, "the sample")
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
 
@@ -119,8 +119,7 @@ async def test_divergence_stops_play_and_turns_the_status_red(fake_engine, recor
         assert fake_engine.sent == [p.Play()] and app.state == "playing"
         message = "training diverged at step 4: the loss became nan"
         fake_engine.feed(p.Divergence("pretrain", 4, float("nan"), message))
-        while app.state != "diverged":
-            await pilot.pause(0.02)
+        await until(pilot, lambda: app.state == "diverged", "the divergence to land")
         bar = app.query_one(StatusBar)
         assert bar.has_class("-diverged") and "diverged" in bar.render().plain
         assert ("error", message) in notes
@@ -156,8 +155,7 @@ async def test_non_fatal_engine_error_is_a_notification(fake_engine, recording):
     async with app.run_test(size=(80, 24)) as pilot:
         app.notify = lambda message, **kw: notes.append(message)
         fake_engine.feed(p.EngineError("cannot write runs/app: disk full"))
-        while not notes:
-            await pilot.pause(0.02)
+        await until(pilot, lambda: notes, "the error's notification")
         assert notes == ["cannot write runs/app: disk full"] and app.state == "paused"
 
 
@@ -168,10 +166,8 @@ async def test_loss_history_from_a_resumed_run(fake_engine, recording, resumed_a
     fake_engine.feed(ready, p.LossHistory(points))
     app = TrainTermApp(fake_engine)
     async with app.run_test(size=(80, 24)) as pilot:
-        while app.ready is None:
-            await pilot.pause(0.02)
-        await pilot.pause(0.1)
-        assert app.series.train == list(points)
+        await until(pilot, lambda: app.ready is not None, "the engine's ready message")
+        await until(pilot, lambda: app.series.train == list(points), "the resumed history")
         assert f"step {resumed_at}/400" in app.query_one(StatusBar).render().plain
 
 
@@ -186,8 +182,7 @@ async def test_later_stages_say_what_the_scenario_holds_or_lacks(fake_engine, re
     fake_engine.feed(ready)
     app = TrainTermApp(fake_engine)
     async with app.run_test(size=(80, 30)) as pilot:
-        while app.ready is None:
-            await pilot.pause(0.02)
+        await until(pilot, lambda: app.ready is not None, "the engine's ready message")
         await pilot.press("2")
         from tui.widgets.handoff import HandoffBody
 

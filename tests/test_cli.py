@@ -1,6 +1,7 @@
 """The headless CLI, run as a user runs it: in a fresh process."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -48,6 +49,14 @@ def test_train_writes_metrics_and_a_checkpoint_that_resumes_exactly(scenario, tm
     assert "saved" in straight.stderr
     expected = losses(tmp_path / "a")
     assert len(expected) == 20 and expected[-1] < expected[0]
+    # Every line has the figures the README lists; validation only every eval_every (5) steps.
+    lines = [json.loads(x) for x in (tmp_path / "a" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in lines] == list(range(1, 21))
+    for r in lines:
+        assert r["lr"] > 0 and r["grad_norm"] > 0 and r["tokens_per_s"] > 0, r
+        assert ("val_loss" in r) == (r["step"] % 5 == 0), r
+    assert lines[0]["lr"] < lines[1]["lr"] == max(r["lr"] for r in lines)  # 2 warmup steps
+    assert lines[-1]["lr"] < lines[1]["lr"]  # then it decays
 
     out = str(tmp_path / "b")
     first = trainterm("train", "--scenario", str(scenario), "--stop-at", "8", "--out", out)
@@ -60,10 +69,36 @@ def test_train_writes_metrics_and_a_checkpoint_that_resumes_exactly(scenario, tm
 
 
 def test_bench_prints_its_figures(scenario):
-    result = trainterm("bench", "--scenario", str(scenario), "--steps", "5", "--tokenizer-kb", "30")
+    result = trainterm(
+        "bench", "--scenario", str(scenario), "--steps", "5", "--tokenizer-kb", "30",
+        "--until-loss", "5.5", "--max-seconds", "120",
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     for label in ["params", "steps/s", "tokens/s", "matmul peak", "MFU", "→ 1024 tokens in"]:
         assert label in result.stdout
+    # A uniform guess over 300 tokens is ln 300 = 5.7: a few steps bring it under 5.5.
+    found = re.search(
+        r"loss < 5.5 +reached after [\d.]+ s .*step (\d+) .*: ([\d.]+)\)", result.stdout
+    )
+    assert found, result.stdout
+    assert 10 <= int(found.group(1)) <= 20 and float(found.group(2)) < 5.5
+
+
+def test_the_default_out_folder_and_threads_reaching_torch(scenario, tmp_path):
+    """No --out: runs/pretrain/ under the current folder; --threads 2: torch's own count."""
+    code = (
+        "import sys, torch; from model.cli import main; "
+        f"rc = main(['train', '--scenario', {str(scenario)!r}, '--steps', '3', "
+        "'--threads', '2']); print(rc, torch.get_num_threads())"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert result.stdout.split()[-2:] == ["0", "2"], result.stderr
+    assert "2 thread(s)" in result.stderr
+    run = tmp_path / "runs" / "pretrain"
+    assert sorted(p.name for p in run.iterdir()) == ["checkpoint", "metrics.jsonl"]
+    assert (run / "checkpoint" / "meta.json").is_file() and len(losses(run)) == 3
 
 
 def _bad_inputs(tmp_path, scenario):
@@ -108,5 +143,57 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(scenario, tmp_path):
 def test_exploding_learning_rate_exits_with_one_line(scenario, tmp_path):
     result = trainterm("train", "--scenario", str(scenario), "--lr", "1e6", "--out", str(tmp_path))
     assert result.returncode == 3
-    assert result.stderr.strip().splitlines()[-1].startswith("trainterm: error: training diverged")
+    errors = [line for line in result.stderr.splitlines() if "error" in line.lower()]
+    assert len(errors) == 1 and errors[0].startswith("trainterm: error: training diverged")
+    assert "Traceback" not in result.stderr + result.stdout
     assert not (tmp_path / "checkpoint").exists()
+
+
+@pytest.fixture(scope="module")
+def checkpoint(scenario, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    result = trainterm("train", "--scenario", str(scenario), "--stop-at", "3", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    return out / "checkpoint"
+
+
+class RunsCode:
+    def __init__(self, marker) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (exec, (f"open({str(self.marker)!r}, 'w').write('ran')",))
+
+
+def _damage(folder, how: str, marker) -> None:
+    if how == "truncated weights":
+        data = (folder / "model.safetensors").read_bytes()
+        (folder / "model.safetensors").write_bytes(data[: len(data) // 3])
+    elif how == "truncated state":
+        data = (folder / "state.pt").read_bytes()
+        (folder / "state.pt").write_bytes(data[: len(data) // 2])
+    elif how == "garbage meta.json":
+        (folder / "meta.json").write_text("{not json")
+    elif how == "code in state.pt":
+        import torch
+
+        torch.save({"optimizer": RunsCode(marker)}, folder / "state.pt")
+
+
+@pytest.mark.parametrize(
+    "how", ["truncated weights", "truncated state", "garbage meta.json", "code in state.pt"]
+)
+def test_a_damaged_checkpoint_is_refused_in_one_line(scenario, checkpoint, tmp_path, how):
+    import shutil
+
+    damaged = tmp_path / "checkpoint"
+    shutil.copytree(checkpoint, damaged)
+    marker = tmp_path / "ran"
+    _damage(damaged, how, marker)
+    result = trainterm("train", "--scenario", str(scenario), "--resume", str(damaged))
+    assert result.returncode == 2, (how, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("trainterm: error:"), (how, lines)
+    assert str(damaged) in lines[0] and "Traceback" not in result.stderr
+    assert not marker.exists(), "the checkpoint's pickle ran code"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint"]

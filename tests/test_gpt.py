@@ -85,5 +85,14 @@ def test_generate_extends_and_stops():
     model = GPT(TINY).eval()
     out = model.generate(torch.tensor([[1, 2]]), 5, generator=torch.Generator().manual_seed(0))
     assert out.shape == (1, 7)
-    greedy = model.generate(torch.tensor([[1, 2]]), 20, temperature=0)
+    again = model.generate(torch.tensor([[1, 2]]), 5, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(out, again) and out[0, :2].tolist() == [1, 2]
+    prompt = torch.tensor([[1, 2]])
+    greedy = model.generate(prompt, 20, temperature=0)
     assert greedy.shape[1] == 22  # longer than the context: the window slides
+    assert greedy[0, :2].tolist() == [1, 2], "the prompt is kept"
+    assert torch.equal(model.generate(prompt, 20, temperature=0), greedy), "greedy repeats"
+    with torch.no_grad():  # greedy is the argmax of the last position, window by window
+        for t in range(2, 22):
+            window = greedy[:, max(0, t - TINY.context) : t]
+            assert greedy[0, t] == model(window)[0, -1].argmax()

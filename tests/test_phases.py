@@ -5,6 +5,7 @@ import torch
 from engine_fixtures import TINY_CONFIG, TINY_SETTINGS, make_trainer, tiny_corpus
 
 from model.inspect import merge_trace
+from model.objectives import token_losses
 from model.protocol import PHASES, LoopFigures, StepReport
 
 
@@ -52,8 +53,13 @@ def test_each_phase_adds_its_own_figures(corpus, tmp_path):
     first_row = forward.attention[0][:T]
     assert first_row[0] == 255 and not any(first_row[1:])  # position 0 can only see itself
     loss = trainer.step_phase()
-    mean = sum(p.loss for p in forward.row) / T
-    assert loss.loss == pytest.approx(mean, rel=0.5)  # the row is one of the batch's rows
+    # Worked out again from the batch the sample phase drew, with the weights not yet updated:
+    # the phase's loss is the batch's mean, and the row shown is the batch's first row.
+    batch = trainer.data.gather(sample.starts)
+    with torch.no_grad():
+        per_token = token_losses(trainer.model(batch.x), batch.y)
+    assert loss.loss == pytest.approx(per_token.mean().item(), rel=1e-6, abs=1e-6)
+    assert [p.loss for p in forward.row] == pytest.approx(per_token[0].tolist(), abs=1e-5)
     backward = trainer.step_phase()
     assert backward.grad_norm > 0 and [n for n, _ in backward.grad_norms][0] == "Embed"
     report = trainer.step_phase()

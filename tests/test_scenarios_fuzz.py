@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import tempfile
@@ -174,5 +173,10 @@ def test_fuzz_corpus_scenario(data: bytes) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "c.txt"
         path.write_bytes(data)
-        with contextlib.suppress(ScenarioError):
-            corpus_scenario(path)
+        try:
+            scenario = corpus_scenario(path)
+        except ScenarioError as exc:
+            assert len(str(exc).splitlines()) == 1 and path.name in str(exc)
+            str(exc).encode("utf-8")  # printable
+        else:
+            assert scenario.corpus.strip() and "\r" not in scenario.corpus

@@ -1,5 +1,6 @@
 import math
 import pickle
+import re
 
 import pytest
 import torch
@@ -83,6 +84,23 @@ def test_huge_learning_rate_is_reported_as_divergence(corpus, tmp_path):
 def test_corpus_shorter_than_a_window_is_refused(tmp_path):
     with pytest.raises(CorpusTooSmall, match="too small"):
         make_trainer("The capital of Velmora is Tarsk. " * 3, tmp_path)
+
+
+def test_a_trained_model_samples_the_corpus_words(corpus, tmp_path):
+    """Its words, not just a string: 40 steps in, samples use the corpus' words where the
+    untrained model's use none (seeded: the same text every run)."""
+    words = set(re.findall(r"[A-Za-z]+", corpus))
+
+    def known_words(trainer) -> int:
+        texts = [trainer.sample("The capital of", 12, seed=s) for s in range(4)]
+        assert texts[0] == trainer.sample("The capital of", 12, seed=0)  # repeatable
+        return sum(w in words for text in texts for w in re.findall(r"[A-Za-z]+", text))
+
+    trainer = make_trainer(corpus, tmp_path)
+    untrained = known_words(trainer)
+    for _ in range(40):
+        trainer.step()
+    assert known_words(trainer) >= untrained + 4
 
 
 def test_sample_does_not_disturb_data_order(corpus, tmp_path):

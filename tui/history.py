@@ -1,16 +1,26 @@
-"""What the screen remembers between reports: every loss point, and the speed setting.
+"""What the screen remembers between reports: the loss points, and the speed setting.
 
-Plain Python, no Textual: the panes read from it, the tests poke it directly.
+Plain Python, no Textual: the panes read from it, the tests poke it directly. Everything
+here is bounded, however long the run: MAX_POINTS per loss series, RATE_SAMPLES speed
+observations.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 
 # The "+"/"-" keys step through these caps on steps per second; None runs flat out.
 SPEEDS: tuple[float | None, ...] = (1, 2, 5, 10, 20, None)
 
-Point = tuple[int, float]
+Point = tuple[float, float]
+
+# Per series. Past it, the older half is halved (neighbours averaged in pairs): the newest
+# MAX_POINTS // 2 stay exact, and the chart, which averages neighbours to fit its columns
+# anyway, keeps its shape. About 1 MB a series at most, where one entry per step of a
+# 100-million-step run would not fit in memory.
+MAX_POINTS = 8192
+RATE_SAMPLES = 64
 
 
 def speed_label(cap: float | None) -> str:
@@ -24,8 +34,9 @@ def next_speed(cap: float | None, direction: int) -> float | None:
 
 
 class LossSeries:
-    """Every (step, loss) point the trainer reported. Points are never dropped: the chart
-    draws a thinned copy when there are more than it has columns for."""
+    """The (step, loss) points the trainer reported: every one up to MAX_POINTS, then the
+    older ones merged in pairs. The chart draws a thinned copy when there are more than it
+    has columns for."""
 
     def __init__(self) -> None:
         self.train: list[Point] = []
@@ -42,8 +53,8 @@ class LossSeries:
         self.other = {}
 
     def replace(self, train: Iterable[Point], val: Iterable[Point] = ()) -> None:
-        self.train = list(train)
-        self.val = list(val)
+        self.train = bounded(list(train))
+        self.val = bounded(list(val))
 
     def extend(
         self,
@@ -52,9 +63,13 @@ class LossSeries:
         other: Iterable[tuple[str, int, float]] = (),
     ) -> None:
         self.train.extend(train)
+        self.train = bounded(self.train)
         self.val.extend(val)
+        self.val = bounded(self.val)
         for name, step, value in other:
-            self.other.setdefault(name, []).append((step, value))
+            points = self.other.setdefault(name, [])
+            points.append((step, value))
+            self.other[name] = bounded(points)
 
     def last_other(self, name: str) -> float | None:
         points = self.other.get(name)
@@ -80,6 +95,20 @@ class LossSeries:
 
     def chart_other(self, max_points: int = 2000) -> list[tuple[str, list[float], list[float]]]:
         return [(name, *thin(points, max_points)) for name, points in self.other.items()]
+
+
+def bounded(points: list[Point]) -> list[Point]:
+    """``points`` itself while it fits MAX_POINTS; else with its older half halved."""
+    if len(points) <= MAX_POINTS:
+        return points
+    keep = MAX_POINTS // 2
+    old = points[:-keep]
+    merged = [
+        ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2) for a, b in zip(old[::2], old[1::2], strict=False)
+    ]
+    if len(old) % 2:
+        merged.append(old[-1])
+    return merged + points[-keep:]
 
 
 def thin(points: list[Point], max_points: int) -> tuple[list[float], list[float]]:
@@ -108,18 +137,19 @@ class RateMeter:
 
     def __init__(self, window: float = 2.0) -> None:
         self.window = window
-        self.samples: list[tuple[float, int]] = []
+        # Bounded in count too: a burst of reports all lands inside the window.
+        self.samples: deque[tuple[float, int]] = deque(maxlen=RATE_SAMPLES)
 
     def clear(self) -> None:
-        self.samples = []
+        self.samples.clear()
 
     def add(self, now: float, step: int) -> None:
         if self.samples and step < self.samples[-1][1]:
-            self.samples = []
+            self.samples.clear()
         self.samples.append((now, step))
         cutoff = now - self.window
         while len(self.samples) > 2 and self.samples[1][0] <= cutoff:
-            self.samples.pop(0)
+            self.samples.popleft()
 
     def rate(self, now: float) -> float | None:
         if len(self.samples) < 2 or now - self.samples[-1][0] > self.window:
