@@ -12,7 +12,7 @@ from textual.reactive import reactive
 
 from model.protocol import Position
 from tui.fmt import bar, fit, loss_style, token_display
-from tui.widgets.lines import LinesWidget
+from tui.widgets.lines import LinesWidget, set_title
 
 DIM = Style(dim=True)
 BOLD = Style(bold=True)
@@ -42,7 +42,7 @@ class PredictionPane(LinesWidget):
         self.border_title = "Next token"
 
     def watch_cursor(self, cursor: int) -> None:
-        self.border_title = "Next token" + (f" @ pos {cursor}" if cursor >= 0 else "")
+        set_title(self, "Next token" + (f" @ pos {cursor}" if cursor >= 0 else ""))
         self.redraw()
 
     def watch_row(self) -> None:

@@ -21,7 +21,7 @@ from textual.strip import Strip
 
 from model.protocol import Position
 from tui.fmt import fit, loss_style, token_display
-from tui.widgets.lines import LinesWidget
+from tui.widgets.lines import LinesWidget, set_title
 
 SEPARATOR = "│"
 SELECTED = Style(reverse=True, bold=True)
@@ -108,7 +108,7 @@ class TokenStream(LinesWidget):
 
     def _title(self) -> None:
         if self.row:
-            self.border_title = f"Batch · {len(self.row) + 1} tokens → ids · pos {self.cursor}"
+            set_title(self, f"Batch · {len(self.row) + 1} tokens → ids · pos {self.cursor}")
 
     def move(self, delta: int) -> None:
         if self.row:
