@@ -4,6 +4,7 @@ the token that really came next, its probability and its loss (−log p)."""
 from __future__ import annotations
 
 import math
+import textwrap
 
 from rich.cells import cell_len
 from rich.style import Style
@@ -59,10 +60,9 @@ class PredictionPane(LinesWidget):
         width, height = self.size
         p = self.position
         if p is None:
-            return [
-                Text("the model's guesses for the selected", DIM),
-                Text("token appear after the first step", DIM),
-            ]
+            # Wrapped to the pane: at 80 columns a fixed two-line split was cut off.
+            hint = "the model's guesses for the selected token appear after the first step"
+            return [Text(line, DIM) for line in textwrap.wrap(hint, max(8, width))]
         if width < 8 or height < 1:
             return []
         lines: list[Text] = []
