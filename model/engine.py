@@ -130,7 +130,11 @@ class Engine:
                     self._step_phase()
                 else:
                     self._step()
-            self._flush(force=not (self.playing or self.pending_steps or self.fast_forwarding))
+            # While playing, reports leave with the steps that carry display figures (_step
+            # flushes those). Sending one in between would restart the interval that makes
+            # the next step a display step, and the batch on screen would stop moving.
+            if not self.playing or self.fast_forwarding:
+                self._flush(force=not (self.pending_steps or self.fast_forwarding))
 
     # --- building -------------------------------------------------------------------------
 

@@ -50,10 +50,11 @@ from tui.widgets.token_stream import TokenStream
 from tui.widgets.too_small import TooSmall, too_small
 from tui.widgets.weight_patch import WeightPatchView
 
-DRAW_INTERVAL = 0.1  # panes redraw at most ten times a second
+DRAW_INTERVAL = 0.1  # paused or stepping, the panes redraw at most ten times a second
 # While playing, a new batch arrives with every report: shown four times a second it can
-# still be read, and the terminal gets half the bytes. Paused or stepping: at once.
-BATCH_INTERVAL = 0.25
+# still be read, and the terminal gets half the bytes. Every pane is drawn in the same go,
+# from the same report, so the status line, the loop ring and the loss agree on the step.
+PLAYING_INTERVAL = 0.25
 TALL = 34  # rows from which the sample pane has room
 
 
@@ -107,6 +108,7 @@ class TrainTermApp(EngineLifecycle, LoopControl, LaterStages, App[int]):
         self.rate = RateMeter()
         self.ready: p.EngineReady | None = None
         self.latest: p.StepReport | None = None
+        self._drawn: p.StepReport | None = None  # the report the panes show now
         self.state = "starting"
         self.speed: float | None = None
         self.samples: tuple[p.SampleText, ...] = ()
@@ -115,7 +117,6 @@ class TrainTermApp(EngineLifecycle, LoopControl, LaterStages, App[int]):
         self._link: EngineLink | None = None
         self._signals: list[int] = []
         self._draw_throttle = Throttle(self, DRAW_INTERVAL, self._draw)
-        self._batch_throttle = Throttle(self, BATCH_INTERVAL, self._draw_batch)
         self.loop_setup()
 
     # --- layout -------------------------------------------------------------------------
@@ -169,6 +170,8 @@ class TrainTermApp(EngineLifecycle, LoopControl, LaterStages, App[int]):
     # --- the engine ---------------------------------------------------------------------
 
     def on_engine_messages(self, message: EngineMessages) -> None:
+        if not self.is_running:
+            return  # shutting down: the panes the messages would go to are being removed
         for item in message.batch:
             self._receive(item)
 
@@ -185,7 +188,7 @@ class TrainTermApp(EngineLifecycle, LoopControl, LaterStages, App[int]):
                 self._check_schedule(m)
                 self.loop_report(m)
                 self.later_pretrain_progress(m)
-                self._draw_throttle.request()
+                self.request_draw()
             case p.LoopFigures() if self.state not in ("resetting", "stopped"):
                 self.loop_phase(m)
             case p.EngineReady():
@@ -243,19 +246,22 @@ class TrainTermApp(EngineLifecycle, LoopControl, LaterStages, App[int]):
 
     # --- drawing ------------------------------------------------------------------------
 
+    def request_draw(self) -> None:
+        view = self.tab_view
+        playing = self.state == "playing" or (view is not None and view.state == "playing")
+        self._draw_throttle.interval = PLAYING_INTERVAL if playing else DRAW_INTERVAL
+        self._draw_throttle.request()
+
     def _draw(self) -> None:
         self._draw_throttle.cancel()
         self.later_draw()
-        if self.state == "playing":
-            self._batch_throttle.request()
-        else:
-            self._draw_batch()
+        self._draw_batch()
+        self._drawn = self.latest
         self.query_one(ModelPane).report = self.latest
         self.query_one("#loss", LossPane).show(self.series)
         self._status()
 
     def _draw_batch(self) -> None:
-        self._batch_throttle.cancel()
         self.draw_loop()
         row = self.latest.row if self.latest else ()
         stream = self.query_one("#stream", TokenStream)
@@ -268,7 +274,9 @@ class TrainTermApp(EngineLifecycle, LoopControl, LaterStages, App[int]):
     def _status(self) -> None:
         if self.stage != 1 and self.later_status():
             return
-        ready, report = self.ready, self.latest
+        # The drawn report, not the latest: a key pressed between a report and its draw
+        # must not put a newer step in the status line than the panes below show.
+        ready, report = self.ready, self._drawn
         self.query_one(StatusBar).info = StatusInfo(
             scenario=ready.scenario if ready else "",
             step=report.step if report else ready.step if ready else 0,
@@ -380,6 +388,14 @@ class TrainTermApp(EngineLifecycle, LoopControl, LaterStages, App[int]):
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    def get_driver_class(self):
+        driver = super().get_driver_class()
+        if driver.__name__ != "LinuxDriver":  # Windows, the web, TEXTUAL_DRIVER: as they are
+            return driver
+        from tui.sgr import compact_driver_class
+
+        return compact_driver_class(driver)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from palette_commands(self)

@@ -24,7 +24,7 @@ NOT_STARTED = {
 
 class LaterStages:
     """Expects the host app to provide `send`, `notify`, `stage`, `state`, `speed`, `ready`,
-    `clock`, `_status` and `_draw_throttle`."""
+    `clock`, `_status` and `request_draw`."""
 
     @property
     def sft_view(self) -> SFTView:
@@ -50,7 +50,7 @@ class LaterStages:
                 view.on_ready(m)
             case p.StepReport():
                 view.on_report(m, self.clock())
-                self._draw_throttle.request()
+                self.request_draw()
                 return True
             case p.LossHistory():
                 view.series.replace(m.points)

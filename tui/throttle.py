@@ -34,5 +34,9 @@ class Throttle:
 
     def _run(self) -> None:
         self._timer = None
+        if not self.owner.is_running:
+            # The app is shutting down: its panes are being removed and a draw would
+            # fail to find them (the timer can still fire until the app's own end).
+            return
         self._last = time.monotonic()
         self.callback()

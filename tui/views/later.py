@@ -14,6 +14,7 @@ from tui.history import LossSeries, RateMeter
 from tui.stages import BY_KEY
 from tui.widgets.eval_table import EvalPane
 from tui.widgets.handoff import HandoffPane
+from tui.widgets.lines import set_title
 from tui.widgets.loss_chart import LossPane
 from tui.widgets.probes import ProbePane
 from tui.widgets.stage_card import CardLine
@@ -138,7 +139,7 @@ class LaterStageView(Vertical):
         pretrain_val = self.series.last_other("pretrain val")
         if pretrain_val is not None:
             title += f" · pretraining val {pretrain_val:.3f}"
-        loss.border_title = title
+        set_title(loss, title)
         self.draw_panes()
 
     def toggle_side(self) -> None:

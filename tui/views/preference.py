@@ -10,6 +10,7 @@ from model import protocol as p
 from tui.views.later import LaterStageView
 from tui.widgets.dpo_metrics import MetricsPane
 from tui.widgets.handoff import HandoffBody
+from tui.widgets.lines import set_title
 from tui.widgets.loss_chart import LossPane
 from tui.widgets.pair_view import PairPane
 
@@ -58,9 +59,8 @@ class PreferenceView(LaterStageView):
         self.query_one(PairPane).pairs = ()
         settings = ready.settings
         if settings is not None and hasattr(settings, "beta"):
-            self.query_one(
-                LossPane
-            ).border_subtitle = f"── train · ● val · {settings.method} β {settings.beta:g}"
+            subtitle = f"── train · ● val · {settings.method} β {settings.beta:g}"
+            set_title(self.query_one(LossPane), subtitle=subtitle)
 
     def report_panes(self, report: p.StepReport) -> None:
         if report.metrics:

@@ -33,7 +33,7 @@ class SFTView(LaterStageView):
 
     def on_mount(self) -> None:
         stream = self.query_one(TokenStream)
-        stream.border_subtitle = "dim = prompt, no loss · colour = loss on the answer · ←→"
+        stream.border_subtitle = "dim = prompt, no loss · answer: ▁ low … █ high loss · ←→"
         self.query_one(LossPane).border_subtitle = "── train · ● val · ◆ pretraining val"
 
     def ready_panes(self, ready: p.EngineReady) -> None:

@@ -1,13 +1,19 @@
-"""A pane drawn as a list of lines, where only the lines that changed are repainted.
+"""A pane drawn as a list of lines, where only the cells that changed are repainted.
 
 Textual writes every line of a widget that refreshes. The panes here change ten times a
 second while only some of their lines do (the model pane's header and optimizer never
-do), so each pane builds its lines, compares them with the last ones, and marks only the
-changed lines dirty: fewer bytes to the terminal, less work for the compositor.
+do), and of a changed line often only a few cells (a number, the tip of a bar). So each
+pane builds its lines, compares them with the last ones, and marks dirty only the run of
+cells from the first difference to the last on each line: fewer bytes to the terminal,
+less work for the compositor.
+
+Textual also repaints a whole widget whenever its border title is assigned, even the same
+text: ``set_title`` assigns only a changed one.
 """
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.geometry import Region, Size
@@ -24,6 +30,54 @@ def text_strip(text: Text, width: int, base: Style, console) -> Strip:
     segments = list(text.render(console))
     strip = Strip(segments).apply_style(base).simplify()
     return strip.adjust_cell_length(width, base)
+
+
+def set_title(widget: Widget, title: str | None = None, subtitle: str | None = None) -> None:
+    """Set a border title or subtitle only if it differs from the one shown (a title with
+    markup in it may compare unequal and repaint anyway: harmless)."""
+    if title is not None and widget.border_title != title:
+        widget.border_title = title
+    if subtitle is not None and widget.border_subtitle != subtitle:
+        widget.border_subtitle = subtitle
+
+
+def _cells(strip: Strip) -> list[tuple[str, Style | None]]:
+    """One entry per cell; a wide character's second cell is ("", style)."""
+    cells: list[tuple[str, Style | None]] = []
+    for text, style, _ in strip:
+        for ch in text:
+            width = cell_len(ch)
+            if width == 0 and cells:
+                cells[-1] = (cells[-1][0] + ch, cells[-1][1])
+                continue
+            cells.append((ch, style))
+            if width == 2:
+                cells.append(("", style))
+    return cells
+
+
+def changed_span(old: Strip, new: Strip) -> tuple[int, int] | None:
+    """The cells [start, end) in which two lines differ; None when they look the same."""
+    if old == new:
+        return None
+    a, b = _cells(old), _cells(new)
+    n = min(len(a), len(b))
+    start = next((i for i in range(n) if a[i] != b[i]), n)
+    if start == n and len(a) == len(b):
+        return None
+    end_a, end_b = len(a), len(b)
+    while end_a > start and end_b > start and a[end_a - 1] == b[end_b - 1]:
+        end_a -= 1
+        end_b -= 1
+    end = max(end_a, end_b)
+    # Never split a wide character: its two cells are repainted together.
+    while start > 0 and (
+        (start < len(a) and a[start][0] == "") or (start < len(b) and b[start][0] == "")
+    ):
+        start -= 1
+    while (end < len(a) and a[end][0] == "") or (end < len(b) and b[end][0] == ""):
+        end += 1
+    return start, end
 
 
 class LinesWidget(Widget):
@@ -58,14 +112,15 @@ class LinesWidget(Widget):
         old = self._strips
         new = self._build_strips()
         width = self.size.width
-        changed = [
-            y
-            for y in range(max(len(old), len(new)))
-            if y >= len(old) or y >= len(new) or old[y] != new[y]
-        ]
+        regions = []
+        for y in range(max(len(old), len(new))):
+            if y >= len(old) or y >= len(new):
+                regions.append(Region(0, y, width, 1))
+            elif span := changed_span(old[y], new[y]):
+                regions.append(Region(span[0], y, span[1] - span[0], 1))
         self._strips = new
-        if changed:
-            self.refresh(*(Region(0, y, width, 1) for y in changed))
+        if regions:
+            self.refresh(*regions)
 
     def _build_strips(self) -> list[Strip]:
         width, height = self.size

@@ -14,13 +14,14 @@ from textual import events
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widget import Widget
 
 from model.protocol import LoopFigures
 from tui.loop_explain import PHASE_ORDER, Node, loop_nodes, node_figure
+from tui.widgets.lines import LinesWidget
 
 DIM = Style(dim=True)
 LABEL = Style(bold=True)
+FIGURE = Style(bold=False)
 SELECTED = Style(reverse=True, bold=True, underline=True)
 # Reversed, so the phase being computed still stands out where colour is off (NO_COLOR).
 ACTIVE = Style(color="dark_orange3", reverse=True, bold=True)
@@ -50,7 +51,7 @@ LAYOUTS = (
 )
 
 
-class LoopDiagram(Widget, can_focus=True):
+class LoopDiagram(LinesWidget, can_focus=True):
     BINDINGS = [
         Binding("left", "move(-1)", "box", show=False),
         Binding("right", "move(1)", "box", show=False),
@@ -58,15 +59,43 @@ class LoopDiagram(Widget, can_focus=True):
         Binding("escape", "leave", "leave", show=False),
     ]
 
-    figures: reactive[LoopFigures | None] = reactive(None)
+    # No repaint of their own: each change redraws only the figures that differ.
+    figures: reactive[LoopFigures | None] = reactive(None, repaint=False)
     # The phase computed most recently while stepping phase by phase; "" when a whole step
     # landed at once (nothing to highlight: the figures are simply the latest step's).
-    active_phase: reactive[str] = reactive("")
-    selected: reactive[int] = reactive(0)
-    position: reactive[int] = reactive(0)
-    n_layer: reactive[int] = reactive(3)
-    vocab: reactive[int] = reactive(0)
-    d_model: reactive[int] = reactive(0)
+    active_phase: reactive[str] = reactive("", repaint=False)
+    selected: reactive[int] = reactive(0, repaint=False)
+    position: reactive[int] = reactive(0, repaint=False)
+    n_layer: reactive[int] = reactive(3, repaint=False)
+    vocab: reactive[int] = reactive(0, repaint=False)
+    d_model: reactive[int] = reactive(0, repaint=False)
+
+    def watch_figures(self) -> None:
+        self.redraw()
+
+    def watch_active_phase(self) -> None:
+        self.redraw()
+
+    def watch_selected(self) -> None:
+        self.redraw()
+
+    def watch_position(self) -> None:
+        self.redraw()
+
+    def watch_n_layer(self) -> None:
+        self.redraw()
+
+    def watch_vocab(self) -> None:
+        self.redraw()
+
+    def watch_d_model(self) -> None:
+        self.redraw()
+
+    def on_focus(self) -> None:
+        self.redraw()
+
+    def on_blur(self) -> None:
+        self.redraw()
 
     class Asked(Message):
         """A box was chosen for an explanation."""
@@ -126,8 +155,10 @@ class LoopDiagram(Widget, can_focus=True):
         text = Text(f" {label}", style)
         wanted = figures is None or node.key in figures or index == self.selected
         if figure and reached and wanted:
-            text.append(f" {figure}", style + Style(bold=False) if style is LABEL else style)
-        text.append(" ", style)
+            # The closing space takes the figure's style: one style change fewer a box.
+            text.append(f" {figure} ", FIGURE if style is LABEL else style)
+        else:
+            text.append(" ", style)
         if index == self.selected and not self.has_focus:
             text.stylize(Style(underline=True))
         return text
@@ -178,6 +209,9 @@ class LoopDiagram(Widget, can_focus=True):
             else:
                 fixed.append((line, x0, x1, index))
         return top, bottom, fixed
+
+    def build(self) -> list[Text]:
+        return self.render().split("\n")
 
     def render(self) -> Text:
         width = self.size.width

@@ -8,9 +8,10 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.widget import MountError
-from textual.widgets import Sparkline, Static
+from textual.widgets import Static
 
 from tui.history import LossSeries
+from tui.widgets.spark import LossSpark
 
 SPARK_POINTS = 120
 
@@ -20,14 +21,14 @@ class LossPane(Vertical):
 
     DEFAULT_CSS = """
     LossPane #loss-line { height: 1; }
-    LossPane Sparkline { width: 1fr; height: 1; }
+    LossPane LossSpark { width: 1fr; height: 1; }
     LossPane #loss-now { width: 25; padding: 0 0 0 1; }
     LossPane #plot, LossPane #plot-placeholder { height: 1fr; padding: 0 1 0 0; }
     """
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="loss-line"):
-            yield Sparkline([], summary_function=lambda xs: sum(xs) / len(xs), id="spark")
+            yield LossSpark(id="spark")
             yield Static("loss —", id="loss-now")
         yield Static("", id="plot-placeholder")
 
@@ -51,8 +52,7 @@ class LossPane(Vertical):
             plot.show(self._series)
 
     def show(self, series: LossSeries) -> None:
-        spark = self.query_one(Sparkline)
-        spark.data = series.recent(SPARK_POINTS)
+        self.query_one(LossSpark).data = tuple(series.recent(SPARK_POINTS))
         last, val = series.last, series.last_val
         now = Text()
         now.append("loss ", "dim")

@@ -66,6 +66,15 @@ class LossPlot(PlotextPlot):
                 for (_, oxs, oys), color in zip(other, OTHER_COLOURS, strict=False):
                     if oxs:
                         plt.scatter(oxs, oys, marker="◆", color=color)
+                # Alone, or all alike, the points would get plotext's ±50 % axis (9.4 … 3.1
+                # round one loss of 6.25): a narrow band round them says what they are.
+                values = [*ys, *val[1], *(y for _, _, oys in other for y in oys)]
+                lo, hi = min(values), max(values)
+                if hi - lo < 0.05 * max(abs(hi), 1.0):
+                    pad = 0.05 * max(abs(hi), 1.0)
+                    plt.ylim(lo - pad, hi + pad)
+                else:
+                    plt.ylim(None, None)  # plotext keeps limits across clear_data
                 last = max(int(xs[-1]), 1)
                 plt.xlim(0, last)
                 ticks = sorted({round(last * i / 4) for i in range(5)})

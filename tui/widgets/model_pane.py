@@ -43,6 +43,8 @@ class ModelPane(LinesWidget):
 
     def watch_ready(self, ready: EngineReady | None) -> None:
         self.border_title = "Model" if ready is None else f"Model · {count(ready.params)} params"
+        # The columns' names, even where the header line has no room (80×24).
+        self.border_subtitle = "update (log) · |grad|"
         self.redraw()
 
     def watch_report(self) -> None:

@@ -10,6 +10,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from model.protocol import PairView
+from tui.widgets.lines import set_title
 
 
 def _style(ratio: float) -> str:
@@ -50,7 +51,7 @@ class PairPane(Widget):
         if not self.pairs:
             return Text("the batch's pairs appear after the first step", "dim")
         pair = self.pairs[self.validate_index(self.index)]
-        self.border_title = f"Pair {self.index + 1}/{len(self.pairs)} of the batch"
+        set_title(self, f"Pair {self.index + 1}/{len(self.pairs)} of the batch")
         up_c = sum(r for _, r in pair.chosen)
         up_r = sum(r for _, r in pair.rejected)
         prompt = pair.prompt

@@ -4,6 +4,7 @@ the token that really came next, its probability and its loss (−log p)."""
 from __future__ import annotations
 
 import math
+import textwrap
 
 from rich.cells import cell_len
 from rich.style import Style
@@ -12,7 +13,7 @@ from textual.reactive import reactive
 
 from model.protocol import Position
 from tui.fmt import bar, fit, loss_style, token_display
-from tui.widgets.lines import LinesWidget
+from tui.widgets.lines import LinesWidget, set_title
 
 DIM = Style(dim=True)
 BOLD = Style(bold=True)
@@ -42,7 +43,7 @@ class PredictionPane(LinesWidget):
         self.border_title = "Next token"
 
     def watch_cursor(self, cursor: int) -> None:
-        self.border_title = "Next token" + (f" @ pos {cursor}" if cursor >= 0 else "")
+        set_title(self, "Next token" + (f" @ pos {cursor}" if cursor >= 0 else ""))
         self.redraw()
 
     def watch_row(self) -> None:
@@ -59,10 +60,9 @@ class PredictionPane(LinesWidget):
         width, height = self.size
         p = self.position
         if p is None:
-            return [
-                Text("the model's guesses for the selected", DIM),
-                Text("token appear after the first step", DIM),
-            ]
+            # Wrapped to the pane: at 80 columns a fixed two-line split was cut off.
+            hint = "the model's guesses for the selected token appear after the first step"
+            return [Text(line, DIM) for line in textwrap.wrap(hint, max(8, width))]
         if width < 8 or height < 1:
             return []
         lines: list[Text] = []

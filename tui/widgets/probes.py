@@ -8,6 +8,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from model.protocol import ProbeAnswers
+from tui.widgets.lines import set_title
 
 
 def _one_line(text: str) -> str:
@@ -29,7 +30,7 @@ class ProbePane(Widget):
         a = self.answers
         if a is None:
             return Text("the probes are answered when the stage starts", "dim")
-        self.border_title = f"Probes · base model vs now (step {a.step})"
+        set_title(self, f"Probes · base model vs now (step {a.step})")
         table = Table.grid(padding=(0, 1), expand=True)
         table.add_column(no_wrap=True, style="bold")
         table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")

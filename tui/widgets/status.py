@@ -1,4 +1,9 @@
-"""The top line: scenario, stage, step/total, loss, play state, speed cap and steps/s."""
+"""The top line: scenario, stage, step/total, loss, play state, speed cap and steps/s.
+
+Which parts fit is decided from the widest each could be (any state, any step up to the
+total), so a part never drops out and back in as the numbers move; the rate keeps a fixed
+width, so the rest of the line stays where it is and only the figures repaint.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,8 @@ from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.reactive import reactive
-from textual.widget import Widget
+
+from tui.widgets.lines import LinesWidget
 
 STATE_SIGNS = {
     "starting": "… starting",
@@ -33,41 +39,71 @@ class StatusInfo:
     rate: float | None = None
 
 
-class StatusBar(Widget):
+RATE_WIDTH = len(" 99.9 steps/s")
+BOLD = Style(bold=True)
+DIM = Style(dim=True)
+
+
+def _state(info: StatusInfo) -> str:
+    state = STATE_SIGNS.get(info.state, info.state)
+    if info.state == "playing" and info.rate is not None:
+        state += f" {info.rate:4.1f} steps/s"
+    if info.state == "paused":
+        state += " (space: train)"
+    return state
+
+
+def _widest_state() -> int:
+    playing = cell_len(STATE_SIGNS["playing"]) + RATE_WIDTH
+    paused = cell_len(_state(StatusInfo(state="paused")))
+    others = (cell_len(sign) for sign in STATE_SIGNS.values())
+    return max(playing, paused, *others, len("waiting"))
+
+
+WIDEST_STATE = _widest_state()
+
+
+def status_line(i: StatusInfo, width: int) -> Text:
+    step = f"step {i.step}/{i.total}" if i.total else ""
+    loss = f"loss {i.loss:.3f}" if i.loss is not None else ""
+    # (text, style, widest it can be); most important first, the rest as width allows.
+    parts: list[tuple[str, Style, int]] = [
+        (_state(i), BOLD, WIDEST_STATE),
+        (step, BOLD, len(f"step {i.total}/{i.total}") if i.total else 0),
+        (loss, Style(), len("loss 99.999") if i.loss is not None else 0),
+        (f"speed {i.speed}", Style(), len("speed 99/s")),
+        (f"scenario {i.scenario}" if i.scenario else "", Style(), 9 + cell_len(i.scenario)),
+        (f"stage {i.stage}", Style(), 6 + cell_len(i.stage)),
+        ("trainterm", DIM, 9),
+    ]
+    text = Text(" ", no_wrap=True, end="")
+    room = 1
+    for part, style, widest in parts:
+        if not part:
+            continue
+        room += (3 if room > 1 else 0) + max(widest, cell_len(part))
+        if room > width:
+            break
+        if len(text) > 1:
+            text.append(" · ", DIM)
+        text.append(part, style)
+    return text
+
+
+class StatusBar(LinesWidget):
     DEFAULT_CSS = """
     StatusBar { height: 1; dock: top; }
     """
 
-    info: reactive[StatusInfo] = reactive(StatusInfo())
+    info: reactive[StatusInfo] = reactive(StatusInfo(), repaint=False)
 
     def watch_info(self, info: StatusInfo) -> None:
         for state in STATE_SIGNS:
             self.set_class(info.state == state, f"-{state}")
+        self.redraw()
 
     def render(self) -> Text:
-        i = self.info
-        state = STATE_SIGNS.get(i.state, i.state)
-        if i.state == "playing" and i.rate is not None:
-            state += f" {i.rate:.1f} steps/s"
-        if i.state == "paused":
-            state += " (space: train)"
-        # Most important first; what does not fit is left off from the end.
-        parts: list[tuple[str, Style]] = [
-            (state, Style(bold=True)),
-            (f"step {i.step}/{i.total}" if i.total else "", Style(bold=True)),
-            (f"loss {i.loss:.3f}" if i.loss is not None else "", Style()),
-            (f"speed {i.speed}", Style()),
-            (f"scenario {i.scenario}" if i.scenario else "", Style()),
-            (f"stage {i.stage}", Style()),
-            ("trainterm", Style(dim=True)),
-        ]
-        width = self.size.width
-        text = Text(" ", no_wrap=True, end="")
-        for part, style in (p for p in parts if p[0]):
-            extra = (3 if len(text) > 1 else 0) + cell_len(part)
-            if cell_len(text.plain) + extra > width:
-                break
-            if len(text) > 1:
-                text.append(" · ", Style(dim=True))
-            text.append(part, style)
-        return text
+        return status_line(self.info, self.size.width)
+
+    def build(self) -> list[Text]:
+        return [self.render()]

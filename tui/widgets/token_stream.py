@@ -21,9 +21,10 @@ from textual.strip import Strip
 
 from model.protocol import Position
 from tui.fmt import fit, loss_style, token_display
-from tui.widgets.lines import LinesWidget
+from tui.widgets.lines import LinesWidget, set_title
 
 SEPARATOR = "│"
+BARS = "▁▂▃▄▅▆▇█"  # a chip's loss, low to high, in the mark that ends it
 SELECTED = Style(reverse=True, bold=True)
 DIM = Style(dim=True)
 
@@ -85,7 +86,7 @@ class TokenStream(LinesWidget):
         self._top = 0
         self._lines: list[list[tuple[int, int, int]]] = []
         self.border_title = "Batch: text → token ids"
-        self.border_subtitle = "colour = loss: green low · red high · ←→"
+        self.border_subtitle = "loss: ▁ green low … █ red high · ←→"
 
     def validate_cursor(self, cursor: int) -> int:
         if not self.row:
@@ -108,7 +109,7 @@ class TokenStream(LinesWidget):
 
     def _title(self) -> None:
         if self.row:
-            self.border_title = f"Batch · {len(self.row) + 1} tokens → ids · pos {self.cursor}"
+            set_title(self, f"Batch · {len(self.row) + 1} tokens → ids · pos {self.cursor}")
 
     def move(self, delta: int) -> None:
         if self.row:
@@ -156,15 +157,19 @@ class TokenStream(LinesWidget):
             texts, ids = [], []
             for index, _, w in line:
                 p = chips[index].position
+                mark = SEPARATOR
                 if p is None or not p.counts_in_loss:
                     style = dim
                 else:
                     level = round(min(1.0, p.loss / max_loss) * LEVELS) if p.loss >= 0 else 0
-                    style = base + _loss_style(level if math.isfinite(p.loss) else LEVELS)
+                    level = level if math.isfinite(p.loss) else LEVELS
+                    style = base + _loss_style(level)
+                    # The loss as a bar too: it survives NO_COLOR and 16-colour terminals.
+                    mark = BARS[min(len(BARS) - 1, level * len(BARS) // (LEVELS + 1))]
                 if index == selected:
                     style = style + SELECTED
                 # The boundary mark shares the chip's style: one style change per chip.
-                texts.append(Segment(fit(chips[index].text, w) + SEPARATOR, style))
+                texts.append(Segment(fit(chips[index].text, w) + mark, style))
                 ident = str(chips[index].token_id).ljust(w)[:w]
                 if index == selected:
                     ids += [Segment(ident, plain_sel), Segment(" ", dim)]

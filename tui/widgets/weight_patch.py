@@ -10,9 +10,9 @@ from rich.color import Color
 from rich.style import Style
 from rich.text import Text
 from textual.reactive import reactive
-from textual.widget import Widget
 
 from model.protocol import WeightPatch
+from tui.widgets.lines import LinesWidget, set_title
 
 DIM = Style(dim=True)
 
@@ -57,11 +57,14 @@ def patch_text(patch: WeightPatch) -> Text:
     return text
 
 
-class WeightPatchView(Widget):
-    """Shows the patch of the layer named by `layer`, from the latest step's figures."""
+class WeightPatchView(LinesWidget):
+    """Shows the patch of the layer named by `layer`, from the latest step's figures.
 
-    patches: reactive[tuple[WeightPatch, ...]] = reactive(())
-    layer_name: reactive[str] = reactive("Block 1")
+    Drawn line by line: the weights themselves mostly keep their shade from one step to the
+    next, so usually only the change grid on the right is repainted."""
+
+    patches: reactive[tuple[WeightPatch, ...]] = reactive((), repaint=False)
+    layer_name: reactive[str] = reactive("Block 1", repaint=False)
 
     def current(self) -> WeightPatch | None:
         for patch in self.patches:
@@ -77,8 +80,11 @@ class WeightPatchView(Widget):
 
     def _titles(self) -> None:
         patch = self.current()
-        self.border_title = f"Weights · {self.layer_name}"
-        self.border_subtitle = patch.matrix if patch else ""
+        set_title(self, f"Weights · {self.layer_name}", patch.matrix if patch else "")
+        self.redraw()
+
+    def build(self) -> list[Text]:
+        return self.render().split("\n")
 
     def render(self) -> Text:
         patch = self.current()
