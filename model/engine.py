@@ -265,7 +265,7 @@ class Engine:
         """Display figures only for the step the screen will show."""
         if not self.playing:
             return True  # stepping by hand: every step is seen
-        return time.perf_counter() - self.last_sent_at >= REPORT_INTERVAL
+        return time.perf_counter() - self.last_sent_at >= p.PLAYING_DRAW_INTERVAL
 
     def _step(self) -> None:
         self.last_step_at = time.perf_counter()

@@ -54,7 +54,7 @@ DRAW_INTERVAL = 0.1  # paused or stepping, the panes redraw at most ten times a 
 # While playing, a new batch arrives with every report: shown four times a second it can
 # still be read, and the terminal gets half the bytes. Every pane is drawn in the same go,
 # from the same report, so the status line, the loop ring and the loss agree on the step.
-PLAYING_INTERVAL = 0.25
+PLAYING_INTERVAL = p.PLAYING_DRAW_INTERVAL
 TALL = 34  # rows from which the sample pane has room
 
 

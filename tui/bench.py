@@ -212,7 +212,7 @@ def main(argv: list[str]) -> int:
     )
     print(
         f"terminal output        {term['bytes_per_s'] / 1024:.1f} KB/s while playing, 120×40, "
-        f"256 colours (target ≤ 60)"
+        f"256 colours (target ≤ 40, an SSH link on a phone hotspot)"
     )
     head = asyncio.run(headless_run(args, args.seconds))
     print(
