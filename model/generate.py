@@ -1,12 +1,12 @@
 """Answers and continuations from a model, many prompts at once, in the engine process.
 
-Prompts of the same length run as one batch (no padding, so a batched answer is exactly the
-answer the prompt would get alone); each row stops at its own stop token.
+Prompts run as batches, left-padded to the longest, with a key/value cache: a padded row
+attends to its own tokens only and counts positions from its first, so it gets the answer it
+would get alone (up to float rounding); each row stops at its own stop token.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 import torch
@@ -38,36 +38,80 @@ def generate_many(
     model.eval()
     context = model.config.context
     stop = torch.tensor(sorted(stop_ids), dtype=torch.long)
-    by_length: dict[int, list[int]] = defaultdict(list)
-    for i, ids in enumerate(prompts):
-        by_length[len(ids)].append(i)
-    results: list[Generated | None] = [None] * len(prompts)
     generator = torch.Generator().manual_seed(seed)
-    for _, members in sorted(by_length.items()):
-        for lo in range(0, len(members), batch_size):
-            group = members[lo : lo + batch_size]
-            idx = torch.tensor([prompts[i][-context:] for i in group], dtype=torch.long)
-            start = idx.shape[1]
-            finished = torch.zeros(len(group), dtype=torch.bool)
-            stop_at = torch.full((len(group),), -1, dtype=torch.long)
-            for _ in range(max_new_tokens):
-                logits = model(idx[:, -context:])[:, -1, :].float()  # (B, vocab)
-                next_id = _choose(logits, temperature, top_k, generator)
-                idx = torch.cat((idx, next_id[:, None]), dim=1)
-                hit = torch.isin(next_id, stop) & ~finished
-                stop_at[hit] = idx.shape[1] - 1
-                finished |= hit
-                if bool(finished.all()):
-                    break
-            rows = idx.tolist()
-            for j, i in enumerate(group):
-                end = int(stop_at[j])
-                if end >= 0:
-                    results[i] = Generated(tuple(rows[j][start:end]), True, rows[j][end])
-                else:
-                    results[i] = Generated(tuple(rows[j][start:]), False)
+    results: list[Generated | None] = [None] * len(prompts)
+    fits = [i for i, ids in enumerate(prompts) if len(ids) + max_new_tokens <= context]
+    # Similar lengths side by side: less padding in each batch.
+    fits.sort(key=lambda i: len(prompts[i]))
+    for lo in range(0, len(fits), batch_size):
+        group = fits[lo : lo + batch_size]
+        rows = _cached(model, [prompts[i] for i in group], max_new_tokens, stop, temperature,
+                       top_k, generator)  # fmt: skip
+        for i, row in zip(group, rows, strict=True):
+            results[i] = row
+    # What outgrows the context slides its window: positions move, so no cache then.
+    rest = [i for i in range(len(prompts)) if results[i] is None]
+    for i in rest:
+        results[i] = _windowed(model, prompts[i], max_new_tokens, stop, temperature, top_k,
+                               generator)  # fmt: skip
     model.train(was_training)
     return results  # type: ignore[return-value]
+
+
+def _cached(model, prompts, max_new_tokens, stop, temperature, top_k, generator):
+    """One batch, left-padded to its longest prompt, generated with a key/value cache: each
+    new token costs one position's work, and a padded row sees only its own real tokens."""
+    B, W = len(prompts), max(len(ids) for ids in prompts)
+    idx = torch.zeros((B, W), dtype=torch.long)
+    real = torch.zeros((B, W), dtype=torch.bool)
+    for b, ids in enumerate(prompts):  # never empty: a raw continuation starts at <|eot|>
+        idx[b, W - len(ids) :] = torch.tensor(ids, dtype=torch.long)
+        real[b, W - len(ids) :] = True
+    positions = (real.long().cumsum(dim=1) - 1).clamp(min=0)
+    causal = torch.ones((W, W), dtype=torch.bool).tril()
+    # Each position may also see itself, so that a row of padding has one key to attend
+    # to (an all-masked row would be NaN); no real token ever sees padding.
+    allowed = (causal & real[:, None, :]) | torch.eye(W, dtype=torch.bool)
+    logits, cache = model.forward_cached(idx, positions, allowed[:, None])
+    new = torch.zeros((B, 0), dtype=torch.long)
+    finished = torch.zeros(B, dtype=torch.bool)
+    stop_at = torch.full((B,), -1, dtype=torch.long)
+    for t in range(max_new_tokens):
+        next_id = _choose(logits[:, -1, :].float(), temperature, top_k, generator)
+        new = torch.cat((new, next_id[:, None]), dim=1)
+        hit = torch.isin(next_id, stop) & ~finished
+        stop_at[hit] = t
+        finished |= hit
+        if bool(finished.all()) or t == max_new_tokens - 1:
+            break
+        real = torch.cat((real, torch.ones((B, 1), dtype=torch.bool)), dim=1)
+        positions = positions[:, -1:] + 1
+        logits, cache = model.forward_cached(
+            next_id[:, None], positions, real[:, None, None], cache
+        )
+    out = []
+    for b, row in enumerate(new.tolist()):
+        end = int(stop_at[b])
+        out.append(Generated(tuple(row[:end]), True, row[end]) if end >= 0 else
+                   Generated(tuple(row), False))  # fmt: skip
+    return out
+
+
+def _windowed(model, prompt, max_new_tokens, stop, temperature, top_k, generator) -> Generated:
+    """One prompt whose answer would outgrow the context: the whole window each token."""
+    context = model.config.context
+    idx = torch.tensor([prompt[-context:]], dtype=torch.long)
+    new: list[int] = []
+    for _ in range(max_new_tokens):
+        window = idx[:, -context:]
+        logits = model(window)[:, -1, :].float()
+        next_id = _choose(logits, temperature, top_k, generator)
+        token = int(next_id[0])
+        if bool(torch.isin(next_id, stop)[0]):
+            return Generated(tuple(new), True, token)
+        new.append(token)
+        idx = torch.cat((idx, next_id[:, None]), dim=1)
+    return Generated(tuple(new), False)
 
 
 def _choose(logits, temperature: float, top_k: int | None, generator) -> torch.Tensor:

@@ -43,6 +43,17 @@ class CausalSelfAttention(nn.Module):
         y = y.transpose(1, 2).contiguous().view(B, T, C)  # (B, T, C)
         return self.proj(y)
 
+    def forward_cached(self, x, allowed, past):
+        """Attention of the new positions ``x`` over ``past`` keys and values and their own:
+        (output, (k, v) so far). ``allowed``: (B, 1, T_new, T_total) which keys each sees."""
+        B, T, C = x.shape
+        q, k, v = self.qkv(x).split(C, dim=2)
+        q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
+        if past is not None:
+            k, v = torch.cat((past[0], k), dim=2), torch.cat((past[1], v), dim=2)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed)
+        return self.proj(y.transpose(1, 2).contiguous().view(B, T, C)), (k, v)
+
     def attention_weights(self, x: torch.Tensor) -> torch.Tensor:
         """The softmax attention pattern SDPA computes but does not return: (B, nh, T, T)."""
         B, T, C = x.shape
@@ -76,6 +87,11 @@ class Block(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.attn(self.ln_1(x))
         return x + self.mlp(self.ln_2(x))
+
+    def forward_cached(self, x, allowed, past):
+        y, kv = self.attn.forward_cached(self.ln_1(x), allowed, past)
+        x = x + y
+        return x + self.mlp(self.ln_2(x)), kv
 
 
 class GPT(nn.Module):
@@ -119,6 +135,19 @@ class GPT(nn.Module):
         for block in self.blocks:
             x = block(x)
         return self.head(self.ln_f(x))  # (B, T, vocab)
+
+    def forward_cached(self, idx, positions, allowed, cache=None):
+        """Logits of the new tokens ``idx`` only, given the keys and values of the earlier
+        ones (``cache``, one (k, v) per layer, or None): generating then costs one token's
+        work per token instead of the whole sequence's. ``positions`` (B, T) place each
+        token, so a left-padded row counts from its first real token; ``allowed`` is the
+        attention mask over every key so far. Returns (logits, cache)."""
+        x = self.drop(self.tok_emb(idx) + self.pos_emb(positions))
+        new_cache = []
+        for i, block in enumerate(self.blocks):
+            x, kv = block.forward_cached(x, allowed, cache[i] if cache else None)
+            new_cache.append(kv)
+        return self.head(self.ln_f(x)), new_cache
 
     @torch.no_grad()
     def generate(
