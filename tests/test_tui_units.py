@@ -170,3 +170,14 @@ def test_bench_ui_argument_errors_are_one_line(capsys):
     assert main(["bench-ui", "--seconds", "soon"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("trainterm: error:") and err.count("\n") == 1
+
+
+def test_preference_evals_put_what_the_stage_changes_first():
+    from model.protocol import EvalRow
+    from tui.widgets.eval_table import _ordered
+
+    keys = ["format", "finetuned", "pretrain_only", "refusals", "false_refusals", "preference"]
+    rows = [EvalRow(k, k, 1, 2) for k in keys]
+    first = [r.key for r in _ordered(rows, "dpo")][:3]
+    assert first == ["preference", "refusals", "false_refusals"]
+    assert [r.key for r in _ordered(rows, "sft")] == keys, "other stages keep the eval order"

@@ -23,6 +23,18 @@ def _cell(row: EvalRow, counts: bool) -> Text:
     return Text(f"{100 * rate:3.0f}%" + (f" {row.correct}/{row.total}" if counts else ""), style)
 
 
+# The rows a stage is about come first: at 80×24 the pane shows only half of them.
+FIRST_ROWS = {
+    "dpo": ("preference", "refusals", "false_refusals", "rude_rambling", "finetuned", "format"),
+}
+
+
+def _ordered(rows, stage: str):
+    first = FIRST_ROWS.get(stage, ())
+    rank = {key: i for i, key in enumerate(first)}
+    return sorted(rows, key=lambda r: rank.get(r.key, len(first)))  # stable: the rest as given
+
+
 class EvalPane(Widget):
     DEFAULT_CSS = """
     EvalPane { height: 1fr; }
@@ -50,7 +62,7 @@ class EvalPane(Widget):
         )
         rows_now = {r.key: r for r in self.now.rows} if self.now else {}
         source = self.before or self.now
-        for row in source.rows:
+        for row in _ordered(source.rows, source.stage):
             later = rows_now.get(row.key)
             table.add_row(
                 row.label,
