@@ -207,6 +207,11 @@ class Engine:
             case p.Play():
                 self.playing = t is not None and not t.done
             case p.Pause():
+                if self.playing and self.unsent is not None and t is not None and not t.done:
+                    # Steps since the last display step carry no batch or figures: the
+                    # pause lands on one more step that does, so the paused screen shows
+                    # the step its status line names, not a placeholder.
+                    self._accept(t, t.step(display=True))
                 self._halt()
                 # The steps trained before the pause reach the screen now, ahead of the
                 # answer to any later command: "paused" means the screen has them all.

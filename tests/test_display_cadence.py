@@ -34,3 +34,27 @@ def test_every_report_while_playing_carries_the_batch(engine):
         assert report.row and report.figures is not None, f"step {report.step}: no batch"
     steps = [s for r in reports for s, _ in r.losses]
     assert steps == list(range(steps[0], steps[-1] + 1)), "a loss point was dropped"
+
+
+def test_a_pause_lands_on_a_step_the_screen_can_show(engine):
+    """Paused, the screen shows the step its status line names: the batch, the loop ring and
+    the loss of one step, not the figures of the last display step before it."""
+    for _ in range(3):
+        engine.send(p.Play())
+        receive(engine, p.StepReport)
+        last = receive(engine, p.StepReport)
+        engine.send(p.Pause())
+        engine.send(p.Sample(prompt="", max_new_tokens=1))  # answered after the pause
+        deadline = time.monotonic() + 60
+        while True:
+            assert time.monotonic() < deadline, "no answer to the sample"
+            if not engine.conn.poll(0.1):
+                continue
+            message = engine.conn.recv()
+            if isinstance(message, p.StepReport):
+                last = message
+            elif isinstance(message, p.SampleText):
+                break
+        assert last.step == message.step
+        assert last.row and last.figures is not None, f"paused at step {last.step}: no batch"
+        assert last.losses[-1][0] == last.step
