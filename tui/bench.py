@@ -35,6 +35,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
     add_source_args(parser)
     parser.add_argument("--seconds", type=float, default=10.0, help="playing time per run")
     parser.add_argument("--launches", type=int, default=5, help="launches to time")
+    parser.add_argument(
+        "--soak", type=float, metavar="MINUTES",
+        help="instead: play this long and report both processes' memory",
+    )  # fmt: skip
     return parser.parse_args(argv)
 
 
@@ -196,6 +200,10 @@ def headless_bench(argv: list[str]) -> float:
 
 def main(argv: list[str]) -> int:
     args = parse(argv)
+    if args.soak:
+        from tui.soak import soak
+
+        return soak(args, args.soak)
     source = source_args(args)
     print(f"trainterm bench-ui · {' '.join(source) or 'default scenario'} · {os.cpu_count()} cores")
     launches = launch_times(source, args.launches)
