@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import torch
 
 from model.chat import prompt_ids, turn_ids
+from model.protocol import GREEDY, Sampler, TokenChoice
+from model.sampling import choose, draw, explain_row, generators, stages
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,8 @@ class Generated:
     ids: tuple[int, ...]  # the new tokens, the stop token excluded
     stopped: bool  # a stop token ended it (rather than the token budget)
     stop_id: int | None = None
+    # With ``explain``: why each new token (the stop token too) is the one it is.
+    choices: tuple[TokenChoice, ...] = ()
 
 
 @torch.no_grad()
@@ -28,12 +32,13 @@ def generate_many(
     max_new_tokens: int,
     stop_ids: frozenset[int] | tuple[int, ...],
     *,
-    temperature: float = 0.0,
-    top_k: int | None = None,
-    seed: int = 0,
+    sampler: Sampler = GREEDY,
     batch_size: int = 64,
+    explain=None,
 ) -> list[Generated]:
-    """Greedy (temperature 0) or sampled continuations of every prompt, in prompt order."""
+    """Continuations of every prompt, in prompt order, drawn by ``sampler`` (greedy by
+    default). ``explain``: a token id → text function; each result then says why it chose
+    each token."""
     was_training = model.training
     model.eval()
     context = model.config.context
@@ -42,17 +47,25 @@ def generate_many(
     for i, ids in enumerate(prompts):
         by_length[len(ids)].append(i)
     results: list[Generated | None] = [None] * len(prompts)
-    generator = torch.Generator().manual_seed(seed)
     for _, members in sorted(by_length.items()):
         for lo in range(0, len(members), batch_size):
             group = members[lo : lo + batch_size]
+            gens = generators(sampler, len(group))
+            traces: list[list[TokenChoice]] = [[] for _ in group]
             idx = torch.tensor([prompts[i][-context:] for i in group], dtype=torch.long)
             start = idx.shape[1]
             finished = torch.zeros(len(group), dtype=torch.bool)
             stop_at = torch.full((len(group),), -1, dtype=torch.long)
             for _ in range(max_new_tokens):
                 logits = model(idx[:, -context:])[:, -1, :].float()  # (B, vocab)
-                next_id = _choose(logits, temperature, top_k, generator)
+                if explain is None:
+                    next_id = choose(logits, sampler, gens)
+                else:
+                    s = stages(logits, sampler)
+                    next_id = draw(s.final, sampler, gens)
+                    for j, drawn in enumerate(next_id.tolist()):
+                        if not finished[j]:
+                            traces[j].append(explain_row(s, j, drawn, explain))
                 idx = torch.cat((idx, next_id[:, None]), dim=1)
                 hit = torch.isin(next_id, stop) & ~finished
                 stop_at[hit] = idx.shape[1] - 1
@@ -62,23 +75,13 @@ def generate_many(
             rows = idx.tolist()
             for j, i in enumerate(group):
                 end = int(stop_at[j])
+                why = tuple(traces[j])
                 if end >= 0:
-                    results[i] = Generated(tuple(rows[j][start:end]), True, rows[j][end])
+                    results[i] = Generated(tuple(rows[j][start:end]), True, rows[j][end], why)
                 else:
-                    results[i] = Generated(tuple(rows[j][start:]), False)
+                    results[i] = Generated(tuple(rows[j][start:]), False, None, why)
     model.train(was_training)
     return results  # type: ignore[return-value]
-
-
-def _choose(logits, temperature: float, top_k: int | None, generator) -> torch.Tensor:
-    if temperature <= 0:
-        return logits.argmax(dim=-1)
-    logits = logits / temperature
-    if top_k is not None:
-        kth = torch.topk(logits, min(top_k, logits.size(-1))).values[:, [-1]]
-        logits = logits.masked_fill(logits < kth, float("-inf"))
-    probs = logits.softmax(dim=-1)
-    return torch.multinomial(probs, 1, generator=generator)[:, 0]
 
 
 def answer_many(model, tokenizer, questions: list[str], max_new_tokens: int = 48, **kw):
@@ -94,14 +97,11 @@ def continue_many(model, tokenizer, texts: list[str], max_new_tokens: int = 48, 
     return generate_many(model, prompts, max_new_tokens, {tokenizer.eot_id}, **kw)
 
 
-def sample_text(model, tokenizer, prompt: str, max_new_tokens: int, seed: int, chat: bool) -> str:
-    """One sampled text (temperature 0.8, top-k 40), for the sample pane."""
-    if chat and prompt:
-        out = answer_many(
-            model, tokenizer, [prompt], max_new_tokens, temperature=0.8, top_k=40, seed=seed
-        )
-    else:
-        out = continue_many(
-            model, tokenizer, [prompt], max_new_tokens, temperature=0.8, top_k=40, seed=seed
-        )
-    return tokenizer.decode(out[0].ids)
+def sample_one(
+    model, tokenizer, prompt: str, max_new_tokens: int, sampler: Sampler, chat: bool
+) -> Generated:
+    """One sample for the screen, with why each of its tokens was chosen."""
+    ask = answer_many if chat and prompt else continue_many
+    return ask(
+        model, tokenizer, [prompt], max_new_tokens, sampler=sampler, explain=tokenizer.token_text
+    )[0]
