@@ -43,6 +43,42 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _temperature(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 (greedy) or a positive number, got {text}")
+    return value
+
+
+def _top_p(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text}")
+    return value
+
+
+def add_sampler_args(parser: argparse.ArgumentParser) -> None:
+    sampling = parser.add_argument_group("sampling (greedy unless --temperature is above 0)")
+    sampling.add_argument(
+        "--temperature", type=_temperature, default=0.0, metavar="T",
+        help="divide the logits by T before the draw; 0 is greedy (default)",
+    )  # fmt: skip
+    sampling.add_argument(
+        "--top-k", type=_positive_int, metavar="K", help="draw only from the K most likely tokens"
+    )
+    sampling.add_argument(
+        "--top-p", type=_top_p, metavar="P",
+        help="draw only from the fewest most likely tokens holding probability P",
+    )  # fmt: skip
+    sampling.add_argument("--seed", type=int, default=0, metavar="S", help="the draw's seed")
+
+
 def add_source_args(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--scenario", metavar="DIR", help="scenario folder (default: world)")
@@ -80,12 +116,13 @@ def build_parser() -> OneLineParser:
     add_source_args(evaluate)
     evaluate.add_argument("--model", required=True, metavar="CHECKPOINT")
     evaluate.add_argument("--json", action="store_true", help="one JSON object")
-    ask = sub.add_parser("ask", help="answer prompts with a checkpoint, greedily")
+    ask = sub.add_parser("ask", help="answer prompts with a checkpoint (greedy by default)")
     ask.add_argument("--model", required=True, metavar="CHECKPOINT")
     ask.add_argument("--json", action="store_true", help="one JSON object per prompt per line")
     ask.add_argument("--raw", action="store_true", help="continue the text, no chat template")
     ask.add_argument("--max-tokens", type=_positive_int, default=60)
     ask.add_argument("--threads", type=_positive_int, help="torch threads (default 1)")
+    add_sampler_args(ask)
     ask.add_argument("prompts", nargs="+", metavar="PROMPT")
     bench = sub.add_parser("bench", help="measure training speed and MFU")
     add_source_args(bench)

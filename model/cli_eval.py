@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
 
 import torch
 
 from model.cli import CliError, load_source
+from model.protocol import Sampler
 from model.settings import DEFAULT_THREADS
 
 
@@ -94,11 +96,12 @@ def _num(value) -> str:
 def run_ask(args) -> int:
     from model.generate import answer_many, continue_many
 
+    sampler = Sampler(args.temperature, args.top_k, args.top_p, args.seed)
     loaded = _load(args.model)
     torch.set_num_threads(args.threads or DEFAULT_THREADS)
     chat = loaded.is_chat and not args.raw
     ask = answer_many if chat else continue_many
-    out = ask(loaded.model, loaded.tokenizer, list(args.prompts), args.max_tokens)
+    out = ask(loaded.model, loaded.tokenizer, list(args.prompts), args.max_tokens, sampler=sampler)
     for prompt, generated in zip(args.prompts, out, strict=True):
         answer = loaded.tokenizer.decode(generated.ids)
         if args.json:
@@ -110,6 +113,7 @@ def run_ask(args) -> int:
                         "stage": loaded.stage,
                         "template": chat,
                         "stopped": generated.stopped,
+                        "sampler": asdict(sampler),
                     }
                 )
             )

@@ -225,9 +225,8 @@ class Engine:
                 self._halt()
                 if t is not None:
                     self._step_phase()
-            case p.Sample(prompt=prompt, max_new_tokens=n) if t is not None:
-                prompt = prompt or self._default_prompt(t)
-                self.conn.send(p.SampleText(t.stage, t.state.step, prompt, t.sample(prompt, n)))
+            case p.Sample(prompt=prompt, max_new_tokens=n, sampler=sampler) if t is not None:
+                self._sample(t, prompt or self._default_prompt(t), n, sampler)
             case p.Save(path=path) if t is not None:
                 self._save(path)
             case p.Reset():
@@ -257,6 +256,13 @@ class Engine:
     def _halt(self) -> None:
         self.playing = False
         self.pending_steps = 0
+
+    def _sample(self, trainer, prompt: str, n: int, sampler: p.Sampler | None) -> None:
+        problem = sampler.problem() if sampler is not None else None
+        if problem:
+            self.conn.send(p.EngineError(f"cannot sample: {problem}"))
+            return
+        self.conn.send(trainer.sample_message(prompt, n, sampler))
 
     def _default_prompt(self, trainer) -> str:
         if trainer.stage == "pretrain":

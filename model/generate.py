@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import torch
 
 from model.chat import prompt_ids, turn_ids
+from model.protocol import GREEDY, Sampler, TokenChoice
+from model.sampling import choose, draw, explain_row, generators, stages
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,8 @@ class Generated:
     ids: tuple[int, ...]  # the new tokens, the stop token excluded
     stopped: bool  # a stop token ended it (rather than the token budget)
     stop_id: int | None = None
+    # With ``explain``: why each new token (the stop token too) is the one it is.
+    choices: tuple[TokenChoice, ...] = ()
 
 
 @torch.no_grad()
@@ -28,37 +32,46 @@ def generate_many(
     max_new_tokens: int,
     stop_ids: frozenset[int] | tuple[int, ...],
     *,
-    temperature: float = 0.0,
-    top_k: int | None = None,
-    seed: int = 0,
+    sampler: Sampler = GREEDY,
     batch_size: int = 64,
+    explain=None,
 ) -> list[Generated]:
-    """Greedy (temperature 0) or sampled continuations of every prompt, in prompt order."""
+    """Continuations of every prompt, in prompt order, drawn by ``sampler`` (greedy by
+    default). ``explain``: a token id → text function; each result then says why it chose
+    each token."""
     was_training = model.training
     model.eval()
     context = model.config.context
     stop = torch.tensor(sorted(stop_ids), dtype=torch.long)
-    generator = torch.Generator().manual_seed(seed)
     results: list[Generated | None] = [None] * len(prompts)
     fits = [i for i, ids in enumerate(prompts) if len(ids) + max_new_tokens <= context]
     # Similar lengths side by side: less padding in each batch.
     fits.sort(key=lambda i: len(prompts[i]))
     for lo in range(0, len(fits), batch_size):
         group = fits[lo : lo + batch_size]
-        rows = _cached(model, [prompts[i] for i in group], max_new_tokens, stop, temperature,
-                       top_k, generator)  # fmt: skip
+        rows = _cached(model, [prompts[i] for i in group], max_new_tokens, stop, sampler, explain)
         for i, row in zip(group, rows, strict=True):
             results[i] = row
     # What outgrows the context slides its window: positions move, so no cache then.
-    rest = [i for i in range(len(prompts)) if results[i] is None]
-    for i in rest:
-        results[i] = _windowed(model, prompts[i], max_new_tokens, stop, temperature, top_k,
-                               generator)  # fmt: skip
+    for i in [i for i in range(len(prompts)) if results[i] is None]:
+        results[i] = _windowed(model, prompts[i], max_new_tokens, stop, sampler, explain)
     model.train(was_training)
     return results  # type: ignore[return-value]
 
 
-def _cached(model, prompts, max_new_tokens, stop, temperature, top_k, generator):
+def _pick(logits, sampler: Sampler, gens, explain, traces, finished) -> torch.Tensor:
+    """The next token of every row; with ``explain``, the why of each unfinished row too."""
+    if explain is None:
+        return choose(logits, sampler, gens)
+    s = stages(logits, sampler)
+    next_id = draw(s.final, sampler, gens)
+    for j, drawn in enumerate(next_id.tolist()):
+        if not finished[j]:
+            traces[j].append(explain_row(s, j, drawn, explain))
+    return next_id
+
+
+def _cached(model, prompts, max_new_tokens, stop, sampler, explain) -> list[Generated]:
     """One batch, left-padded to its longest prompt, generated with a key/value cache: each
     new token costs one position's work, and a padded row sees only its own real tokens."""
     B, W = len(prompts), max(len(ids) for ids in prompts)
@@ -73,11 +86,13 @@ def _cached(model, prompts, max_new_tokens, stop, temperature, top_k, generator)
     # to (an all-masked row would be NaN); no real token ever sees padding.
     allowed = (causal & real[:, None, :]) | torch.eye(W, dtype=torch.bool)
     logits, cache = model.forward_cached(idx, positions, allowed[:, None])
+    gens = generators(sampler, B)
+    traces: list[list[TokenChoice]] = [[] for _ in range(B)]
     new = torch.zeros((B, 0), dtype=torch.long)
     finished = torch.zeros(B, dtype=torch.bool)
     stop_at = torch.full((B,), -1, dtype=torch.long)
     for t in range(max_new_tokens):
-        next_id = _choose(logits[:, -1, :].float(), temperature, top_k, generator)
+        next_id = _pick(logits[:, -1, :].float(), sampler, gens, explain, traces, finished)
         new = torch.cat((new, next_id[:, None]), dim=1)
         hit = torch.isin(next_id, stop) & ~finished
         stop_at[hit] = t
@@ -91,38 +106,29 @@ def _cached(model, prompts, max_new_tokens, stop, temperature, top_k, generator)
         )
     out = []
     for b, row in enumerate(new.tolist()):
-        end = int(stop_at[b])
-        out.append(Generated(tuple(row[:end]), True, row[end]) if end >= 0 else
-                   Generated(tuple(row), False))  # fmt: skip
+        end, why = int(stop_at[b]), tuple(traces[b])
+        out.append(Generated(tuple(row[:end]), True, row[end], why) if end >= 0 else
+                   Generated(tuple(row), False, None, why))  # fmt: skip
     return out
 
 
-def _windowed(model, prompt, max_new_tokens, stop, temperature, top_k, generator) -> Generated:
+def _windowed(model, prompt, max_new_tokens, stop, sampler, explain) -> Generated:
     """One prompt whose answer would outgrow the context: the whole window each token."""
     context = model.config.context
     idx = torch.tensor([prompt[-context:]], dtype=torch.long)
+    gens = generators(sampler, 1)
+    traces: list[list[TokenChoice]] = [[]]
+    finished = torch.zeros(1, dtype=torch.bool)
     new: list[int] = []
     for _ in range(max_new_tokens):
-        window = idx[:, -context:]
-        logits = model(window)[:, -1, :].float()
-        next_id = _choose(logits, temperature, top_k, generator)
+        logits = model(idx[:, -context:])[:, -1, :].float()
+        next_id = _pick(logits, sampler, gens, explain, traces, finished)
         token = int(next_id[0])
         if bool(torch.isin(next_id, stop)[0]):
-            return Generated(tuple(new), True, token)
+            return Generated(tuple(new), True, token, tuple(traces[0]))
         new.append(token)
         idx = torch.cat((idx, next_id[:, None]), dim=1)
-    return Generated(tuple(new), False)
-
-
-def _choose(logits, temperature: float, top_k: int | None, generator) -> torch.Tensor:
-    if temperature <= 0:
-        return logits.argmax(dim=-1)
-    logits = logits / temperature
-    if top_k is not None:
-        kth = torch.topk(logits, min(top_k, logits.size(-1))).values[:, [-1]]
-        logits = logits.masked_fill(logits < kth, float("-inf"))
-    probs = logits.softmax(dim=-1)
-    return torch.multinomial(probs, 1, generator=generator)[:, 0]
+    return Generated(tuple(new), False, None, tuple(traces[0]))
 
 
 def answer_many(model, tokenizer, questions: list[str], max_new_tokens: int = 48, **kw):
@@ -138,14 +144,11 @@ def continue_many(model, tokenizer, texts: list[str], max_new_tokens: int = 48, 
     return generate_many(model, prompts, max_new_tokens, {tokenizer.eot_id}, **kw)
 
 
-def sample_text(model, tokenizer, prompt: str, max_new_tokens: int, seed: int, chat: bool) -> str:
-    """One sampled text (temperature 0.8, top-k 40), for the sample pane."""
-    if chat and prompt:
-        out = answer_many(
-            model, tokenizer, [prompt], max_new_tokens, temperature=0.8, top_k=40, seed=seed
-        )
-    else:
-        out = continue_many(
-            model, tokenizer, [prompt], max_new_tokens, temperature=0.8, top_k=40, seed=seed
-        )
-    return tokenizer.decode(out[0].ids)
+def sample_one(
+    model, tokenizer, prompt: str, max_new_tokens: int, sampler: Sampler, chat: bool
+) -> Generated:
+    """One sample for the screen, with why each of its tokens was chosen."""
+    ask = answer_many if chat and prompt else continue_many
+    return ask(
+        model, tokenizer, [prompt], max_new_tokens, sampler=sampler, explain=tokenizer.token_text
+    )[0]

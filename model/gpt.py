@@ -159,18 +159,14 @@ class GPT(nn.Module):
         stop_ids: tuple[int, ...] = (),
         generator: torch.Generator | None = None,
     ) -> torch.Tensor:
+        from model.protocol import Sampler
+        from model.sampling import choose
+
+        sampler = Sampler(temperature=max(0.0, temperature), top_k=top_k)
+        gens = [generator or torch.default_generator] * idx.shape[0]
         for _ in range(max_new_tokens):
             window = idx[:, -self.config.context :]
-            logits = self(window)[:, -1, :]
-            if temperature <= 0:
-                next_id = logits.argmax(dim=-1, keepdim=True)
-            else:
-                logits = logits / temperature
-                if top_k is not None:
-                    kth = torch.topk(logits, min(top_k, logits.size(-1))).values[:, [-1]]
-                    logits = logits.masked_fill(logits < kth, float("-inf"))
-                probs = F.softmax(logits, dim=-1)
-                next_id = torch.multinomial(probs, num_samples=1, generator=generator)
+            next_id = choose(self(window)[:, -1, :], sampler, gens)[:, None]
             idx = torch.cat((idx, next_id), dim=1)
             if stop_ids and int(next_id[0, 0]) in stop_ids:
                 break

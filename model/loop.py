@@ -18,12 +18,15 @@ from model.gpt import GPT, GPTConfig
 from model.inspect import attention_and_embeddings, row_words, top_changes, weight_patches
 from model.objectives import token_losses
 from model.protocol import (
+    APP_SAMPLER,
     PHASES,
     Alternative,
     Divergence,
     LayerStat,
     LoopFigures,
     Position,
+    Sampler,
+    SampleText,
     StepReport,
 )
 from model.settings import DEFAULT_THREADS, TrainSettings, lr_at
@@ -359,13 +362,23 @@ class Trainer:
 
     def sample(self, prompt: str = "", max_new_tokens: int = 60, seed: int | None = None) -> str:
         """What the model says now: a continuation (base model) or an answer (later stages)."""
-        from model.generate import sample_text
+        sampler = replace(APP_SAMPLER, seed=self.state.step if seed is None else seed)
+        return self.sample_message(prompt, max_new_tokens, sampler).text
 
-        seed = self.state.step if seed is None else seed
+    def sample_message(
+        self, prompt: str, max_new_tokens: int, sampler: Sampler | None = None
+    ) -> SampleText:
+        """A sample for the screen, with why each token was drawn. Without a sampler, the
+        app's default seeded by the step: each step, a new sample."""
+        from model.generate import sample_one
+
+        if sampler is None:
+            sampler = replace(APP_SAMPLER, seed=self.state.step)
         chat = self.stage != "pretrain"
-        text = sample_text(self.model, self.tokenizer, prompt, max_new_tokens, seed, chat=chat)
+        out = sample_one(self.model, self.tokenizer, prompt, max_new_tokens, sampler, chat=chat)
         self.model.train()
-        return text
+        text = self.tokenizer.decode(out.ids)
+        return SampleText(self.stage, self.state.step, prompt, text, sampler, out.choices)
 
 
 def _norm(tensors) -> float:

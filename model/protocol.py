@@ -122,11 +122,76 @@ class EngineReady:
 
 
 @dataclass(frozen=True)
+class Sampler:
+    """How a next token is drawn from the model's distribution, applied in this order:
+    temperature, then top-k, then top-p (nucleus), then one draw seeded by ``seed``.
+    Temperature 0 is greedy: the most likely token, always (the cuts cannot change it)."""
+
+    temperature: float = 0.0
+    top_k: int | None = None
+    top_p: float | None = None
+    seed: int = 0
+
+    @property
+    def greedy(self) -> bool:
+        return self.temperature == 0
+
+    def problem(self) -> str | None:
+        """Why these settings cannot sample, in a few words; None when they can."""
+        t, k, top_p = self.temperature, self.top_k, self.top_p
+        if not (t >= 0 and t != float("inf")):
+            return f"temperature must be 0 (greedy) or a positive number, got {t}"
+        if k is not None and k < 1:
+            return f"top-k must be at least 1, got {k}"
+        if top_p is not None and not 0 < top_p <= 1:
+            return f"top-p must be in (0, 1], got {top_p}"
+        return None
+
+
+GREEDY = Sampler()
+# The app's samples until a key changes them: varied enough to show what a model writes.
+APP_SAMPLER = Sampler(temperature=0.8, top_k=40)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One next token as the sampler saw it: the model's probability, then what each step
+    of the sampler left of it (0 once a cut removed it)."""
+
+    token_id: int
+    text: str
+    prob: float  # the model's own softmax (temperature 1)
+    tempered: float  # after temperature (greedy: all of it on the most likely token)
+    after_top_k: float
+    final: float  # after top-p: the distribution the draw used
+    # What removed it from the draw: "top-k", "top-p", "greedy" (only the most likely
+    # token is ever taken), or "" (it could be drawn).
+    cut: str = ""
+
+
+@dataclass(frozen=True)
+class TokenChoice:
+    """Why one token of a sample is what it is: the candidates and the one drawn."""
+
+    drawn_id: int
+    drawn_text: str
+    # The model's most likely tokens, most likely first, and the drawn one if it is not
+    # among them.
+    candidates: tuple[Candidate, ...]
+    kept_by_top_k: int  # tokens left after top-k (the vocabulary if top-k is off)
+    kept: int  # tokens left after top-p: the ones the draw could take
+    drawn_rank: int = 1  # 1: the model's favourite; 2: its second choice, …
+
+
+@dataclass(frozen=True)
 class SampleText:
     stage: str
     step: int
     prompt: str
     text: str
+    sampler: Sampler | None = None
+    # One per generated token, for the "why this token" view.
+    choices: tuple[TokenChoice, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -180,6 +245,8 @@ class SetSpeed:
 class Sample:
     prompt: str = ""
     max_new_tokens: int = 60
+    # None: the app's default sampler, seeded by the step (a new sample each step).
+    sampler: Sampler | None = None
 
 
 @dataclass(frozen=True)

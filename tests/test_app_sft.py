@@ -7,6 +7,7 @@ import pytest
 from stage_fixtures import start_engine, until
 
 from tui.app import TrainTermApp
+from tui.screens.why import WhyScreen
 from tui.views.sft import SFTView
 from tui.widgets.eval_table import EvalPane
 from tui.widgets.probes import ProbePane
@@ -61,6 +62,13 @@ async def test_fast_forward_then_fine_tune_live(engine):
         assert probes.answers.step > 0
         await pilot.press("v")
         assert app.query_one("#sft-side").current == "sft-probes"
+        # w here: the fine-tuned model answers a probe, and the view says why each token.
+        await pilot.press("w")
+        await until(pilot, lambda: isinstance(app.screen, WhyScreen), "the why view")
+        sample = app.screen.sample
+        assert sample.stage == "sft" and sample.prompt == "Capital of Tarsk?"
+        assert sample.choices and sample.sampler == app.sampler
+        await pilot.press("escape")
         # Tab 1 is untouched by fine-tuning: still its finished run.
         await pilot.press("1")
         assert app.latest.stage == "pretrain" and app.latest.step == 12

@@ -140,7 +140,7 @@ async def test_keys_send_commands(fake_engine, recording):
             p.SetSpeed(20),
             p.SetSpeed(None),
             p.SetSpeed(None),
-            p.Sample(),
+            p.Sample(sampler=p.APP_SAMPLER),
             p.Save(),
         ]
         await pilot.press("p")

@@ -96,3 +96,44 @@ def test_bad_stage_input_is_one_line_exit_2(args, expected, folder, tmp_path):
     assert result.returncode == 2, result.stderr
     assert expected in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "o").exists()
+
+
+def _answers(result) -> list[dict]:
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_ask_is_greedy_by_default_and_samples_with_the_flags(trained):
+    model = str(trained / "sft" / "checkpoint")
+    prompts = ("Capital of Tarsk?", "Capital of Mirel?")
+    default = _answers(trainterm("ask", "--model", model, "--json", *prompts))
+    assert default[0]["sampler"] == {"temperature": 0.0, "top_k": None, "top_p": None, "seed": 0}
+    zero = _answers(trainterm("ask", "--model", model, "--json", "--temperature", "0", *prompts))
+    assert [r["answer"] for r in zero] == [r["answer"] for r in default]
+    flags = ("--temperature", "1.5", "--top-k", "20", "--top-p", "0.9", "--seed", "4")
+    hot = _answers(trainterm("ask", "--model", model, "--json", *flags, *prompts))
+    assert hot[0]["sampler"] == {"temperature": 1.5, "top_k": 20, "top_p": 0.9, "seed": 4}
+    again = _answers(trainterm("ask", "--model", model, "--json", *flags, *prompts))
+    assert [r["answer"] for r in again] == [r["answer"] for r in hot], "a seed repeats"
+
+
+@pytest.mark.parametrize(
+    "flag, value, expected",
+    [
+        ("--temperature", "-0.5", "--temperature: must be 0 (greedy) or a positive number"),
+        ("--temperature", "nan", "--temperature: must be 0"),
+        ("--temperature", "hot", "--temperature: expected a number"),
+        ("--top-p", "0", "--top-p: must be in (0, 1]"),
+        ("--top-p", "1.01", "--top-p: must be in (0, 1]"),
+        ("--top-k", "0", "--top-k: must be at least 1"),
+        ("--top-k", "-3", "--top-k: must be at least 1"),
+        ("--seed", "x", "--seed: invalid int value"),
+    ],
+)
+def test_ask_refuses_impossible_sampling_in_one_line(flag, value, expected, tmp_path):
+    # Refused before any checkpoint is looked for: there is none at tmp_path.
+    result = trainterm("ask", "--model", str(tmp_path), f"{flag}={value}", "Hi")
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0], lines
+    assert result.stdout == ""

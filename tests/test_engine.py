@@ -105,6 +105,33 @@ def test_sample_save_and_reset(engine, tmp_path):
     assert receive(engine, p.StepReport).step == 1
 
 
+def test_samples_are_drawn_in_the_engine_by_the_sampler_sent(engine):
+    sampler = p.Sampler(temperature=1.3, top_k=10, top_p=0.9, seed=8)
+    engine.send(p.Sample("The capital of", 10, sampler))
+    first = receive(engine, p.SampleText)
+    assert first.sampler == sampler and 1 <= len(first.choices) <= 10
+    assert all(c.drawn_id in {a.token_id for a in c.candidates} for c in first.choices)
+    engine.send(p.Sample("The capital of", 10, sampler))
+    assert receive(engine, p.SampleText) == first, "the same seed and model drew differently"
+    # Settings the screen should never send are refused in a line, and the engine lives on.
+    engine.send(p.Sample("", 4, p.Sampler(temperature=-1.0)))
+    error = receive_error(engine)
+    assert not error.fatal and "temperature" in error.message
+    engine.send(p.Sample("", 4, p.GREEDY))
+    assert receive(engine, p.SampleText).sampler == p.GREEDY
+
+
+def receive_error(handle, timeout: float = 60.0) -> p.EngineError:
+    messages = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if handle.conn.poll(0.1):
+            messages.append(handle.conn.recv())
+            if isinstance(messages[-1], p.EngineError):
+                return messages[-1]
+    raise AssertionError(f"no EngineError within {timeout}s: {messages}")
+
+
 def test_bad_scenario_is_reported_not_raised(tmp_path):
     handle = EngineHandle(EngineOptions(corpus=str(tmp_path / "missing.txt")))
     try:

@@ -4,6 +4,7 @@ import torch
 
 from model.generate import generate_many
 from model.gpt import GPT, GPTConfig
+from model.protocol import Sampler
 
 SMALL = GPTConfig(vocab_size=60, context=32, n_layer=2, n_head=2, d_model=16)
 
@@ -61,7 +62,7 @@ def test_an_answer_that_outgrows_the_context_slides_its_window():
 def test_a_seeded_sample_repeats_and_differs_from_greedy():
     model = _model()
     prompts = [[1, 2, 3], [4, 5]]
-    kw = dict(temperature=1.0, top_k=None, seed=7)
+    kw = dict(sampler=Sampler(temperature=1.0, seed=7))
     a = generate_many(model, prompts, 10, frozenset(), **kw)
     assert a == generate_many(model, prompts, 10, frozenset(), **kw)
     assert a != generate_many(model, prompts, 10, frozenset())

@@ -181,3 +181,34 @@ def test_preference_evals_put_what_the_stage_changes_first():
     first = [r.key for r in _ordered(rows, "dpo")][:3]
     assert first == ["preference", "refusals", "false_refusals"]
     assert [r.key for r in _ordered(rows, "sft")] == keys, "other stages keep the eval order"
+
+
+def test_sampler_keys_step_through_their_ladders_and_stop_at_the_ends():
+    from model.protocol import APP_SAMPLER, Sampler
+    from tui import sampler as s
+
+    assert s.temperature(APP_SAMPLER, 1).temperature == 1.0
+    assert s.temperature(Sampler(0.0), -1).temperature == 0.0
+    assert s.temperature(Sampler(2.0), 1).temperature == 2.0
+    assert s.temperature(Sampler(0.7), 1).temperature == 0.8, "off the ladder: the next rung"
+    assert s.top_k(APP_SAMPLER, 1).top_k is None and s.top_k(Sampler(1, 1), -1).top_k == 1
+    assert s.top_p(Sampler(1), -1).top_p == 0.95 and s.top_p(Sampler(1), 1).top_p is None
+    assert s.seed(Sampler(1, seed=99), 1).seed == 0 and s.seed(Sampler(1), -1).seed == 99
+    assert s.label(APP_SAMPLER) == "T0.8 k40 seed 0"
+    assert s.label(Sampler(0.0, 40, 0.9, 3)) == "greedy"
+    assert s.label(Sampler(1.5, None, 0.9, 3)) == "T1.5 p0.9 seed 3"
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_the_status_line_keeps_the_sampler_at_80_columns(width):
+    from model.protocol import Sampler
+    from tui.sampler import label
+    from tui.widgets.status import StatusInfo, status_line
+
+    widest = label(Sampler(0.8, 40, 0.95, 99))
+    for sampler in ("greedy", widest):
+        info = StatusInfo("world", step=1200, total=1200, loss=1.5, state="paused", sampler=sampler)
+        line = status_line(info, width).plain
+        assert sampler in line and len(line) <= width
+        # Whatever the sampler says, the parts after it stay or go together.
+        assert ("speed max" in line) == (width >= 100)

@@ -31,6 +31,8 @@ from tui.link import (
     EngineMessages,
 )
 from tui.loop_control import LoopControl
+from tui.sampler import label as sampler_label
+from tui.sampling_control import SAMPLER_BINDINGS, SamplingControl
 from tui.schedule import schedule_for
 from tui.screens.confirm import ConfirmReset
 from tui.screens.help import HelpScreen
@@ -58,7 +60,7 @@ PLAYING_INTERVAL = p.PLAYING_DRAW_INTERVAL
 TALL = 34  # rows from which the sample pane has room
 
 
-class TrainTermApp(EngineLifecycle, LoopControl, LaterStages, App[int]):
+class TrainTermApp(EngineLifecycle, LoopControl, LaterStages, SamplingControl, App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "trainterm"
     AUTO_FOCUS = None  # nothing on the main screen takes keys: they are all the app's
@@ -74,6 +76,8 @@ class TrainTermApp(EngineLifecycle, LoopControl, LaterStages, App[int]):
         Binding("plus,equals_sign", "speed(1)", "speed", key_display="+-"),
         Binding("minus", "speed(-1)", "slower", show=False),
         Binding("g", "sample", "sample"),
+        Binding("w", "why", "why this token", show=False),
+        *SAMPLER_BINDINGS,
         Binding("enter", "start_stage", "start", show=False),
         Binding("f", "fast_forward", "fast-forward", show=False),
         Binding("escape", "cancel", "cancel", show=False),
@@ -200,15 +204,17 @@ class TrainTermApp(EngineLifecycle, LoopControl, LaterStages, App[int]):
                 self.state = "diverged" if m.stage == "pretrain" else self.state
                 self.notify(m.message, title="Training diverged", severity="error", timeout=30)
                 self._draw()
-            case p.SampleText() if m.stage != "pretrain":
-                self.notify(m.text or "(nothing)", title=f"{m.prompt} @ step {m.step}", timeout=15)
             case p.SampleText():
-                self.samples = (*self.samples, m)[-4:]
-                self.query_one(SamplePane).samples = self.samples
-                if not self.has_class("-tall") or self.stage != 1:
-                    self.notify(
-                        m.text or "(nothing yet)", title=f"Sample @ step {m.step}", timeout=15
-                    )
+                if m.stage == "pretrain":
+                    self.show_sample(m)
+                if self.sampling_receive(m):
+                    return  # it went to the "why this token" view
+                if m.stage != "pretrain":
+                    title = f"{m.prompt} @ step {m.step}"
+                    self.notify(m.text or "(nothing)", title=title, timeout=15)
+                elif not self.has_class("-tall") or self.stage != 1:
+                    title = f"Sample @ step {m.step}"
+                    self.notify(m.text or "(nothing yet)", title=title, timeout=15)
             case p.Saved():
                 self.notify(f"{m.path}", title=f"Saved checkpoint @ step {m.step}", timeout=8)
             case p.EngineError(fatal=True):
@@ -285,6 +291,7 @@ class TrainTermApp(EngineLifecycle, LoopControl, LaterStages, App[int]):
             state=self.state,
             speed=speed_label(self.speed),
             rate=self.rate.rate(self.clock()) if self.state == "playing" else None,
+            sampler=sampler_label(self.sampler),
         )
 
     def on_token_stream_cursor_moved(self, message: TokenStream.CursorMoved) -> None:
@@ -357,7 +364,7 @@ class TrainTermApp(EngineLifecycle, LoopControl, LaterStages, App[int]):
             self.later_sample()
             return
         if self.state not in ("starting", "resetting", "stopped"):
-            self.send(p.Sample())
+            self.send(p.Sample(sampler=self.sampler))
 
     def action_save(self) -> None:
         if self.stage != 1:

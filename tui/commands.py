@@ -8,6 +8,17 @@ from textual.app import SystemCommand
 
 from tui.stages import CARDS
 
+SAMPLER = (
+    ("Hotter", "Raise the sampling temperature (t)", "temperature", 1),
+    ("Cooler", "Lower the sampling temperature (T)", "temperature", -1),
+    ("More top-k", "Draw from more of the likeliest tokens (k)", "top_k", 1),
+    ("Fewer top-k", "Draw from fewer of the likeliest tokens (K)", "top_k", -1),
+    ("More top-p", "Draw from a larger share of the probability (u)", "top_p", 1),
+    ("Less top-p", "Draw from a smaller share of the probability (U)", "top_p", -1),
+    ("Next seed", "Another seed for the draw (d)", "seed", 1),
+    ("Previous seed", "The seed before (D)", "seed", -1),
+)
+
 
 def palette_commands(app) -> Iterator[SystemCommand]:
     yield SystemCommand("Play / pause", "Start or stop training (space)", app.action_play_pause)
@@ -26,6 +37,13 @@ def palette_commands(app) -> Iterator[SystemCommand]:
     yield SystemCommand("Faster", "Raise the speed cap (+)", lambda: app.action_speed(1))
     yield SystemCommand("Slower", "Lower the speed cap (-)", lambda: app.action_speed(-1))
     yield SystemCommand("Sample text", "What does the model write now? (g)", app.action_sample)
+    yield SystemCommand(
+        "Why this token", "A sample, and how the sampler chose each token (w)", app.action_why
+    )
+    yield SystemCommand("Greedy on / off", "Always the most likely token (0)", app.action_greedy)
+    for title, help_text, action, direction in SAMPLER:
+        act = getattr(app, f"action_{action}")
+        yield SystemCommand(title, help_text, lambda act=act, d=direction: act(d))
     yield SystemCommand("Save checkpoint", "Save weights and optimizer (s)", app.action_save)
     yield SystemCommand("Reset stage", "Start the stage again from scratch (r)", app.action_reset)
     yield SystemCommand("Help", "Every pane explained (?)", app.action_help)

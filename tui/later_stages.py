@@ -7,6 +7,7 @@ from typing import Any
 
 from model import protocol as p
 from tui.history import speed_label
+from tui.sampler import label as sampler_label
 from tui.views.later import LaterStageView
 from tui.views.preference import PreferenceView
 from tui.views.sft import SFTView
@@ -24,7 +25,7 @@ NOT_STARTED = {
 
 class LaterStages:
     """Expects the host app to provide `send`, `notify`, `stage`, `state`, `speed`, `ready`,
-    `clock`, `_status` and `request_draw`."""
+    `sampler`, `clock`, `_status` and `request_draw`."""
 
     @property
     def sft_view(self) -> SFTView:
@@ -126,6 +127,7 @@ class LaterStages:
             state=state,
             speed=speed_label(self.speed),
             rate=view.rate.rate(self.clock()) if state == "playing" else None,
+            sampler=sampler_label(self.sampler),
         )
         return True
 

@@ -87,10 +87,25 @@ PANES = (
         "places that exist nowhere); the probes (v) show both models' answers side by side.",
     ),
     (
+        "Sampling",
+        "A model gives a probability to every possible next token; the sampler picks one, "
+        "again and again. Greedy (0, or temperature 0) always takes the most likely: the "
+        "same text every time, often stuck in a loop. Temperature (t hotter, T cooler) "
+        "divides the model's scores before they become probabilities: below 1 the "
+        "favourite gets more, above 1 the long shots do. Top-k (k K) then keeps only the k "
+        "most likely tokens, top-p (u U) the fewest whose probabilities add up to p; one "
+        "draw from what is left, seeded (d D), picks the token, so the same seed gives the "
+        "same sample. The status line says the sampler (T0.8 k40 seed 0: temperature 0.8, "
+        "top-k 40, top-p off, seed 0); w shows a sample token by token, each with the "
+        "model's distribution before and after each step and the token drawn: why the "
+        "sampler did not take the most likely one. The evals and probes stay greedy.",
+    ),
+    (
         "Status line",
-        "Play state, step out of the planned total, the latest loss, the stage, the speed "
-        "cap (+ and -) and the scenario (which text the model learns from). If the loss "
-        "ever stops being a number, training stops and the line turns red.",
+        "Play state, step out of the planned total, the latest loss, the sampler, the "
+        "speed cap (+ and -), the scenario (which text the model learns from) and the "
+        "stage. If the loss ever stops being a number, training stops and the line turns "
+        "red.",
     ),
 )
 
@@ -103,6 +118,10 @@ KEYS = (
     ("1 2 3", "stage tabs"),
     ("+ -", "speed cap: 1, 2, 5, 10, 20 steps/s or max"),
     ("g", "ask the model to write some text now (tab 2: refresh the evals and probes)"),
+    ("w", "why this token: a sample of the tab's model, and how the sampler chose each token"),
+    ("t T · 0", "sampler: temperature hotter / cooler · greedy on / off"),
+    ("k K · u U", "sampler: top-k more / fewer tokens · top-p more / less probability"),
+    ("d D", "sampler: next / previous seed"),
     ("enter · f · esc", "tab 2: start fine-tuning · fast-forward stage 1 · cancel it"),
     ("v · e", "tab 2: evals ⇄ probes · run the evals now"),
     ("s", "save a checkpoint"),

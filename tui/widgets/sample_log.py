@@ -1,4 +1,5 @@
-"""What the model writes when asked (g): the latest samples, newest first, with their step."""
+"""What the model writes when asked (g): the latest samples, newest first, with their step
+and the sampler that drew them."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from model.protocol import SampleText
+from tui.sampler import label
 
 
 class SamplePane(Widget):
@@ -14,7 +16,7 @@ class SamplePane(Widget):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.border_title = "Sample (g)"
+        self.border_title = "Sample (g) · why this token (w)"
 
     def render(self) -> Text:
         if not self.samples:
@@ -23,7 +25,8 @@ class SamplePane(Widget):
         for n, sample in enumerate(reversed(self.samples)):
             if n:
                 out.append("\n")
-            out.append(f"step {sample.step}: ", "bold" if n == 0 else "dim")
+            drawn = f" · {label(sample.sampler)}" if sample.sampler else ""
+            out.append(f"step {sample.step}{drawn}: ", "bold" if n == 0 else "dim")
             if sample.prompt:
                 out.append(sample.prompt, "underline")
             out.append(sample.text.replace("\n", "↵ ") or "(nothing)", "" if n == 0 else "dim")

@@ -1,4 +1,4 @@
-"""The top line: scenario, stage, step/total, loss, play state, speed cap and steps/s.
+"""The top line: play state, step/total, loss, the sampler, speed cap, scenario, stage.
 
 Which parts fit is decided from the widest each could be (any state, any step up to the
 total), so a part never drops out and back in as the numbers move; the rate keeps a fixed
@@ -14,6 +14,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.reactive import reactive
 
+from tui.sampler import WIDEST_LABEL
 from tui.widgets.lines import LinesWidget
 
 STATE_SIGNS = {
@@ -37,6 +38,7 @@ class StatusInfo:
     state: str = "starting"
     speed: str = "max"
     rate: float | None = None
+    sampler: str = ""  # tui.sampler.label: how the samples are drawn
 
 
 RATE_WIDTH = len(" 99.9 steps/s")
@@ -71,6 +73,9 @@ def status_line(i: StatusInfo, width: int) -> Text:
         (_state(i), BOLD, WIDEST_STATE),
         (step, BOLD, len(f"step {i.total}/{i.total}") if i.total else 0),
         (loss, Style(), len("loss 99.999") if i.loss is not None else 0),
+        # Before the speed: at 80 columns only one fits, and what a sample is drawn with is
+        # not shown anywhere else, while the speed is felt.
+        (i.sampler, Style(), WIDEST_LABEL),
         (f"speed {i.speed}", Style(), len("speed 99/s")),
         (f"scenario {i.scenario}" if i.scenario else "", Style(), 9 + cell_len(i.scenario)),
         (f"stage {i.stage}", Style(), 6 + cell_len(i.stage)),

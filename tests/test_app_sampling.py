@@ -1,0 +1,125 @@
+"""The sampler in the app: its keys and the status line, samples drawn by it in the real
+engine, and the "why this token" view, driven by Pilot; and the view's screenshots."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from rich.console import Console
+from test_app_pilot import make_app, status_text, until
+
+from model import protocol as p
+from tui.app import TrainTermApp
+from tui.screens.why import WhyScreen
+from tui.widgets.sample_log import SamplePane
+
+# The real, seeded engine of the app's Pilot tests (one per module).
+from test_app_pilot import engine, options, scenario_dir, shared_engine  # noqa: F401, E402  # isort: skip
+
+
+def plain(renderable, width: int = 96) -> str:
+    console = Console(width=width, file=io.StringIO(), record=True, color_system=None)
+    console.print(renderable)
+    return console.export_text()
+
+
+async def test_keys_change_the_sampler_the_status_line_and_the_samples(engine):  # noqa: F811
+    app = make_app(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.state == "paused", what="the trainer")
+        assert "T0.8 k40 seed 0" in status_text(app), "the app's default sampler"
+        await pilot.press("n", "n", "n")
+        await until(pilot, lambda: app.latest is not None and app.latest.step == 3)
+        await pilot.press("t")
+        assert "T1.0 k40 seed 0" in status_text(app)
+        await pilot.press("T", "T", "K", "U", "d", "d", "D")
+        assert app.sampler == p.Sampler(0.5, 10, 0.95, 1)
+        assert "T0.5 k10 p0.95 seed 1" in status_text(app)
+        await pilot.press("0")
+        assert app.sampler.greedy and "greedy" in status_text(app)
+        await pilot.press("0")
+        assert app.sampler == p.Sampler(0.5, 10, 0.95, 1), "greedy off brings T 0.5 back"
+
+        await pilot.press("g")
+        await until(pilot, lambda: app.samples, what="a sample")
+        sample = app.samples[-1]
+        assert sample.sampler == app.sampler and sample.step == 3
+        assert "T0.5 k10 p0.95 seed 1" in plain(app.query_one(SamplePane).render())
+        # With a sample on screen, a change of sampler draws it again at once.
+        await pilot.press("0")
+        await until(pilot, lambda: app.samples[-1].sampler.greedy, what="a greedy sample")
+        await pilot.press("0", "g")
+        await until(pilot, lambda: len(app.samples) >= 4, what="the sample again")
+        assert app.samples[-1] == sample, "the same seed and model drew differently"
+
+
+async def test_why_this_token_shows_each_step_of_the_draw(engine):  # noqa: F811
+    app = make_app(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.state == "paused", what="the trainer")
+        await pilot.press("n", "n")
+        await until(pilot, lambda: app.latest is not None and app.latest.step == 2)
+        await pilot.press("t", "t", "K", "U")  # T 1.5, top-k 10, top-p 0.95: a loose draw
+        await pilot.press("w")
+        await until(pilot, lambda: isinstance(app.screen, WhyScreen), what="the view")
+        view = app.screen
+        sample = view.sample
+        assert sample.sampler == app.sampler and sample.choices
+        choice = sample.choices[view.position]
+        # It opens where the sampler passed over the model's favourite, if it ever did.
+        if any(c.drawn_rank > 1 for c in sample.choices):
+            assert choice.drawn_rank > 1
+            assert all(c.drawn_rank == 1 for c in sample.choices[: view.position])
+        text = plain(view._body())
+        for heading in ("model", "÷ T 1.5", "top-k 10", "top-p 0.95", "◀ drawn"):
+            assert heading in text
+        assert f"{len(sample.choices)}" in text and choice.drawn_text.strip() in text
+
+        await pilot.press("right")
+        assert view.position == min(len(sample.choices) - 1, sample.choices.index(choice) + 1)
+        await pilot.press("0")  # in the view, the sampler keys draw the sample again
+        await until(pilot, lambda: view.sample.sampler.greedy, what="a greedy sample")
+        greedy = plain(view._body())
+        assert "Greedy takes the most likely token" in greedy and "top-k" not in greedy
+        assert all(c.drawn_rank == 1 for c in view.sample.choices)
+        assert "greedy" in status_text(app)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, WhyScreen)
+
+
+async def test_why_on_a_stage_without_a_model_says_so(engine):  # noqa: F811
+    app = make_app(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.state == "paused", what="the trainer")
+        await pilot.press("2", "w")
+        assert not isinstance(app.screen, WhyScreen)
+        assert any("no model yet" in n.message for n in app._notifications)
+        assert "T0.8 k40 seed 0" in status_text(app), "tab 2's status line says it too"
+
+
+@pytest.fixture(scope="module")
+def explained(tmp_path_factory) -> p.SampleText:
+    """A sample of a real tiny model after a few seeded steps, as the engine sends it."""
+    from engine_fixtures import make_trainer, tiny_corpus
+
+    trainer = make_trainer(tiny_corpus(), tmp_path_factory.mktemp("why"), seed=3)
+    for _ in range(40):
+        trainer.step()
+    return trainer.sample_message("The capital of", 24, p.Sampler(1.5, 10, 0.9, 2))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_why_view_screenshot(snap_compare, fake_engine, recording, explained, size):
+    fake_engine.feed(recording.ready, *recording.reports[:10])
+    app = TrainTermApp(fake_engine)
+
+    async def run_before(pilot):
+        await until(pilot, lambda: app.latest is not None and app.latest.step == 10)
+        await pilot.press("w")
+        assert fake_engine.sent[-1] == p.Sample(sampler=p.APP_SAMPLER)
+        fake_engine.feed(explained)
+        await until(pilot, lambda: isinstance(app.screen, WhyScreen), what="the view")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
