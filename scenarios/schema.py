@@ -170,8 +170,10 @@ SFT_DEFAULTS = StageSettings(
 )
 PREFERENCE_DEFAULTS = PreferenceSettings()
 # The reward model: the fine-tuned network with a scalar head, trained on the same pairs as
-# DPO (its own section, because it wants other steps and a learning rate of its own).
-REWARD_DEFAULTS = StageSettings(steps=300, batch_size=16, lr=1e-3, warmup_steps=20, eval_every=50)
+# DPO (its own section: it wants other steps and learning rate). Measured on the default
+# scenario (README): held-out accuracy 0.93-0.96 from step 50 to 150; 300 steps overfit
+# (the held-out loss rose from 0.10 to 0.19 and "wrong" pairs fell from 16/20 to 12/20).
+REWARD_DEFAULTS = StageSettings(steps=150, batch_size=16, lr=1e-3, warmup_steps=15, eval_every=25)
 STAGE_DEFAULTS: dict[str, StageSettings] = {
     "pretrain": PRETRAIN_DEFAULTS,
     "sft": SFT_DEFAULTS,
