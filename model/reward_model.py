@@ -22,10 +22,9 @@ class RewardGPT(GPT):
         # preference the model shows is one it learnt.
         nn.init.zeros_(self.score.weight)
         nn.init.zeros_(self.score.bias)
-        # The values of the last forward, per position, (B, T): the loop runs one forward a
-        # step for the logits, and the stage's loss reads the rewards from that same pass.
-        self.values: torch.Tensor | None = None
-        self.values_of: torch.Tensor | None = None  # the input they are the values of
+        # (input, values per position (B, T)) of the last forward: the loop runs one forward
+        # a step for the logits, and the stage's loss reads the rewards from that same pass.
+        self._last: tuple[torch.Tensor, torch.Tensor] | None = None
 
     @classmethod
     def from_model(cls, model: GPT) -> RewardGPT:
@@ -46,15 +45,23 @@ class RewardGPT(GPT):
         for block in self.blocks:
             x = block(x)
         h = self.ln_f(x)  # (B, T, C)
-        self.values = self.score(h).squeeze(-1)  # (B, T)
-        self.values_of = idx
+        self._last = (idx, self.score(h).squeeze(-1))
         return self.head(h)
+
+    def values(self, idx: torch.Tensor) -> torch.Tensor:
+        """The head's value at every position of ``idx``, (B, T): the last forward's if it
+        ran on ``idx`` (taken once, so no graph stays on the module, which deepcopy would
+        refuse), else a forward now."""
+        if self._last is None or self._last[0] is not idx:
+            self(idx)
+        values = self._last[1]
+        self._last = None
+        return values
 
     def rewards(self, idx: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
         """The reward of each row, read at its position ``last`` (B,): padding after it,
         which causal attention never lets an earlier position see, changes nothing."""
-        self(idx)
-        return read_at(self.values, last)
+        return read_at(self.values(idx), last)
 
 
 def read_at(values: torch.Tensor, last: torch.Tensor) -> torch.Tensor:

@@ -4,6 +4,7 @@ head is saved with it, and a resumed run is the run that never stopped."""
 
 from __future__ import annotations
 
+import copy
 import math
 
 import pytest
@@ -72,11 +73,9 @@ def test_the_reward_is_read_at_the_last_answer_token_and_padding_changes_nothing
         x = padded.x.clone()
         n = len(short.chosen)
         x[0, n:] = tok.user_id
-        model(x)
-        assert model.values[0, n - 1].item() == pytest.approx(r_padded[0][0].item(), abs=1e-5)
+        assert model.values(x)[0, n - 1].item() == pytest.approx(r_padded[0][0].item(), abs=1e-5)
         x[0, n - 2] = (x[0, n - 2] + 1) % tok.end_id
-        model(x)
-        assert model.values[0, n - 1].item() != pytest.approx(r_padded[0][0].item(), abs=1e-5)
+        assert model.values(x)[0, n - 1].item() != pytest.approx(r_padded[0][0].item(), abs=1e-5)
 
 
 def test_a_seeded_run_starts_at_ln_2_and_learns_the_preferences(scenario, sft_model):
@@ -101,6 +100,13 @@ def test_a_seeded_run_starts_at_ln_2_and_learns_the_preferences(scenario, sft_mo
     assert "probe/rude/chosen" in metrics[2] and "probe/rude/chosen" not in metrics[3]
     right, total = trainer.data.accuracy_by_kind(trainer.model)["rude"]
     assert total == 1 and right == series[-1][1]
+    # A trained reward model can be frozen as a copy (as RL will hold it): no step's graph
+    # stays on it, and the copy scores as the original does.
+    trainer.step(display=False)
+    frozen = copy.deepcopy(trainer.model)
+    pairs = trainer.data.pairs[:3]
+    assert torch.equal(trainer.data.scores(frozen, pairs)[0], trainer.data.scores(trainer.model,
+                       pairs)[0])  # fmt: skip
 
 
 def test_training_pairs_are_whole_conversations_chosen_first(scenario, sft_model):

@@ -16,7 +16,7 @@ import torch
 
 from model.chat import render
 from model.objectives import bradley_terry_loss
-from model.reward_model import RewardGPT, read_at
+from model.reward_model import RewardGPT
 from model.stages.base import Batch, Stage, StageDataError, token_digest
 
 PROBE_KINDS = 5  # held-out pairs whose two answers are scored at every eval, one per kind
@@ -108,12 +108,9 @@ class RewardStage(Stage):
         return Batch(x, targets, trained, picks, len(rows[0]))
 
     def _rewards(self, model: RewardGPT, batch: Batch) -> torch.Tensor:
-        last = batch.trained.int().argmax(dim=1)
-        # The loop's forward of this batch left its values; anything else that ran the model
-        # in between (a sample between two phases) did not, and the batch is run again.
-        if model.values_of is not batch.x:
-            model(batch.x)
-        return read_at(model.values, last)
+        # The loop's forward of this batch left its values; if anything ran the model in
+        # between (a sample between two phases), the batch is run again.
+        return model.rewards(batch.x, batch.trained.int().argmax(dim=1))
 
     def loss(self, logits: torch.Tensor, batch: Batch) -> torch.Tensor:
         rewards = self._rewards(self.model, batch)
