@@ -208,7 +208,7 @@ def load_checkpoint(path: str | Path, source, threads: int | None = None) -> Tra
             loaded.config,
             loaded.settings,
             meta["scenario"],
-            model=loaded.model,
+            model=data.network(loaded.model),
             threads=threads or DEFAULT_THREADS,
             parent=meta.get("parent"),
         )

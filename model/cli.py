@@ -93,7 +93,9 @@ def build_parser() -> OneLineParser:
     train = sub.add_parser("train", help="train headless with a progress bar")
     add_source_args(train)
     train.add_argument(
-        "--stage", default="pretrain", help="pretrain, sft, dpo, or all (every stage, in order)"
+        "--stage",
+        default="pretrain",
+        help="pretrain, sft, dpo, reward-model, or all (every stage, each from its parent)",
     )
     train.add_argument(
         "--from",

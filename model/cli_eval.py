@@ -34,6 +34,10 @@ def run_eval(args) -> int:
             f"{args.model} was not trained on the scenario {scenario.name!r}: name it with "
             "--scenario"
         )
+    if loaded.stage == "reward-model":
+        from model.cli_reward import print_reward_eval
+
+        return print_reward_eval(loaded, scenario, args.json)
     preference = _preference_data(scenario, loaded) if loaded.stage == "dpo" else None
     table = run_evals(
         loaded.model, loaded.tokenizer, scenario, loaded.stage, loaded.step, preference=preference

@@ -26,6 +26,13 @@ def _check_stage(stage: str) -> None:
     raise CliError(f"unknown stage {stage!r} (choose one of: {', '.join(ORDER)}, all)")
 
 
+def _series_key(name: str) -> str:
+    """ "pretrain val" → pretrain_val_loss; a series that is not a loss keeps its name
+    ("val accuracy" → val_accuracy)."""
+    key = name.replace(" ", "_")
+    return key + "_loss" if key.endswith("val") else key
+
+
 def _columns():
     return (
         TextColumn("[bold]{task.description}"),
@@ -156,16 +163,19 @@ def _run_all(args, threads: int) -> int:
     root = Path(args.out)
     check_writable(root)
     scenario = load_source(args)
-    stages = [s for s in ORDER if scenario.has_stage(settings_section(s))]
-    base = None
+    stages: list[str] = []
+    for stage in ORDER:  # a stage whose parent has no data has nothing to start from
+        if scenario.has_stage(settings_section(stage)) and parent_of(stage) in ("", *stages):
+            stages.append(stage)
     for stage in stages:
+        parent = parent_of(stage)
+        base = load_model(root / parent / "checkpoint") if parent else None
         trainer = _make_trainer(args, scenario, stage, threads, base=base)
         out = root / stage
         try:
             _train(trainer, scenario, out, args, cacheable=args.vocab is None)
         except Diverged:
             return DIVERGED
-        base = load_model(out / "checkpoint")
     print(f"trainterm: trained {', '.join(stages)} under {root}", file=sys.stderr)
     return 0
 
@@ -210,7 +220,9 @@ def _train(trainer, scenario, out: Path, args, cacheable: bool) -> None:
                     record["val_loss"] = report.val_loss
                     val = f"{report.val_loss:.3f}"
                 for name, _, value in report.series:
-                    record[name.replace(" ", "_") + "_loss"] = value
+                    record[_series_key(name)] = value
+                for name, value in report.metrics:
+                    record.setdefault(name, value)
                 append_jsonl(metrics, record)
                 progress.update(
                     task,

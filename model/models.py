@@ -15,6 +15,7 @@ from safetensors.torch import load_model as load_weights
 
 from model.gpt import GPT, GPTConfig
 from model.settings import PreferenceSettings, StageSettings
+from model.stages import network_class
 from model.tokenizer import Tokenizer, TokenizerError
 
 
@@ -69,7 +70,7 @@ def load_model(path: str | Path) -> LoadedModel:
         config = GPTConfig(**meta["config"])
         stage = str(meta["stage"])
         settings = settings_from(stage, meta["settings"])
-        model = GPT(config)
+        model = network_class(stage)(config)
         missing, unexpected = load_weights(model, str(path / "model.safetensors"))
     except TokenizerError as e:
         raise CheckpointError(f"checkpoint {path} is corrupt: {e}") from None

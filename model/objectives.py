@@ -52,3 +52,9 @@ def dpo_loss(
     rejected_rewards = beta * (policy_rejected - ref_rejected)
     loss = -F.logsigmoid(chosen_rewards - rejected_rewards).mean()
     return loss, chosen_rewards.detach(), rejected_rewards.detach()
+
+
+def bradley_terry_loss(chosen: torch.Tensor, rejected: torch.Tensor) -> torch.Tensor:
+    """The reward model's loss −log σ(r_chosen − r_rejected), mean over pairs: the negative
+    log-likelihood of the preferences under the Bradley–Terry model (InstructGPT, TRL)."""
+    return -F.logsigmoid(chosen - rejected).mean()

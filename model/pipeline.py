@@ -79,6 +79,13 @@ def make_stage(
         from model.stages.dpo import DPOStage
 
         return DPOStage.from_scenario(source, tokenizer, config.context, settings, reference)
+    if name == "reward-model":
+        if isinstance(source, str) or not source.has_stage("reward"):
+            missing = "" if isinstance(source, str) else " " + source.missing_for("reward")
+            raise StageDataError(f"this scenario has no preference pairs.{missing}".rstrip())
+        from model.stages.reward import RewardStage
+
+        return RewardStage.from_scenario(source, tokenizer, config.context, settings)
     raise StageDataError(f"unknown stage {name!r}")
 
 
@@ -140,6 +147,8 @@ def new_trainer(
             model = base.model
             parent = parent or base_record(base)
         data = make_stage(stage, scenario, tokenizer, config, settings, reference=model)
+        if model is not None:
+            model = data.network(model)
     except StageDataError as e:
         raise PipelineError(str(e)) from None
     return Trainer(

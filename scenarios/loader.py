@@ -35,6 +35,7 @@ SECTION_KEYS: dict[str, tuple[str, ...]] = {
     "pretrain": field_names(StageSettings),
     "sft": field_names(StageSettings),
     "preference": field_names(PreferenceSettings),
+    "reward": field_names(StageSettings),
     "data": DATA_KEYS,
 }
 DEFAULT_FILES = {"sft": "sft.jsonl", "preference": "preference.jsonl", "probes": "probes.jsonl"}
@@ -102,7 +103,7 @@ def corpus_scenario(file: str | Path, **overrides: Any) -> Scenario:
     """A pretraining-only scenario from one text file.
 
     ``overrides`` are what a manifest would hold: ``name``, ``description``, ``seed``,
-    ``model`` and ``pretrain``/``sft``/``preference`` (a dict of settings or a settings
+    ``model`` and ``pretrain``/``sft``/``preference``/``reward`` (a dict of settings or a settings
     object), e.g. ``corpus_scenario("book.txt", pretrain={"steps": 500})``.
     """
     path = Path(file)
@@ -134,6 +135,7 @@ def corpus_scenario(file: str | Path, **overrides: Any) -> Scenario:
         pretrain=stages["pretrain"],
         sft=stages["sft"],
         preference=stages["preference"],  # type: ignore[arg-type]
+        reward=stages["reward"],
         corpus=corpus,
         corpus_files=(label,),
         sft_examples=(),
@@ -303,6 +305,7 @@ def _build(table: dict, *, root: Path, label: str, text: str) -> Scenario:
         pretrain=stages["pretrain"],
         sft=stages["sft"],
         preference=stages["preference"],  # type: ignore[arg-type]
+        reward=stages["reward"],
         corpus=corpus,
         corpus_files=tuple(rel for rel, _ in corpus_files),
         sft_examples=sft,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .errors import ScenarioError, join_or, show, suggest
 
-STAGES = ("pretrain", "sft", "preference")
+STAGES = ("pretrain", "sft", "preference", "reward")
 ROLES = ("system", "user", "assistant")
 # "dpo+nll" adds the fine-tuning loss on the chosen answer to DPO's (TRL's
 # loss_type=["sigmoid", "sft"]); "dpo" is the plain sigmoid loss.
@@ -169,10 +169,16 @@ SFT_DEFAULTS = StageSettings(
     steps=300, batch_size=32, lr=2e-3, warmup_steps=30, eval_every=50, pretrain_mix=32
 )
 PREFERENCE_DEFAULTS = PreferenceSettings()
+# The reward model: the fine-tuned network with a scalar head, trained on the same pairs as
+# DPO (its own section: it wants other steps and learning rate). Measured on the default
+# scenario (README): held-out accuracy 0.93-0.96 from step 50 to 150; 300 steps overfit
+# (the held-out loss rose from 0.10 to 0.19 and "wrong" pairs fell from 16/20 to 12/20).
+REWARD_DEFAULTS = StageSettings(steps=150, batch_size=16, lr=1e-3, warmup_steps=15, eval_every=25)
 STAGE_DEFAULTS: dict[str, StageSettings] = {
     "pretrain": PRETRAIN_DEFAULTS,
     "sft": SFT_DEFAULTS,
     "preference": PREFERENCE_DEFAULTS,
+    "reward": REWARD_DEFAULTS,
 }
 
 
@@ -192,7 +198,7 @@ def train_bytes(model: ModelSettings, batch_size: int, *, pairs: bool = False) -
 
 
 def check_fits(model: ModelSettings, stage: str, settings: StageSettings) -> None:
-    need = train_bytes(model, settings.batch_size, pairs=stage == "preference")
+    need = train_bytes(model, settings.batch_size, pairs=stage in ("preference", "reward"))
     if need > MAX_TRAIN_BYTES:
         raise ScenarioError(
             f"batch {settings.batch_size} × context {model.context} with d_model "
@@ -306,6 +312,7 @@ class Scenario:
     preference_pairs: tuple[PreferencePair, ...]
     probes: tuple[Probe, ...]
     evals: dict[str, tuple[EvalItem, ...]] = field(default_factory=dict)
+    reward: StageSettings = REWARD_DEFAULTS
 
     def has_stage(self, stage: str) -> bool:
         """Whether the scenario has the data that ``stage`` trains on."""
@@ -314,11 +321,13 @@ class Scenario:
             return bool(self.corpus)
         if stage == "sft":
             return bool(self.sft_examples)
-        return bool(self.preference_pairs)
+        return bool(self.preference_pairs)  # a reward model learns from the same pairs
 
     def missing_for(self, stage: str) -> str:
         """A plain sentence saying what ``stage`` would need; empty if it has it."""
-        return "" if self.has_stage(stage) else _MISSING[stage]
+        if self.has_stage(stage):
+            return ""
+        return _MISSING["preference" if stage == "reward" else stage]
 
     def settings(self, stage: str) -> StageSettings:
         _check_stage(stage)

@@ -20,6 +20,7 @@ from .schema import (
     DEFAULT_SEED,
     PREFERENCE_DEFAULTS,
     PRETRAIN_DEFAULTS,
+    REWARD_DEFAULTS,
     SFT_DEFAULTS,
     ModelSettings,
 )
@@ -101,6 +102,7 @@ probes = "probes.jsonl"
         _table("pretrain", PRETRAIN_DEFAULTS, skip=("seed",)),
         _table("sft", SFT_DEFAULTS, skip=("seed",)),
         _table("preference", PREFERENCE_DEFAULTS, skip=("seed",)),
+        _table("reward", REWARD_DEFAULTS, skip=("seed",)),
     ]
     return head + "\n".join(stages) + "\n" + data
 

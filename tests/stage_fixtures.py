@@ -68,11 +68,18 @@ steps = 6
 batch_size = 4
 warmup_steps = 1
 eval_every = 3
+[reward]
+steps = 6
+batch_size = 4
+lr = 0.003
+warmup_steps = 1
+eval_every = 3
 """
 
 
 def write_preference(folder) -> None:
-    """Add preference pairs (and their settings) to a tiny fine-tuning scenario."""
+    """Add preference pairs (and the settings of DPO and the reward model) to a tiny
+    fine-tuning scenario."""
     (folder / "preference.jsonl").write_text("\n".join(json.dumps(p) for p in PAIRS * 4))
     manifest = folder / "scenario.toml"
     manifest.write_text(manifest.read_text() + PREFERENCE_SETTINGS)

@@ -26,11 +26,13 @@ def trained(folder, tmp_path_factory):
 
 
 def test_all_trains_every_stage_in_its_own_folder(trained):
-    for stage in ("pretrain", "sft", "dpo"):
+    parents = {"pretrain": None, "sft": "pretrain", "dpo": "sft", "reward-model": "sft"}
+    for stage, parent in parents.items():
         meta = json.loads((trained / stage / "checkpoint" / "meta.json").read_text())
         assert meta["stage"] == stage
-    sft_meta = json.loads((trained / "sft" / "checkpoint" / "meta.json").read_text())
-    assert sft_meta["parent"]["stage"] == "pretrain"
+        assert (meta["parent"] or {}).get("stage") == parent
+        if parent:  # each stage starts from its own parent's run, not the one before it
+            assert meta["parent"]["path"] == str(trained / parent / "checkpoint")
     lines = (trained / "sft" / "metrics.jsonl").read_text().splitlines()
     assert any("pretrain_val_loss" in json.loads(line) for line in lines)
 

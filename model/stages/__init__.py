@@ -12,9 +12,11 @@ REGISTRY = {
     "pretrain": ("model.stages.pretrain", "PretrainStage"),
     "sft": ("model.stages.sft", "SFTStage"),
     "dpo": ("model.stages.dpo", "DPOStage"),
+    "reward-model": ("model.stages.reward", "RewardStage"),
 }
 
-# The order the stages build on each other; `train --stage all` runs them in it.
+# The order the stages build on each other; `train --stage all` runs them in it, each from
+# its own parent (DPO and the reward model both start from the fine-tuned model).
 ORDER = tuple(REGISTRY)
 
 
@@ -30,3 +32,10 @@ def parent_of(name: str) -> str:
 def settings_section(name: str) -> str:
     """The scenario's settings section a stage reads ("dpo" reads [preference])."""
     return stage_class(name).settings_section or name
+
+
+def network_class(name: str):
+    """The network a checkpoint of stage ``name`` holds; a plain GPT for a stage not known."""
+    from model.gpt import GPT
+
+    return stage_class(name).network_class if name in REGISTRY else GPT

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
+from model.gpt import GPT
 from model.objectives import IGNORE_INDEX, next_token_loss
 
 
@@ -46,6 +47,12 @@ class Stage:
     parent = ""
     # The scenario.toml section of its settings, when it is not the stage's own name.
     settings_section = ""
+    # The network its checkpoints hold: a later stage may add to the GPT (a reward head).
+    network_class = GPT
+
+    def network(self, model: GPT) -> GPT:
+        """The network this stage trains, made from the model it starts from (or resumes)."""
+        return model
 
     def sample(self, rng: torch.Generator, batch_size: int) -> tuple[int, ...]:
         raise NotImplementedError
