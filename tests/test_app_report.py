@@ -10,11 +10,13 @@ import xml.etree.ElementTree as ET
 import pytest
 from rich.console import Console
 from stage_fixtures import until
+from test_app_sft_snapshots import sft_recording  # noqa: F401 — a fixture, shared
 from test_app_snapshots import settle
 
 from model import protocol as p
 from tui.app import TrainTermApp
 from tui.screens.report import ReportScreen
+from tui.views.sft import SFTView
 
 
 def _rows(stage: str) -> tuple[p.EvalRow, ...]:
@@ -160,3 +162,23 @@ def test_a_preference_batch_exports_each_answer_token(tmp_path):
     assert [(r["answer"], r["token"], r["log_ratio"]) for r in lines] == [
         ("chosen", "Tar", 0.5), ("chosen", "port", 0.25), ("rejected", "Go", -0.75),
     ]  # fmt: skip
+
+
+async def test_x_on_tab_2_exports_the_fine_tuning_batch(fake_engine, sft_recording, tmp_path):  # noqa: F811
+    fake_engine.feed(sft_recording.pretrain_ready, sft_recording.base, sft_recording.ready)
+    fake_engine.feed(*sft_recording.reports)
+    app = TrainTermApp(fake_engine, save_dir=str(tmp_path))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("2")
+        view = app.query_one(SFTView)
+        last = sft_recording.reports[-1]
+        await until(pilot, lambda: view.latest is not None and view.latest.step == last.step,
+                    "the last fine-tuning step")  # fmt: skip
+        await pilot.press("x")
+        await until(pilot, lambda: any(isinstance(c, p.ExportMetrics) for c in fake_engine.sent),
+                    "the metrics asked of the engine")  # fmt: skip
+    batch = tmp_path / f"sft-batch-step{last.step}.jsonl"
+    lines = [json.loads(line) for line in batch.read_text().splitlines()]
+    # The prompt is read but not trained on: the export says which tokens count.
+    assert [r["counts_in_loss"] for r in lines] == [pos.counts_in_loss for pos in last.row]
+    assert not lines[0]["counts_in_loss"] and any(r["counts_in_loss"] for r in lines)
