@@ -100,7 +100,8 @@ def markdown(card: p.ReportCard) -> str:
     out += ["", *models, *([""] if models else [])]
     out += [
         "Every figure is `trainterm eval`'s for the same model: the whole of each eval set, "
-        "answered greedily. Wall time counts the steps and their held-out evals.",
+        "answered greedily. The validation loss is each stage's own held-out loss (DPO's is "
+        "its preference loss). Wall time counts the steps and their held-out evals.",
         "",
     ]
     return "\n".join(out)

@@ -47,14 +47,18 @@ def evaluate(loaded, scenario, named: str):
     and the report card shows."""
     from model.evals import run_evals
 
-    if loaded.tokenizer.hash != _scenario_tokenizer_hash(scenario, loaded):
-        raise CliError(
-            f"{named} was not trained on the scenario {scenario.name!r}: name it with --scenario"
-        )
+    check_scenario(loaded, scenario, named)
     preference = _preference_data(scenario, loaded) if loaded.stage == "dpo" else None
     return run_evals(
         loaded.model, loaded.tokenizer, scenario, loaded.stage, loaded.step, preference=preference
     )
+
+
+def check_scenario(loaded, scenario, named: str) -> None:
+    if loaded.tokenizer.hash != _scenario_tokenizer_hash(scenario, loaded):
+        raise CliError(
+            f"{named} was not trained on the scenario {scenario.name!r}: name it with --scenario"
+        )
 
 
 def eval_record(loaded, table) -> dict:

@@ -11,7 +11,7 @@ import torch
 from model import card
 from model import protocol as p
 from model.cli import CliError, load_source
-from model.cli_eval import _load, evaluate
+from model.cli_eval import _load, check_scenario, evaluate
 from model.settings import DEFAULT_THREADS
 from model.stages import ORDER
 
@@ -33,15 +33,17 @@ def stage_folders(root: Path) -> list[tuple[str, Path]]:
 def run_report(args) -> int:
     root = Path(args.folder)
     found = stage_folders(root)
-    # Every checkpoint is read before any is scored: a damaged one fails in a second, not
-    # after minutes of evals.
+    # Every checkpoint is read and matched to the scenario before any is scored: a damaged
+    # one fails in a second, not after minutes of evals.
     loaded = [_load(str(path)) for _, path in found]
     torch.set_num_threads(args.threads or DEFAULT_THREADS)
     scenario = load_source(args)
-    columns = []
     for (stage, path), model in zip(found, loaded, strict=True):
         if model.stage != stage:
             raise CliError(f"{path} holds a {model.stage} model, not {stage}")
+        check_scenario(model, scenario, str(path))
+    columns = []
+    for (stage, path), model in zip(found, loaded, strict=True):
         print(f"trainterm: scoring {stage} ({path})", file=sys.stderr)
         table = evaluate(model, scenario, str(path))
         state = model.meta["state"]

@@ -170,11 +170,14 @@ def test_the_engines_report_card_equals_eval(folder, trained, tmp_path):
         (lambda tmp, trained: _touch(tmp / "file.txt"), "is not a folder"),
         (lambda tmp, trained: tmp, "has no stage folders"),
         (lambda tmp, trained: _damaged(trained, tmp), "corrupt"),
+        (lambda tmp, trained: _copy(trained, tmp), "was not trained on the scenario 'world'"),
     ],
 )
 def test_bad_report_input_is_one_line_exit_2(make, expected, folder, trained, tmp_path):
     target = make(tmp_path, trained)
-    result = trainterm("report", "--scenario", str(folder), str(target))
+    # The last case names no scenario: the default one is not the models'.
+    scenario = [] if "'world'" in expected else ["--scenario", str(folder)]
+    result = trainterm("report", *scenario, str(target))
     assert result.returncode == 2, result.stderr
     assert expected in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "report.md").exists() and not (tmp_path / "copy" / "report.md").exists()
@@ -185,10 +188,15 @@ def _touch(path):
     return path
 
 
-def _damaged(trained, tmp):
+def _copy(trained, tmp):
     import shutil
 
     copy = tmp / "copy"
     shutil.copytree(trained, copy, ignore=shutil.ignore_patterns("report.*"))
+    return copy
+
+
+def _damaged(trained, tmp):
+    copy = _copy(trained, tmp)
     (copy / "sft" / "checkpoint" / "model.safetensors").write_bytes(b"\0garbage" * 100)
     return copy
