@@ -39,7 +39,7 @@ def live_card(engine) -> p.ReportCard:
         return result
     folder = engine.options.save_dir
     try:
-        md, js = card.write(result, folder)
+        md, _ = card.write(result, folder)
     except OSError as e:
         return replace(result, error=f"cannot write {folder}: {e.strerror or e}")
-    return replace(result, written=f"{md} · {js}")
+    return replace(result, written=str(md.parent))

@@ -382,7 +382,7 @@ class ReportColumn:
 class ReportCard:
     scenario: str
     columns: tuple[ReportColumn, ...]
-    # Where the engine wrote report.md and report.json, or why it could not.
+    # The folder the engine wrote report.md and report.json into, or why it could not.
     written: str = ""
     error: str = ""
 

@@ -50,7 +50,7 @@ CARD = p.ReportCard(
         p.ReportColumn("sft", 600, 600, 0.61, 164.0, 1_843_200, _rows("sft")),
         p.ReportColumn("dpo", 300, 300, None, 29.2, 153_600, _rows("dpo")),
     ),
-    written="runs/app/report.md · runs/app/report.json",
+    written="runs/app",
 )
 
 
@@ -67,6 +67,9 @@ async def test_c_asks_the_engine_and_shows_its_card(fake_engine, recording, tmp_
         assert isinstance(app.screen, ReportScreen)
         await until(pilot, lambda: any(isinstance(c, p.MakeReport) for c in fake_engine.sent),
                     "the card asked of the engine")  # fmt: skip
+        await pilot.press("escape", "c")  # closed and opened again: the same card is awaited
+        assert isinstance(app.screen, ReportScreen)
+        assert sum(isinstance(c, p.MakeReport) for c in fake_engine.sent) == 1
         fake_engine.feed(CARD)
         await until(pilot, lambda: app.screen.card == CARD, "the card on screen")
         await pilot.pause()

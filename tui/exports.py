@@ -32,6 +32,7 @@ class Exports:
     report_card: p.ReportCard | None = None
     # The batch file written for an export whose metrics the engine is still writing.
     _pending_batch: Path | None = None
+    _card_asked = False
 
     @property
     def save_dir(self) -> Path:
@@ -45,6 +46,7 @@ class Exports:
         match m:
             case p.ReportCard():
                 self.report_card = m
+                self._card_asked = False
                 if isinstance(self.screen, ReportScreen):
                     self.screen.show(m)
                 if m.error:
@@ -76,7 +78,10 @@ class Exports:
             self.notify("the trainer is not ready yet", timeout=3)
             return
         self.push_screen(ReportScreen())
-        self.send(p.MakeReport())
+        # Scoring takes the engine a while: closing and opening again waits for the same card.
+        if not self._card_asked:
+            self._card_asked = True
+            self.send(p.MakeReport())
 
     def action_export(self) -> None:
         stage, report = self._shown_report()

@@ -18,7 +18,7 @@ TAB_NAMES = {"pretrain": "1 base", "sft": "2 fine-tuned", "dpo": "3 DPO"}
 # Wider than this, a rate shows its count too: "92.9 % (65/70)".
 LABEL_WIDTH = 24
 COUNTED_CELL = 17
-DIALOG_ROWS = 8
+DIALOG_ROWS = 9  # one more than it takes: a long save folder wraps
 
 
 def card_table(card: p.ReportCard, width: int) -> Table:
@@ -82,7 +82,7 @@ class ReportScreen(ModalScreen[None]):
         scroll.styles.max_height = max(3, self.size.height - DIALOG_ROWS)
         width = scroll.content_size.width or 76
         body.update(card_table(card, width))
-        where = f"written to {card.written}" if card.written else card.error
+        where = f"report.md, report.json in {card.written}" if card.written else card.error
         foot.update(Text.assemble("↓ lower is better · ", where, "\n", keys))
 
     def action_close(self) -> None:
