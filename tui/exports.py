@@ -32,7 +32,7 @@ class Exports:
     report_card: p.ReportCard | None = None
     # The batch file written for an export whose metrics the engine is still writing.
     _pending_batch: Path | None = None
-    _card_asked = False
+    _card_asked: object = None  # the engine asked for a card not yet received
 
     @property
     def save_dir(self) -> Path:
@@ -46,7 +46,7 @@ class Exports:
         match m:
             case p.ReportCard():
                 self.report_card = m
-                self._card_asked = False
+                self._card_asked = None
                 if isinstance(self.screen, ReportScreen):
                     self.screen.show(m)
                 if m.error:
@@ -78,9 +78,10 @@ class Exports:
             self.notify("the trainer is not ready yet", timeout=3)
             return
         self.push_screen(ReportScreen())
-        # Scoring takes the engine a while: closing and opening again waits for the same card.
-        if not self._card_asked:
-            self._card_asked = True
+        # Scoring takes the engine a while: closing and opening again waits for the same card
+        # (unless the engine that was asked has since been replaced by a restart).
+        if self._card_asked is not self.engine:
+            self._card_asked = self.engine
             self.send(p.MakeReport())
 
     def action_export(self) -> None:
