@@ -6,12 +6,14 @@ from __future__ import annotations
 import io
 import json
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
 import pytest
 from rich.console import Console
 from stage_fixtures import until
 from test_app_sft_snapshots import sft_recording  # noqa: F401 — a fixture, shared
 from test_app_snapshots import settle
+from textual.containers import VerticalScroll
 
 from model import protocol as p
 from tui.app import TrainTermApp
@@ -185,3 +187,20 @@ async def test_x_on_tab_2_exports_the_fine_tuning_batch(fake_engine, sft_recordi
     # The prompt is read but not trained on: the export says which tokens count.
     assert [r["counts_in_loss"] for r in lines] == [pos.counts_in_loss for pos in last.row]
     assert not lines[0]["counts_in_loss"] and any(r["counts_in_loss"] for r in lines)
+
+
+@pytest.mark.parametrize("key", ["question_mark", "c"])
+async def test_help_and_a_tall_card_scroll_with_the_arrows(fake_engine, recording, tmp_path, key):
+    extra = tuple(p.EvalRow(f"extra{i}", f"extra {i}", 1, 2) for i in range(12))
+    tall = replace(CARD, columns=tuple(replace(c, rows=c.rows + extra) for c in CARD.columns))
+    app = fed_app(fake_engine, recording, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app, 5)
+        await pilot.press(key)
+        fake_engine.feed(tall)
+        scroll = app.screen.query_one(VerticalScroll)
+        if key == "c":
+            await until(pilot, lambda: app.screen.card == tall, "the card on screen")
+        await until(pilot, lambda: scroll.max_scroll_y > 0, "more than fits")
+        await pilot.press("down", "down")
+        await until(pilot, lambda: scroll.scroll_y > 0, "scrolled down")

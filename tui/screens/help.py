@@ -143,6 +143,8 @@ def help_text() -> Table:
 
 
 class HelpScreen(ModalScreen[None]):
+    # The app focuses nothing (its keys are all its own); here ↑ ↓ must reach the text.
+    AUTO_FOCUS = "VerticalScroll"
     BINDINGS = [Binding("escape,question_mark", "close", "close")]
 
     def compose(self) -> ComposeResult:

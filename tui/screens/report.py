@@ -37,6 +37,7 @@ def card_table(card: p.ReportCard, width: int) -> Table:
 
 
 class ReportScreen(ModalScreen[None]):
+    AUTO_FOCUS = "VerticalScroll"  # ↑ ↓ scroll a card taller than the terminal
     BINDINGS = [
         Binding("escape,c", "close", "close"),
         # A modal screen hides the app's keys: the screenshot key works here too.
