@@ -222,6 +222,7 @@ def load_checkpoint(path: str | Path, source, threads: int | None = None) -> Tra
         trainer.state = RunState(
             step=run["step"],
             tokens_seen=run["tokens_seen"],
+            seconds=float(run.get("seconds", 0.0)),
             losses=[tuple(p) for p in run["losses"]],
             val_losses=[tuple(p) for p in run["val_losses"]],
             series={k: [tuple(p) for p in v] for k, v in run.get("series", {}).items()},

@@ -1,4 +1,4 @@
-"""Headless commands: `trainterm train`, `eval`, `ask` and `bench`. No screen, no textual."""
+"""Headless commands: `trainterm train`, `eval`, `report`, `ask`, `bench`. No screen, no textual."""
 
 from __future__ import annotations
 
@@ -118,6 +118,9 @@ def build_parser() -> OneLineParser:
     add_source_args(evaluate)
     evaluate.add_argument("--model", required=True, metavar="CHECKPOINT")
     evaluate.add_argument("--json", action="store_true", help="one JSON object")
+    report = sub.add_parser("report", help="the report card of a `train --stage all` folder")
+    add_source_args(report)
+    report.add_argument("folder", metavar="DIR", help="the --out folder of `train --stage all`")
     ask = sub.add_parser("ask", help="answer prompts with a checkpoint (greedy by default)")
     ask.add_argument("--model", required=True, metavar="CHECKPOINT")
     ask.add_argument("--json", action="store_true", help="one JSON object per prompt per line")
@@ -156,11 +159,15 @@ def main(argv: list[str] | None = None) -> int:
             from model.cli_eval import run_ask, run_eval
 
             return run_eval(args) if args.command == "eval" else run_ask(args)
+        if args.command == "report":
+            from model.cli_report import run_report
+
+            return run_report(args)
         if args.command == "bench":
             from model.cli_bench import run_bench
 
             return run_bench(args)
-        raise CliError("choose a command: train, eval, ask or bench")
+        raise CliError("choose a command: train, eval, report, ask or bench")
     except CliError as e:
         print(f"trainterm: error: {e}", file=sys.stderr)
         return USAGE_ERROR

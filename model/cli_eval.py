@@ -24,40 +24,18 @@ def _load(path: str):
 
 
 def run_eval(args) -> int:
-    from model.evals import run_evals
-
     loaded = _load(args.model)
     torch.set_num_threads(args.threads or DEFAULT_THREADS)
     scenario = load_source(args)
-    if loaded.tokenizer.hash != _scenario_tokenizer_hash(scenario, loaded):
-        raise CliError(
-            f"{args.model} was not trained on the scenario {scenario.name!r}: name it with "
-            "--scenario"
-        )
     if loaded.stage == "reward-model":
         from model.cli_reward import print_reward_eval
 
+        check_scenario(loaded, scenario, args.model)
         return print_reward_eval(loaded, scenario, args.json)
-    preference = _preference_data(scenario, loaded) if loaded.stage == "dpo" else None
-    table = run_evals(
-        loaded.model, loaded.tokenizer, scenario, loaded.stage, loaded.step, preference=preference
-    )
+    table = evaluate(loaded, scenario, args.model)
     val = loaded.last_val_loss
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "model": str(loaded.path),
-                    "stage": loaded.stage,
-                    "step": loaded.step,
-                    "val_loss": val,
-                    "evals": {
-                        r.key: {"correct": r.correct, "total": r.total, "rate": r.rate}
-                        for r in table.rows
-                    },
-                }
-            )
-        )
+        print(json.dumps(eval_record(loaded, table)))
         return 0
     print(f"{loaded.path} · {loaded.stage} · step {loaded.step} · val loss {_num(val)}")
     width = max((len(r.label) for r in table.rows), default=0)
@@ -69,6 +47,42 @@ def run_eval(args) -> int:
             if example:
                 print(f"  e.g. {example.prompt!r} → {example.answer!r}: {r.note}")
     return 0
+
+
+def evaluate(loaded, scenario, named: str):
+    """The evals that fit ``loaded``'s stage, on the whole of each set: what `eval` prints
+    and the report card shows."""
+    from model.evals import run_evals
+
+    check_scenario(loaded, scenario, named)
+    if loaded.stage == "reward-model":  # it answers nothing: it ranks answer pairs
+        from model.cli_reward import reward_table
+
+        return reward_table(loaded, scenario)
+    preference = _preference_data(scenario, loaded) if loaded.stage == "dpo" else None
+    return run_evals(
+        loaded.model, loaded.tokenizer, scenario, loaded.stage, loaded.step, preference=preference
+    )
+
+
+def check_scenario(loaded, scenario, named: str) -> None:
+    if loaded.tokenizer.hash != _scenario_tokenizer_hash(scenario, loaded):
+        raise CliError(
+            f"{named} was not trained on the scenario {scenario.name!r}: name it with --scenario"
+        )
+
+
+def eval_record(loaded, table) -> dict:
+    """`eval --json`'s object."""
+    return {
+        "model": str(loaded.path),
+        "stage": loaded.stage,
+        "step": loaded.step,
+        "val_loss": loaded.last_val_loss,
+        "evals": {
+            r.key: {"correct": r.correct, "total": r.total, "rate": r.rate} for r in table.rows
+        },
+    }
 
 
 def _preference_data(scenario, loaded):

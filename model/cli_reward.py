@@ -23,12 +23,30 @@ def reward_stage(scenario, loaded):
     return data
 
 
+def _ranked(data, model) -> dict[str, tuple[int, int]]:
+    """Eval key → (pairs ranked right, pairs): all of them, then each kind of pair."""
+    by_kind = data.accuracy_by_kind(model)
+    rows = {"preference": by_kind.pop("")}
+    return rows | {f"preference/{kind or 'other'}": v for kind, v in sorted(by_kind.items())}
+
+
+def reward_table(loaded, scenario):
+    """The reward model's evals as an eval table, for the report card: the same keys and
+    figures as `eval --json` prints."""
+    from model.protocol import EvalRow, EvalTable
+
+    rows = _ranked(reward_stage(scenario, loaded), loaded.model)
+    return EvalTable(loaded.stage, loaded.step, tuple(
+        EvalRow(key, "reward model ranks chosen" + ("" if key == "preference" else
+                f": {key.split('/', 1)[1]}"), right, total)
+        for key, (right, total) in rows.items()
+    ))  # fmt: skip
+
+
 def print_reward_eval(loaded, scenario, as_json: bool) -> int:
     data = reward_stage(scenario, loaded)
-    by_kind = data.accuracy_by_kind(loaded.model)
+    rows = _ranked(data, loaded.model)
     probes = data.probe_scores(loaded.model)
-    rows = {"preference": by_kind.pop("")}
-    rows |= {f"preference/{kind or 'other'}": v for kind, v in sorted(by_kind.items())}
     if as_json:
         report = {
             "model": str(loaded.path),

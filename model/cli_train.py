@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from model.cli import DEFAULT_OUT, DIVERGED, CliError, append_jsonl, check_writable, load_source
+from model.exports import step_record
 from model.protocol import STAGES, Divergence
 from model.settings import DEFAULT_THREADS
 from model.stages import ORDER, parent_of, settings_section
@@ -24,13 +25,6 @@ def _check_stage(stage: str) -> None:
     if stage in STAGES:
         raise CliError(f"stage {stage!r} cannot be trained headless yet: {', '.join(ORDER)} can")
     raise CliError(f"unknown stage {stage!r} (choose one of: {', '.join(ORDER)}, all)")
-
-
-def _series_key(name: str) -> str:
-    """ "pretrain val" → pretrain_val_loss; a series that is not a loss keeps its name
-    ("val accuracy" → val_accuracy)."""
-    key = name.replace(" ", "_")
-    return key + "_loss" if key.endswith("val") else key
 
 
 def _columns():
@@ -209,21 +203,9 @@ def _train(trainer, scenario, out: Path, args, cacheable: bool) -> None:
                     progress.stop()
                     print(f"trainterm: error: {report.message}", file=sys.stderr)
                     raise Diverged
-                record = {
-                    "step": report.step,
-                    "loss": report.loss,
-                    "lr": report.lr,
-                    "grad_norm": report.grad_norm,
-                    "tokens_per_s": report.tokens_per_s,
-                }
                 if report.val_loss is not None:
-                    record["val_loss"] = report.val_loss
                     val = f"{report.val_loss:.3f}"
-                for name, _, value in report.series:
-                    record[_series_key(name)] = value
-                for name, value in report.metrics:
-                    record.setdefault(name, value)
-                append_jsonl(metrics, record)
+                append_jsonl(metrics, step_record(report, trainer.state.seconds))
                 progress.update(
                     task,
                     completed=report.step,

@@ -11,11 +11,13 @@ import multiprocessing
 import os
 import signal
 import time
+import weakref
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 
 from model import protocol as p
 from model.announce import ready_message, stage_data
+from model.exports import step_record
 from model.settings import DEFAULT_THREADS
 
 # The screen redraws at most ~10 times a second; a faster stream of reports is wasted work.
@@ -40,6 +42,7 @@ class EngineHandle:
     """The UI side of the engine: a process and the two ends of one pipe."""
 
     def __init__(self, options: EngineOptions) -> None:
+        self.options = options  # the screen saves its own files (exports) where the engine does
         ctx = multiprocessing.get_context("spawn")
         self.conn, child_conn = ctx.Pipe(duplex=True)
         self.process = ctx.Process(
@@ -104,6 +107,10 @@ class Engine:
         self.scenario = None
         # Per later stage, what it trains on in a sentence (see model.handoff).
         self.trains_on: dict[str, str] = {}
+        # Per run, every step's figures by step, for exports: reports reaching the screen
+        # are coalesced, so only here does every step's grad norm and rate survive. Keyed
+        # by the trainer itself, so a reset run's log goes with it.
+        self.step_logs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     @property
     def trainer(self):
@@ -249,6 +256,10 @@ class Engine:
                     self._send_base()
             case p.RunEvals() if t is not None and t.stage != "pretrain":
                 self._evals(t)
+            case p.MakeReport():
+                self._report_card()
+            case p.ExportMetrics() if t is not None:
+                self._export_metrics(t)
             case p.Shutdown():
                 return False
         return True
@@ -294,6 +305,9 @@ class Engine:
             self._flush(force=True)
             self.conn.send(report)
             return
+        self.step_logs.setdefault(trainer, {})[report.step] = step_record(
+            report, trainer.state.seconds
+        )
         if self.unsent is not None and self.unsent.stage != report.stage:
             self._flush(force=True)
         self.unsent = report
@@ -403,6 +417,34 @@ class Engine:
             self.conn.send(p.EngineError(str(e)))
             return
         self.conn.send(p.Saved(str(saved), trainer.state.step, trainer.stage))
+
+    # --- the report card and exports ------------------------------------------------------
+
+    def _report_card(self) -> None:
+        from model.live_report import live_card
+
+        # The screen has every step trained so far before the card (which takes a while).
+        self._flush(force=True)
+        self.conn.send(live_card(self))
+
+    def _export_metrics(self, trainer) -> None:
+        from model.exports import ExportError, write_metrics
+
+        log = self.step_logs.get(trainer, {})
+        # A resumed run's steps before this session are in its state: loss and validation.
+        val = dict(trainer.state.val_losses)
+        records = [
+            log.get(step)
+            or {"step": step, "loss": loss, **({"val_loss": val[step]} if step in val else {})}
+            for step, loss in trainer.state.losses
+        ]
+        stem = f"{trainer.stage}-metrics-step{trainer.state.step}"
+        try:
+            paths = write_metrics(records, self.options.save_dir, stem)
+        except ExportError as e:
+            self.conn.send(p.EngineError(str(e)))
+            return
+        self.conn.send(p.Exported(trainer.stage, trainer.state.step, tuple(map(str, paths))))
 
     def _reset(self) -> None:
         self._halt()

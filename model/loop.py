@@ -60,6 +60,10 @@ class RunState:
 
     step: int = 0
     tokens_seen: int = 0
+    # Seconds spent in steps and their held-out evals: the run's wall time, less any pause
+    # between steps (the app's), so the report card compares stages, not how long a person
+    # watched.
+    seconds: float = 0.0
     losses: list[tuple[int, float]] = field(default_factory=list)
     val_losses: list[tuple[int, float]] = field(default_factory=list)
     # Other held-out series a stage measures ("pretrain val" during fine-tuning), by name.
@@ -261,11 +265,14 @@ class Trainer:
         loss = work.loss.item()
         self.state.step += 1
         self.state.tokens_seen += step_tokens
+        self.state.seconds += work.seconds
         self.state.losses.append((self.state.step, loss))
         val_loss = None
         series: tuple[tuple[str, int, float], ...] = ()
         if self.settings.eval_every and self.state.step % self.settings.eval_every == 0:
+            started = time.perf_counter()
             measured = self.evaluate_all()
+            self.state.seconds += time.perf_counter() - started
             val_loss = measured.pop("val")
             self.state.val_losses.append((self.state.step, val_loss))
             for name, value in measured.items():

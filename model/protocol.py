@@ -427,3 +427,48 @@ class Activate:
 @dataclass(frozen=True)
 class RunEvals:
     pass
+
+
+# --- the report card and exports ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportColumn:
+    """One model's figures on the report card: the same as `trainterm eval` gives it."""
+
+    stage: str
+    step: int
+    total_steps: int
+    val_loss: float | None
+    # Time spent in its steps and their held-out evals (pauses between them excluded);
+    # None for a checkpoint written before trainterm kept it.
+    seconds: float | None
+    tokens_seen: int
+    rows: tuple[EvalRow, ...]
+    model: str = ""
+
+
+@dataclass(frozen=True)
+class ReportCard:
+    scenario: str
+    columns: tuple[ReportColumn, ...]
+    # The folder the engine wrote report.md and report.json into, or why it could not.
+    written: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class MakeReport:
+    """Score every model this session has, each as `trainterm eval` would."""
+
+
+@dataclass(frozen=True)
+class ExportMetrics:
+    """Write the active run's per-step metrics, every step, as CSV and JSONL."""
+
+
+@dataclass(frozen=True)
+class Exported:
+    stage: str
+    step: int
+    paths: tuple[str, ...]

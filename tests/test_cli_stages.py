@@ -139,3 +139,108 @@ def test_ask_refuses_impossible_sampling_in_one_line(flag, value, expected, tmp_
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and expected in lines[0], lines
     assert result.stdout == ""
+
+
+def _eval_json(folder, checkpoint) -> dict:
+    result = trainterm("eval", "--scenario", str(folder), "--model", str(checkpoint), "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def _figures(evals: dict) -> dict:
+    return {k: (v["correct"], v["total"], v["rate"]) for k, v in evals.items()}
+
+
+def test_report_card_has_evals_figures_for_every_stage(folder, trained):
+    result = trainterm("report", "--scenario", str(folder), str(trained))
+    assert result.returncode == 0, result.stderr
+    card = json.loads((trained / "report.json").read_text())
+    stages = ["pretrain", "sft", "dpo", "reward-model"]
+    assert list(card["stages"]) == stages
+    for stage, column in card["stages"].items():
+        checkpoint = trained / stage / "checkpoint"
+        said = _eval_json(folder, checkpoint)
+        assert _figures(column["evals"]) == _figures(said["evals"]), stage
+        assert (column["val_loss"], column["step"]) == (said["val_loss"], said["step"])
+        state = json.loads((checkpoint / "meta.json").read_text())["state"]
+        assert column["tokens_seen"] == state["tokens_seen"] > 0
+        assert column["seconds"] == state["seconds"] > 0
+    assert "preference" in card["stages"]["dpo"]["evals"]
+    markdown = (trained / "report.md").read_text()
+    assert markdown in result.stdout  # printed as written
+    header = next(line for line in markdown.splitlines() if line.startswith("| metric"))
+    assert [c.strip() for c in header.split("|")[2:6]] == stages
+    for label in ("validation loss", "facts: fine-tuned", "preference accuracy", "wall time",
+                  "tokens seen", "steps"):  # fmt: skip
+        assert any(line.startswith(f"| {label}") for line in markdown.splitlines()), label
+
+
+def test_train_records_tokens_seen_and_wall_time_every_step(trained):
+    lines = [json.loads(x) for x in (trained / "dpo" / "metrics.jsonl").read_text().splitlines()]
+    seen = [r["tokens_seen"] for r in lines]
+    seconds = [r["seconds"] for r in lines]
+    assert seen == sorted(seen) and len(set(seen)) == len(seen) and seconds == sorted(seconds)
+    assert "rewards/margins" in lines[0]  # a stage's own metrics go into the file too
+
+
+def test_the_engines_report_card_equals_eval(folder, trained, tmp_path):
+    """The app's card (computed by the engine from its live trainers) on the same models."""
+    from types import SimpleNamespace
+
+    from model.checkpoint import load_checkpoint
+    from model.live_report import live_card
+    from scenarios import load_scenario
+
+    scenario = load_scenario(folder)
+    runs = {s: load_checkpoint(trained / s / "checkpoint", scenario) for s in ("pretrain", "dpo")}
+    engine = SimpleNamespace(
+        runs=runs, scenario=scenario, options=SimpleNamespace(save_dir=tmp_path)
+    )
+    card = live_card(engine)
+    assert [c.stage for c in card.columns] == ["pretrain", "dpo"]
+    for column in card.columns:
+        said = _eval_json(folder, trained / column.stage / "checkpoint")
+        mine = {r.key: (r.correct, r.total, r.rate) for r in column.rows}
+        assert mine == _figures(said["evals"]) and column.val_loss == said["val_loss"]
+    assert card.written and (tmp_path / "report.md").is_file()
+    written = json.loads((tmp_path / "report.json").read_text())
+    assert list(written["stages"]) == ["pretrain", "dpo"]
+
+
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda tmp, trained: tmp / "nothing", "no such folder"),
+        (lambda tmp, trained: _touch(tmp / "file.txt"), "is not a folder"),
+        (lambda tmp, trained: tmp, "has no stage folders"),
+        (lambda tmp, trained: _damaged(trained, tmp), "corrupt"),
+        (lambda tmp, trained: _copy(trained, tmp), "was not trained on the scenario 'world'"),
+    ],
+)
+def test_bad_report_input_is_one_line_exit_2(make, expected, folder, trained, tmp_path):
+    target = make(tmp_path, trained)
+    # The last case names no scenario: the default one is not the models'.
+    scenario = [] if "'world'" in expected else ["--scenario", str(folder)]
+    result = trainterm("report", *scenario, str(target))
+    assert result.returncode == 2, result.stderr
+    assert expected in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "report.md").exists() and not (tmp_path / "copy" / "report.md").exists()
+
+
+def _touch(path):
+    path.write_text("not a run")
+    return path
+
+
+def _copy(trained, tmp):
+    import shutil
+
+    copy = tmp / "copy"
+    shutil.copytree(trained, copy, ignore=shutil.ignore_patterns("report.*"))
+    return copy
+
+
+def _damaged(trained, tmp):
+    copy = _copy(trained, tmp)
+    (copy / "sft" / "checkpoint" / "model.safetensors").write_bytes(b"\0garbage" * 100)
+    return copy

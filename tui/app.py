@@ -22,6 +22,7 @@ from textual.widgets import ContentSwitcher, Footer
 
 from model import protocol as p
 from tui.commands import palette_commands
+from tui.exports import Exports
 from tui.history import LossSeries, RateMeter, next_speed, speed_label
 from tui.later_stages import LaterStages
 from tui.lifecycle import EngineLifecycle
@@ -60,7 +61,7 @@ PLAYING_INTERVAL = p.PLAYING_DRAW_INTERVAL
 TALL = 34  # rows from which the sample pane has room
 
 
-class TrainTermApp(EngineLifecycle, LoopControl, LaterStages, SamplingControl, App[int]):
+class TrainTermApp(EngineLifecycle, LoopControl, LaterStages, SamplingControl, Exports, App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "trainterm"
     AUTO_FOCUS = None  # nothing on the main screen takes keys: they are all the app's
@@ -87,6 +88,10 @@ class TrainTermApp(EngineLifecycle, LoopControl, LaterStages, SamplingControl, A
         Binding("left_square_bracket", "beta(-1)", "β down", show=False),
         Binding("right_square_bracket", "beta(1)", "β up", show=False),
         Binding("s", "save", "save"),
+        # In help and the palette, like r: the footer has no room left at 80 columns.
+        Binding("c", "report_card", "report card", show=False),
+        Binding("x", "export", "export", show=False),
+        Binding("i", "save_screen", "screenshot", show=False),
         Binding("r", "reset", "reset", show=False),  # in help and the palette; 80 columns are full
         Binding("question_mark", "help", "help", key_display="?"),
         Binding("q", "quit", "quit"),
@@ -100,10 +105,13 @@ class TrainTermApp(EngineLifecycle, LoopControl, LaterStages, SamplingControl, A
         restart: Callable[[], Engine] | None = None,
         received: Sequence[Any] = (),
         clock: Callable[[], float] = time.monotonic,
+        save_dir: str | None = None,
     ) -> None:
         """``engine``: a running engine (its first messages may already have been read:
-        pass them as ``received``). ``restart`` makes a fresh engine after a crash."""
+        pass them as ``received``). ``restart`` makes a fresh engine after a crash.
+        ``save_dir``: where exports go (default: the engine's save folder)."""
         super().__init__()
+        self.save_dir_override = save_dir
         self.engine = engine
         self.make_engine = restart
         self.received = list(received)
@@ -180,7 +188,7 @@ class TrainTermApp(EngineLifecycle, LoopControl, LaterStages, SamplingControl, A
             self._receive(item)
 
     def _receive(self, m: Any) -> None:
-        if self.later_receive(m):
+        if self.later_receive(m) or self.exports_receive(m):
             return
         match m:
             case p.StepReport() if self.state not in ("resetting", "stopped"):

@@ -12,14 +12,14 @@ import sys
 
 from model.cli import USAGE_ERROR, CliError, OneLineParser, add_source_args
 
-HEADLESS = ("train", "eval", "ask", "bench")
+HEADLESS = ("train", "eval", "report", "ask", "bench")
 
 
 def build_parser() -> OneLineParser:
     parser = OneLineParser(
         prog="trainterm",
         description="Watch a small GPT learn, live in your terminal. "
-        "Subcommands: train, eval, ask, bench (headless), bench-ui (measure the app).",
+        "Subcommands: train, eval, report, ask, bench (headless), bench-ui (measure the app).",
     )
     add_source_args(parser)
     parser.add_argument("--resume", metavar="CKPT", help="continue from a saved checkpoint")

@@ -45,5 +45,18 @@ def palette_commands(app) -> Iterator[SystemCommand]:
         act = getattr(app, f"action_{action}")
         yield SystemCommand(title, help_text, lambda act=act, d=direction: act(d))
     yield SystemCommand("Save checkpoint", "Save weights and optimizer (s)", app.action_save)
+    yield SystemCommand(
+        "Report card",
+        "Every model this session has, scored as `trainterm eval` does (c)",
+        app.action_report_card,
+    )
+    yield SystemCommand(
+        "Export the run",
+        "Per-step metrics (CSV, JSONL) and the batch's predictions (JSONL) (x)",
+        app.action_export,
+    )
+    yield SystemCommand(
+        "Screenshot into the save folder", "The screen as an SVG image (i)", app.action_save_screen
+    )
     yield SystemCommand("Reset stage", "Start the stage again from scratch (r)", app.action_reset)
     yield SystemCommand("Help", "Every pane explained (?)", app.action_help)

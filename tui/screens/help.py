@@ -125,6 +125,9 @@ KEYS = (
     ("enter · f · esc", "tab 2: start fine-tuning · fast-forward stage 1 · cancel it"),
     ("v · e", "tab 2: evals ⇄ probes · run the evals now"),
     ("s", "save a checkpoint"),
+    ("c", "report card: every model this session has, scored as `trainterm eval` does"),
+    ("x", "export the run's per-step metrics (CSV, JSONL) and the batch's predictions"),
+    ("i", "save an SVG screenshot of the screen (into the save folder, like s)"),
     ("r", "reset the stage (asks first)"),
     ("ctrl+p", "command palette: every action by name"),
     ("?", "this help · esc closes it"),
@@ -159,6 +162,8 @@ def help_text() -> Table:
 
 
 class HelpScreen(ModalScreen[None]):
+    # The app focuses nothing (its keys are all its own); here ↑ ↓ must reach the text.
+    AUTO_FOCUS = "VerticalScroll"
     BINDINGS = [Binding("escape,question_mark", "close", "close")]
 
     def compose(self) -> ComposeResult:
