@@ -49,7 +49,18 @@ def test_paused_80x24(snap_compare, fake_engine, recording):
 
     async def run_before(pilot):
         await settle(pilot, app, 40)
+        stream, prediction = app.query_one("#stream"), app.query_one("#prediction")
+        wanted = stream.cursor - 2
         await pilot.press("left", "left")
+
+        # The move reaches the prediction pane as a message, and the panes redraw throttled:
+        # on a loaded machine the screenshot could beat both.
+        def moved() -> bool:
+            idle = app._draw_throttle._timer is None
+            return stream.cursor == prediction.cursor == wanted and idle
+
+        await until(pilot, moved, "the cursor two tokens left")
+        await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
