@@ -117,3 +117,23 @@ def windows_loss(model, tokens: torch.Tensor, context: int, n: int, batch_size: 
         total += next_token_loss(model(chunk[:, :-1]), chunk[:, 1:]).item() * len(chunk)
     model.train(was_training)
     return total / n
+
+
+def pair_sets(render_one, pairs, held_out, context: int):
+    """The preference stages' data: each training pair and each held-out eval pair through
+    ``render_one(prompt, chosen, rejected, kind)``, None for one longer than the context.
+    Returns (kept, how many were dropped, held-out kept); raises when no pair fits."""
+    from scenarios.schema import Message
+
+    rendered = [render_one(p.prompt, p.chosen, p.rejected, p.kind) for p in pairs]
+    kept = [r for r in rendered if r is not None]
+    if not kept:
+        raise StageDataError(
+            f"every preference pair is longer than the context of {context} tokens"
+        )
+    val = [
+        render_one((Message("user", i.prompt),), i.expected, i.rejected, i.kind)
+        for i in held_out
+        if i.rejected
+    ]
+    return kept, len(rendered) - len(kept), [v for v in val if v is not None]

@@ -19,7 +19,7 @@ from safetensors.torch import load_model, save_model
 from model.chat import render
 from model.objectives import dpo_loss, next_token_loss, sequence_logps
 from model.protocol import PairView
-from model.stages.base import Batch, Stage, StageDataError, token_digest
+from model.stages.base import Batch, Stage, StageDataError, pair_sets, token_digest
 
 REFERENCE_FILE = "reference.safetensors"
 
@@ -46,22 +46,9 @@ class DPOStage(Stage):
         self.method = settings.method
         self.reference = copy.deepcopy(reference).eval()
         self.reference.requires_grad_(False)
-        rendered = [self._render(p.prompt, p.chosen, p.rejected, p.kind) for p in pairs]
-        kept = [r for r in rendered if r is not None]
-        self.dropped = len(rendered) - len(kept)
-        if not kept:
-            raise StageDataError(
-                f"every preference pair is longer than the context of {context} tokens"
-            )
+        kept, self.dropped, val = pair_sets(self._render, pairs, held_out, context)
         self.pairs = kept
-        from scenarios.schema import Message
-
-        val = [
-            self._render((Message("user", i.prompt),), i.expected, i.rejected, i.kind)
-            for i in held_out
-            if i.rejected
-        ]
-        self.val_pairs = [v for v in val if v is not None] or kept[-max(1, len(kept) // 10) :]
+        self.val_pairs = val or kept[-max(1, len(kept) // 10) :]
         self._metrics: dict[str, float] = {}
 
     def _render(self, prompt, chosen: str, rejected: str, kind: str):

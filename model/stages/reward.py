@@ -17,7 +17,7 @@ import torch
 from model.chat import render
 from model.objectives import bradley_terry_loss
 from model.reward_model import RewardGPT
-from model.stages.base import Batch, Stage, StageDataError, token_digest
+from model.stages.base import Batch, Stage, StageDataError, pair_sets, token_digest
 
 PROBE_KINDS = 5  # held-out pairs whose two answers are scored at every eval, one per kind
 
@@ -41,21 +41,7 @@ class RewardStage(Stage):
         self.tokenizer = tokenizer
         self.context = context
         self.pad_id = tokenizer.end_id
-        rendered = [self._render(p.prompt, p.chosen, p.rejected, p.kind) for p in pairs]
-        kept = [r for r in rendered if r is not None]
-        self.dropped = len(rendered) - len(kept)
-        if not kept:
-            raise StageDataError(
-                f"every preference pair is longer than the context of {context} tokens"
-            )
-        from scenarios.schema import Message
-
-        val = [
-            self._render((Message("user", i.prompt),), i.expected, i.rejected, i.kind)
-            for i in held_out
-            if i.rejected
-        ]
-        val = [v for v in val if v is not None]
+        kept, self.dropped, val = pair_sets(self._render, pairs, held_out, context)
         if not val and len(kept) >= 2:
             # No held-out pairs in the scenario: hold out the tail of its own.
             n = max(1, int(len(kept) * settings.val_fraction))
