@@ -42,6 +42,8 @@ def eval_keys(card: p.ReportCard) -> list[tuple[str, str]]:
 def _rate(row: p.EvalRow | None, counts: bool) -> str:
     if row is None:
         return NONE
+    if row.score is not None:
+        return f"{row.score:+.2f}"
     text = f"{100 * row.rate:.1f} %"
     return f"{text} ({row.correct}/{row.total})" if counts else text
 

@@ -49,6 +49,7 @@ def _number(accept, rule: str):
 
 
 _positive_float = _number(lambda v: 0 < v < float("inf"), "a positive number")
+_non_negative = _number(lambda v: 0 <= v < float("inf"), "0 or a positive number")
 _temperature = _number(lambda v: 0 <= v < float("inf"), "0 (greedy) or a positive number")
 _top_p = _number(lambda v: 0 < v <= 1, "in (0, 1]")
 
@@ -85,7 +86,7 @@ def build_parser() -> OneLineParser:
     train.add_argument(
         "--stage",
         default="pretrain",
-        help="pretrain, sft, dpo, reward-model, or all (every stage, each from its parent)",
+        help="pretrain, sft, dpo, reward-model, rlhf, or all (every stage, each from its parent)",
     )
     train.add_argument(
         "--from",
@@ -95,7 +96,16 @@ def build_parser() -> OneLineParser:
     )
     train.add_argument("--fresh", action="store_true", help="ignore the stage cache")
     train.add_argument("--method", choices=("dpo+nll", "dpo"), help="DPO's loss (default dpo+nll)")
-    train.add_argument("--beta", type=_positive_float, help="DPO's β (default the scenario's)")
+    train.add_argument(
+        "--reward-model",
+        metavar="CHECKPOINT",
+        help="RLHF's reward model (default: the cached one, trained if missing)",
+    )
+    train.add_argument(
+        "--beta",
+        type=_non_negative,
+        help="DPO's β, or RLHF's KL weight (0 allowed: over-optimisation); default the scenario's",
+    )
     train.add_argument("--steps", type=_positive_int, help="length of the run (lr schedule)")
     train.add_argument("--stop-at", type=_positive_int, help="stop after this step and save")
     train.add_argument("--lr", type=_positive_float, help="peak learning rate")

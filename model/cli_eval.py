@@ -40,6 +40,9 @@ def run_eval(args) -> int:
     print(f"{loaded.path} · {loaded.stage} · step {loaded.step} · val loss {_num(val)}")
     width = max((len(r.label) for r in table.rows), default=0)
     for r in table.rows:
+        if r.score is not None:
+            print(f"  {r.label:<{width}}  {r.score:+.2f} mean of {r.total}  ({r.note})")
+            continue
         print(f"  {r.label:<{width}}  {r.correct:>4}/{r.total:<4} {100 * r.rate:5.1f} %")
     for r in table.rows:
         if r.key == "unknown":
@@ -60,9 +63,26 @@ def evaluate(loaded, scenario, named: str):
 
         return reward_table(loaded, scenario)
     preference = _preference_data(scenario, loaded) if loaded.stage == "dpo" else None
+    reward_model = _own_reward_model(loaded) if loaded.stage == "rlhf" else None
     return run_evals(
-        loaded.model, loaded.tokenizer, scenario, loaded.stage, loaded.step, preference=preference
-    )
+        loaded.model, loaded.tokenizer, scenario, loaded.stage, loaded.step,
+        preference=preference, reward_model=reward_model,
+    )  # fmt: skip
+
+
+def _own_reward_model(loaded):
+    """The reward model an RLHF checkpoint was optimised against (saved beside it)."""
+    from safetensors.torch import load_model
+
+    from model.reward_model import RewardGPT
+    from model.stages.rlhf import REWARD_FILE
+
+    reward = RewardGPT(loaded.config)
+    try:
+        load_model(reward, str(loaded.path / REWARD_FILE))
+    except (OSError, ValueError, RuntimeError) as e:
+        raise CliError(f"{loaded.path}: cannot read its reward model: {e}") from None
+    return reward.eval()
 
 
 def check_scenario(loaded, scenario, named: str) -> None:
@@ -80,7 +100,9 @@ def eval_record(loaded, table) -> dict:
         "step": loaded.step,
         "val_loss": loaded.last_val_loss,
         "evals": {
-            r.key: {"correct": r.correct, "total": r.total, "rate": r.rate} for r in table.rows
+            r.key: {"correct": r.correct, "total": r.total, "rate": r.rate}
+            | ({"score": r.score} if r.score is not None else {})
+            for r in table.rows
         },
     }
 

@@ -12,7 +12,7 @@ from model.cli import DEFAULT_OUT, DIVERGED, CliError, append_jsonl, check_writa
 from model.exports import step_record
 from model.protocol import STAGES, Divergence
 from model.settings import DEFAULT_THREADS
-from model.stages import ORDER, parent_of, settings_section
+from model.stages import ORDER, needs_of, parent_of, settings_section
 
 
 class Diverged(Exception):
@@ -49,23 +49,38 @@ def _overrides(args, stage: str) -> dict:
     }
     if settings_section(stage) == "preference":
         given.update(beta=args.beta, method=args.method)
+    elif stage == "rlhf" and args.method is None:
+        given.update(beta=args.beta)
     elif args.beta is not None or args.method is not None:
         raise CliError(f"--beta and --method are preference-tuning settings, not {stage}'s")
+    if getattr(args, "reward_model", None) and stage != "rlhf":
+        raise CliError(f"--reward-model is RLHF's, not {stage}'s")
     return given
 
 
 def _base_model(args, scenario, stage: str, threads: int):
     """The model ``stage`` starts from: --from, else the cache (trained now if missing)."""
+    parent = parent_of(stage)
+    if not parent:
+        return None
+    return _stage_model(args.base, args, scenario, stage, parent, threads)
+
+
+def _reward_model(args, scenario, stage: str, threads: int):
+    """RLHF's reward model: --reward-model, else the cache (trained now if missing)."""
+    if "reward-model" not in needs_of(stage):
+        return None
+    return _stage_model(args.reward_model, args, scenario, stage, "reward-model", threads)
+
+
+def _stage_model(given: str | None, args, scenario, stage: str, parent: str, threads: int):
     from model.checkpoint import CheckpointError
     from model.models import load_model
     from model.pipeline import Cancelled, PipelineError, ensure_stage
 
-    parent = parent_of(stage)
-    if not parent:
-        return None
     try:
-        if args.base:
-            return load_model(args.base)
+        if given:
+            return load_model(given)
         from model.pipeline import cached_stage
 
         path = None if args.fresh else cached_stage(scenario, parent)
@@ -93,9 +108,8 @@ def _base_model(args, scenario, stage: str, threads: int):
                     scenario, parent, threads=threads, fresh=args.fresh, progress=tick
                 )
         base = load_model(path)
-        print(
-            f"trainterm: {stage} starts from {path} ({parent}, step {base.step})", file=sys.stderr
-        )
+        verb = "starts from" if parent == parent_of(stage) else "uses"
+        print(f"trainterm: {stage} {verb} {path} ({parent}, step {base.step})", file=sys.stderr)
         return base
     except (CheckpointError, PipelineError) as e:
         raise CliError(str(e)) from None
@@ -103,7 +117,7 @@ def _base_model(args, scenario, stage: str, threads: int):
         raise CliError("cancelled") from None
 
 
-def _make_trainer(args, scenario, stage: str, threads: int, base=None):
+def _make_trainer(args, scenario, stage: str, threads: int, base=None, reward=None):
     from model.checkpoint import CheckpointError, load_checkpoint
     from model.pipeline import PipelineError, model_config, new_trainer, stage_settings
     from model.tokenizer import TokenizerError
@@ -118,9 +132,12 @@ def _make_trainer(args, scenario, stage: str, threads: int, base=None):
         settings = stage_settings(scenario, stage, **_overrides(args, stage))
         if base is None:
             base = _base_model(args, scenario, stage, threads)
+        if reward is None:
+            reward = _reward_model(args, scenario, stage, threads)
         return new_trainer(
-            scenario, stage, settings=settings, config=config, base=base, threads=threads
-        )
+            scenario, stage, settings=settings, config=config, base=base, threads=threads,
+            reward=reward,
+        )  # fmt: skip
     except (CheckpointError, TokenizerError, PipelineError) as e:
         raise CliError(str(e)) from None
     except (ScenarioError, ValueError) as e:  # an impossible setting or model config
@@ -159,12 +176,20 @@ def _run_all(args, threads: int) -> int:
     scenario = load_source(args)
     stages: list[str] = []
     for stage in ORDER:  # a stage whose parent has no data has nothing to start from
-        if scenario.has_stage(settings_section(stage)) and parent_of(stage) in ("", *stages):
+        ready = all(s in stages for s in needs_of(stage))
+        if (
+            scenario.has_stage(settings_section(stage))
+            and parent_of(stage) in ("", *stages)
+            and ready
+        ):
             stages.append(stage)
     for stage in stages:
         parent = parent_of(stage)
         base = load_model(root / parent / "checkpoint") if parent else None
-        trainer = _make_trainer(args, scenario, stage, threads, base=base)
+        reward = None
+        if "reward-model" in needs_of(stage):
+            reward = load_model(root / "reward-model" / "checkpoint")
+        trainer = _make_trainer(args, scenario, stage, threads, base=base, reward=reward)
         out = root / stage
         try:
             _train(trainer, scenario, out, args, cacheable=args.vocab is None)
@@ -206,6 +231,14 @@ def _train(trainer, scenario, out: Path, args, cacheable: bool) -> None:
                 if report.val_loss is not None:
                     val = f"{report.val_loss:.3f}"
                 append_jsonl(metrics, step_record(report, trainer.state.seconds))
+                if report.alarm:
+                    progress.stop()
+                    save_checkpoint(trainer, checkpoint)
+                    print(
+                        f"trainterm: stopped at step {report.step}: {report.alarm}", file=sys.stderr
+                    )
+                    print(f"trainterm: saved {checkpoint} at step {report.step}", file=sys.stderr)
+                    raise Diverged
                 progress.update(
                     task,
                     completed=report.step,

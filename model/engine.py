@@ -193,6 +193,7 @@ class Engine:
             self.conn.send(base_info(self, "sft"))
         if self.scenario.has_stage("preference") and self.scenario.has_stage("sft"):
             self.conn.send(base_info(self, "dpo"))
+            self.conn.send(base_info(self, "rlhf"))
 
     # --- commands -------------------------------------------------------------------------
 
@@ -243,7 +244,7 @@ class Engine:
                     self._halt()
                     self._flush(force=True)
                     self.active = stage
-                if stage in ("sft", "dpo") and stage not in self.runs:
+                if stage in ("sft", "dpo", "rlhf", "reward-model") and stage not in self.runs:
                     self._send_base()
             case p.StartStage(stage=stage, from_path=path, beta=beta, method=method):
                 self._start(stage, path, beta, method)
@@ -316,6 +317,10 @@ class Engine:
         self.unsent_series.extend(report.series)
         if trainer.done and trainer is self.trainer:
             self._halt()
+        if report.alarm:
+            # RL collapsing: stop here, so the screen shows the step that raised it.
+            self._halt()
+            self._flush(force=True)
         if report.val_loss is not None and trainer.stage != "pretrain":
             self._flush(force=True)
             self._evals(trainer)
@@ -387,7 +392,7 @@ class Engine:
         self._halt()
         self._flush(force=True)
         try:
-            given = {"beta": beta, "method": method} if stage == "dpo" else {}
+            given = {"dpo": {"beta": beta, "method": method}, "rlhf": {"beta": beta}}.get(stage, {})
             settings = stage_settings(self.scenario, stage, **given)
             trainer = start_stage(self, stage, from_path, settings)
         except ValueError as e:
@@ -402,7 +407,8 @@ class Engine:
         from model.handoff import live_evals, probe_table
 
         self.conn.send(live_evals(self, trainer))
-        self.conn.send(probe_table(self, trainer))
+        if trainer.stage != "reward-model":  # it answers no probes: it scores answers
+            self.conn.send(probe_table(self, trainer))
 
     # --- saving and resetting ---------------------------------------------------------------
 

@@ -47,9 +47,11 @@ def run_evals(
     step: int,
     limit: int | None = None,
     preference=None,
+    reward_model=None,
 ):
     """Score ``model`` on the scenario's eval sets; ``limit`` caps each set (live tabs).
-    ``preference``: a DPO stage's data (its reference model), for held-out accuracy."""
+    ``preference``: a DPO stage's data (its reference model), for held-out accuracy;
+    ``reward_model``: RLHF's, to score the answers with beside the gold judge."""
     reference = getattr(preference, "reference", None)
     sets = {name: _take(scenario.evals.get(name, ()), limit) for name, _ in FACT_SETS}
     unknown = _take(scenario.evals.get("unknown", ()), None if limit is None else limit // 3)
@@ -105,9 +107,12 @@ def run_evals(
         )
         answers += [EvalAnswer("unknown", item.prompt, "", texts[i], False) for i, item in picked]
     if chat:
+        from model.gold_eval import gold_rows
+
         more_rows, more_answers = behaviour_rows(model, tokenizer, scenario, limit)
         rows += more_rows
         answers += more_answers
+        rows += gold_rows(model, tokenizer, scenario, reward_model, limit)
     if reference is not None and preference is not None:
         _, accuracy = preference.preference_accuracy(model)
         n = len(preference.val_pairs)

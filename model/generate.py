@@ -35,10 +35,18 @@ def generate_many(
     sampler: Sampler = GREEDY,
     batch_size: int = 64,
     explain=None,
+    seeds: list[int] | None = None,
 ) -> list[Generated]:
     """Continuations of every prompt, in prompt order, drawn by ``sampler`` (greedy by
     default). ``explain``: a token id → text function; each result then says why it chose
-    each token."""
+    each token. ``seeds``: one per prompt, for draws that differ between repeats of a
+    prompt (RL's k samples); else every row is seeded with the sampler's seed."""
+
+    def gens(rows: list[int]) -> list[torch.Generator]:
+        if seeds is None:
+            return generators(sampler, len(rows))
+        return [torch.Generator().manual_seed(seeds[i]) for i in rows]
+
     was_training = model.training
     model.eval()
     context = model.config.context
@@ -49,12 +57,13 @@ def generate_many(
     fits.sort(key=lambda i: len(prompts[i]))
     for lo in range(0, len(fits), batch_size):
         group = fits[lo : lo + batch_size]
-        rows = _cached(model, [prompts[i] for i in group], max_new_tokens, stop, sampler, explain)
+        asked = [prompts[i] for i in group]
+        rows = _cached(model, asked, max_new_tokens, stop, sampler, explain, gens(group))
         for i, row in zip(group, rows, strict=True):
             results[i] = row
     # What outgrows the context slides its window: positions move, so no cache then.
     for i in [i for i in range(len(prompts)) if results[i] is None]:
-        results[i] = _windowed(model, prompts[i], max_new_tokens, stop, sampler, explain)
+        results[i] = _windowed(model, prompts[i], max_new_tokens, stop, sampler, explain, gens([i]))
     model.train(was_training)
     return results  # type: ignore[return-value]
 
@@ -71,7 +80,7 @@ def _pick(logits, sampler: Sampler, gens, explain, traces, finished) -> torch.Te
     return next_id
 
 
-def _cached(model, prompts, max_new_tokens, stop, sampler, explain) -> list[Generated]:
+def _cached(model, prompts, max_new_tokens, stop, sampler, explain, gens) -> list[Generated]:
     """One batch, left-padded to its longest prompt, generated with a key/value cache: each
     new token costs one position's work, and a padded row sees only its own real tokens."""
     B, W = len(prompts), max(len(ids) for ids in prompts)
@@ -86,7 +95,6 @@ def _cached(model, prompts, max_new_tokens, stop, sampler, explain) -> list[Gene
     # to (an all-masked row would be NaN); no real token ever sees padding.
     allowed = (causal & real[:, None, :]) | torch.eye(W, dtype=torch.bool)
     logits, cache = model.forward_cached(idx, positions, allowed[:, None])
-    gens = generators(sampler, B)
     traces: list[list[TokenChoice]] = [[] for _ in range(B)]
     new = torch.zeros((B, 0), dtype=torch.long)
     finished = torch.zeros(B, dtype=torch.bool)
@@ -112,11 +120,10 @@ def _cached(model, prompts, max_new_tokens, stop, sampler, explain) -> list[Gene
     return out
 
 
-def _windowed(model, prompt, max_new_tokens, stop, sampler, explain) -> Generated:
+def _windowed(model, prompt, max_new_tokens, stop, sampler, explain, gens) -> Generated:
     """One prompt whose answer would outgrow the context: the whole window each token."""
     context = model.config.context
     idx = torch.tensor([prompt[-context:]], dtype=torch.long)
-    gens = generators(sampler, 1)
     traces: list[list[TokenChoice]] = [[]]
     finished = torch.zeros(1, dtype=torch.bool)
     new: list[int] = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 
 from model import protocol as p
-from model.stages import parent_of, settings_section
+from model.stages import needs_of, parent_of, settings_section
 
 LIVE_EVAL_LIMIT = 20  # questions per eval set in a live tab: ~1 s on one thread
 
@@ -46,7 +46,62 @@ def _describe_data(engine, stage: str) -> str:
 
 
 def base_info(engine, stage: str = "sft") -> p.BaseModel:
-    """What a later stage's tab offers to start from: the cache, else the parent's tab."""
+    """What a later stage's tab offers to start from: the cache, else the parent's tab (and,
+    for RLHF, which reward model it would use)."""
+    from dataclasses import replace
+
+    info = _parent_info(engine, stage)
+    if "reward-model" not in needs_of(stage):
+        return info
+    source, accuracy = _reward_source(engine)
+    return replace(info, reward_model=source, reward_accuracy=accuracy)
+
+
+def _reward_source(engine) -> tuple[str, float | None]:
+    from model.checkpoint import read_meta
+    from model.pipeline import cached_stage
+
+    run = engine.runs.get("reward-model")
+    if run is not None and run.done:
+        accuracy = run.state.series.get("val accuracy", [(0, None)])[-1][1]
+        return "tab", accuracy
+    path = None if engine.options.fresh else cached_stage(engine.scenario, "reward-model")
+    if path is not None:
+        try:
+            series = read_meta(path)["state"].get("series", {})
+            return "cache", series.get("val accuracy", [(0, None)])[-1][1]
+        except (ValueError, KeyError, IndexError, TypeError):
+            pass
+    return "", None
+
+
+def reward_model_for(engine):
+    """RLHF's reward model as a LoadedModel: this session's finished run, else the cache."""
+    from model.models import load_model
+    from model.pipeline import cached_stage
+
+    run = engine.runs.get("reward-model")
+    if run is not None and run.done:
+        return _tab_model(run)
+    path = None if engine.options.fresh else cached_stage(engine.scenario, "reward-model")
+    if path is None:
+        raise ValueError("there is no reward model yet: train it first (enter, in tab 3)")
+    return load_model(path)
+
+
+def _tab_model(run):
+    from model.models import LoadedModel
+
+    # A copy: the tab's run may go on, and the stage using it must not move it.
+    return LoadedModel(
+        path="tab", stage=run.stage, model=copy.deepcopy(run.model), tokenizer=run.tokenizer,
+        config=run.config, settings=run.settings,
+        meta={"state": {"step": run.state.step}, "settings": {"steps": run.settings.steps},
+              "cache_key": run.cache_key},
+    )  # fmt: skip
+
+
+def _parent_info(engine, stage: str) -> p.BaseModel:
     from model.checkpoint import read_meta
     from model.pipeline import cached_stage
 
@@ -77,7 +132,7 @@ def base_info(engine, stage: str = "sft") -> p.BaseModel:
 
 def start_stage(engine, stage: str, from_path: str = "", settings=None):
     """A new run of ``stage`` from ``from_path``, else the cached base, else the parent's tab."""
-    from model.models import LoadedModel, load_model
+    from model.models import load_model
     from model.pipeline import base_record, new_trainer
 
     scenario = engine.scenario
@@ -87,19 +142,15 @@ def start_stage(engine, stage: str, from_path: str = "", settings=None):
         parent = base_record(base)
     elif info.source == "tab":
         tab = engine.runs[parent_of(stage)]
-        # A copy: the parent's tab may go on training, and this stage must not move it.
-        base = LoadedModel(
-            path="tab", stage=tab.stage, model=copy.deepcopy(tab.model),
-            tokenizer=tab.tokenizer, config=tab.config, settings=tab.settings,
-            meta={"state": {"step": tab.state.step}, "settings": {"steps": tab.settings.steps}},
-        )  # fmt: skip
+        base = _tab_model(tab)
         parent = {"stage": tab.stage, "path": "tab", "step": tab.state.step, "key": "",
                   "total_steps": tab.settings.steps}  # fmt: skip
     else:
         raise ValueError(f"there is no {parent_of(stage)} model to start {stage} from yet")
+    reward = reward_model_for(engine) if "reward-model" in needs_of(stage) else None
     trainer = new_trainer(
         scenario, stage, settings=settings or scenario.settings(settings_section(stage)),
-        base=base, parent=parent, threads=engine.options.threads,
+        base=base, parent=parent, threads=engine.options.threads, reward=reward,
     )  # fmt: skip
     # The base model, kept frozen, answers the probes beside the model being tuned.
     engine.base_models[stage] = (copy.deepcopy(base.model).eval(), base.stage)
@@ -109,13 +160,28 @@ def start_stage(engine, stage: str, from_path: str = "", settings=None):
 def live_evals(engine, trainer) -> p.EvalTable:
     from model.evals import run_evals
 
+    if trainer.stage == "reward-model":  # it answers nothing: it ranks answer pairs
+        return reward_rows(trainer)
+
     preference = trainer.data if trainer.stage == "dpo" else None
+    reward_model = trainer.data.reward_model if trainer.stage == "rlhf" else None
     table = run_evals(
         trainer.model, trainer.tokenizer, engine.scenario, trainer.stage, trainer.state.step,
-        limit=LIVE_EVAL_LIMIT, preference=preference,
+        limit=LIVE_EVAL_LIMIT, preference=preference, reward_model=reward_model,
     )  # fmt: skip
     trainer.model.train()
     return table
+
+
+def reward_rows(trainer) -> p.EvalTable:
+    """A reward model's live evals: the held-out pairs it ranks right, by kind."""
+    by_kind = trainer.data.accuracy_by_kind(trainer.model)
+    trainer.model.train()
+    rows = [p.EvalRow("preference", "ranks chosen", *by_kind.pop(""),
+                      "held-out pairs whose chosen answer gets the higher reward")]  # fmt: skip
+    rows += [p.EvalRow(f"preference/{kind}", f"ranks chosen: {kind or 'other'}", right, total)
+             for kind, (right, total) in sorted(by_kind.items())]  # fmt: skip
+    return p.EvalTable(trainer.stage, trainer.state.step, tuple(rows))
 
 
 def probe_table(engine, trainer) -> p.ProbeAnswers:

@@ -296,6 +296,7 @@ class Trainer:
             series=series,
             figures=work.figures if work.display else None,
             metrics=tuple(self.data.metrics().items()),
+            alarm=self.data.alarm(),
             **work.extra,
         )
 

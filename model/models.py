@@ -17,6 +17,7 @@ from model.gpt import GPT, GPTConfig
 from model.settings import PreferenceSettings, StageSettings
 from model.stages import network_class
 from model.tokenizer import Tokenizer, TokenizerError
+from scenarios.schema import RLHFSettings
 
 
 @dataclass
@@ -53,7 +54,9 @@ class LoadedModel:
 
 
 def settings_from(stage: str, values: dict) -> StageSettings:
-    cls = PreferenceSettings if stage in ("preference", "dpo", "rlhf") else StageSettings
+    cls = {"preference": PreferenceSettings, "dpo": PreferenceSettings, "rlhf": RLHFSettings}.get(
+        stage, StageSettings
+    )
     known = {f.name for f in dataclasses.fields(cls)}
     return cls(**{k: v for k, v in values.items() if k in known})
 

@@ -58,3 +58,17 @@ def bradley_terry_loss(chosen: torch.Tensor, rejected: torch.Tensor) -> torch.Te
     """The reward model's loss −log σ(r_chosen − r_rejected), mean over pairs: the negative
     log-likelihood of the preferences under the Bradley–Terry model (InstructGPT, TRL)."""
     return -F.logsigmoid(chosen - rejected).mean()
+
+
+def leave_one_out(rewards: torch.Tensor, k: int) -> torch.Tensor:
+    """RLOO's advantages: each of a prompt's ``k`` answers' reward less the mean of the
+    other k − 1 (rows grouped by prompt, k at a time), (N,). They sum to zero per prompt."""
+    grouped = rewards.view(-1, k)
+    others = (grouped.sum(dim=1, keepdim=True) - grouped) / (k - 1)
+    return (grouped - others).view(-1)
+
+
+def policy_gradient_loss(logps: torch.Tensor, advantages: torch.Tensor) -> torch.Tensor:
+    """REINFORCE on whole answers: −A · log π(answer), mean over answers; its gradient makes
+    an answer better than its siblings more likely and a worse one less."""
+    return -(advantages.detach() * logps).mean()

@@ -13,7 +13,7 @@ from pathlib import Path
 from model.gpt import GPTConfig
 from model.loop import Trainer
 from model.settings import DEFAULT_THREADS, StageSettings
-from model.stages import parent_of, settings_section
+from model.stages import needs_of, parent_of, settings_section
 from model.stages.base import StageDataError
 from model.stages.pretrain import PretrainStage
 from model.stages.sft import SFTStage
@@ -55,10 +55,12 @@ def scenario_tokenizer(scenario, vocab_size: int, cache_dir: Path | None = None)
 
 
 def make_stage(
-    name: str, source, tokenizer: Tokenizer, config: GPTConfig, settings, reference=None
-):
+    name: str, source, tokenizer: Tokenizer, config: GPTConfig, settings, reference=None,
+    reward_model=None,
+):  # fmt: skip
     """The stage plug-in's data for ``source``: a scenario, or a corpus text for pretraining.
-    ``reference``: the frozen model a preference stage measures against."""
+    ``reference``: the frozen model a preference stage measures against; ``reward_model``:
+    what RLHF optimises (None when resuming: the checkpoint holds its own copy)."""
     corpus = source if isinstance(source, str) else source.corpus
     if name == "pretrain":
         return PretrainStage.from_corpus(corpus, tokenizer, config.context, settings)
@@ -86,6 +88,17 @@ def make_stage(
         from model.stages.reward import RewardStage
 
         return RewardStage.from_scenario(source, tokenizer, config.context, settings)
+    if name == "rlhf":
+        if isinstance(source, str) or not source.has_stage("rlhf"):
+            missing = "" if isinstance(source, str) else " " + source.missing_for("rlhf")
+            raise StageDataError(f"this scenario has no preference pairs.{missing}".rstrip())
+        if reference is None:
+            raise StageDataError("RLHF needs the fine-tuned model to start from")
+        from model.stages.rlhf import RLHFStage
+
+        return RLHFStage.from_scenario(
+            source, tokenizer, config.context, settings, reference, reward_model
+        )
     raise StageDataError(f"unknown stage {name!r}")
 
 
@@ -132,8 +145,10 @@ def new_trainer(
     parent: dict | None = None,
     threads: int = DEFAULT_THREADS,
     cache_dir: Path | None = None,
+    reward=None,
 ) -> Trainer:
-    """A fresh run of ``stage``; a later stage starts from ``base`` (a LoadedModel)."""
+    """A fresh run of ``stage``; a later stage starts from ``base`` (a LoadedModel). RLHF
+    also needs ``reward``, a LoadedModel of a reward model."""
     settings = settings or stage_settings(scenario, stage)
     config = config or model_config(scenario)
     try:
@@ -146,7 +161,20 @@ def new_trainer(
             check_base(base, scenario, config, tokenizer)
             model = base.model
             parent = parent or base_record(base)
-        data = make_stage(stage, scenario, tokenizer, config, settings, reference=model)
+        reward_model = None
+        if "reward-model" in needs_of(stage):
+            if reward is None:
+                raise PipelineError(f"stage {stage} needs a reward model")
+            if reward.stage != "reward-model":
+                raise PipelineError(f"{reward.path} is a {reward.stage} model, not a reward model")
+            check_base(reward, scenario, config, tokenizer)
+            reward_model = reward.model
+        data = make_stage(
+            stage, scenario, tokenizer, config, settings, reference=model,
+            reward_model=reward_model,
+        )  # fmt: skip
+        if reward is not None and hasattr(data, "reward_key"):
+            data.reward_key = reward.meta.get("cache_key", "")
         if model is not None:
             model = data.network(model)
     except StageDataError as e:
@@ -177,8 +205,8 @@ def stage_recipe(scenario, stage: str) -> tuple[str, StageSettings]:
     settings = stage_settings(scenario, stage)
     config = model_config(scenario)
     parent = parent_of(stage)
-    parent_key = stage_recipe(scenario, parent)[0] if parent else ""
-    return stage_key(scenario, stage, config, settings, parent_key), settings
+    keys = [stage_recipe(scenario, s)[0] for s in (parent, *needs_of(stage)) if s]
+    return stage_key(scenario, stage, config, settings, "+".join(keys)), settings
 
 
 def cached_stage(scenario, stage: str) -> Path | None:
@@ -198,6 +226,11 @@ def trainer_key(trainer: Trainer, scenario) -> str:
         parent_key = (trainer.parent or {}).get("key", "")
         if not parent_key:
             return ""  # started from an unfinished or foreign model: not a cacheable recipe
+    if needs_of(trainer.stage):
+        reward_key = getattr(trainer.data, "reward_key", "")
+        if not reward_key:
+            return ""
+        parent_key += "+" + reward_key
     config = model_config(scenario)
     return stage_key(scenario, trainer.stage, config, trainer.settings, parent_key)
 
@@ -236,11 +269,14 @@ def ensure_stage(
     if not fresh and (path := cached_stage(scenario, stage)) is not None:
         return path
     parent = parent_of(stage)
-    base = None
+    base = reward = None
     if parent:
         base = load_model(ensure_stage(scenario, parent, threads=threads, fresh=fresh,
                                        progress=progress))  # fmt: skip
-    trainer = new_trainer(scenario, stage, base=base, threads=threads)
+    if "reward-model" in needs_of(stage):
+        reward = load_model(ensure_stage(scenario, "reward-model", threads=threads, fresh=fresh,
+                                         progress=progress))  # fmt: skip
+    trainer = new_trainer(scenario, stage, base=base, threads=threads, reward=reward)
     run_headless(trainer, progress)
     path = store_finished(trainer, scenario)
     if path is None:

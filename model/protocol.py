@@ -77,6 +77,27 @@ class StepReport:
     metrics: tuple[tuple[str, float], ...] = ()
     # Preference tuning's batch: every pair, token by token (only in shown reports).
     pairs: tuple[PairView, ...] = ()
+    # RLHF's batch: the first prompt's k sampled answers and what each earned.
+    rl: RLView | None = None
+    # Said when the run should stop and be looked at (RL collapsing); the engine pauses.
+    alarm: str = ""
+
+
+@dataclass(frozen=True)
+class RLSample:
+    text: str
+    score: float  # the reward model's
+    kl: float  # log π/π_ref summed over the answer
+    reward: float  # score − β·kl (− the penalty for not ending)
+    advantage: float  # reward − the mean of the prompt's other answers
+    ended: bool
+    gold: float | None = None  # the gold judge's, where the scenario has one
+
+
+@dataclass(frozen=True)
+class RLView:
+    prompt: str
+    samples: tuple[RLSample, ...]
 
 
 @dataclass(frozen=True)
@@ -346,6 +367,9 @@ class EvalRow:
     note: str = ""
     # False refusals, rude answers: a count of failures, where less is better.
     lower_is_better: bool = False
+    # A mean score rather than a share (the gold judge's, the reward model's): shown as is;
+    # ``correct`` then counts the answers scored above 0.
+    score: float | None = None
 
     @property
     def rate(self) -> float:
@@ -392,6 +416,10 @@ class BaseModel:
     # What the stage will train on, in a sentence.
     trains_on: str = ""
     fast_forwarding: bool = False
+    # RLHF: where its reward model comes from ("cache", "tab" — trained in this tab this
+    # session — or "" when it has yet to be trained), and its held-out accuracy.
+    reward_model: str = ""
+    reward_accuracy: float | None = None
 
 
 @dataclass(frozen=True)

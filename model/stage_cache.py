@@ -35,7 +35,7 @@ def data_fingerprint(scenario, stage: str) -> str:
     if stage == "sft":
         for c in scenario.sft_examples:
             h.update(json.dumps([(m.role, m.content) for m in c.messages]).encode())
-    if stage in ("dpo", "reward-model"):
+    if stage in ("dpo", "reward-model", "rlhf"):
         for p in scenario.preference_pairs:
             prompt = [(m.role, m.content) for m in p.prompt]
             h.update(json.dumps([prompt, p.chosen, p.rejected]).encode())

@@ -15,6 +15,7 @@ from .schema import (
     PreferencePair,
     PreferenceSettings,
     Probe,
+    RLHFSettings,
     Scenario,
     StageSettings,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "ModelSettings",
     "PreferencePair",
     "PreferenceSettings",
+    "RLHFSettings",
     "Probe",
     "Scenario",
     "ScenarioError",

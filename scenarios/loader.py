@@ -20,6 +20,7 @@ from .schema import (
     STAGES,
     ModelSettings,
     PreferenceSettings,
+    RLHFSettings,
     Scenario,
     StageSettings,
     check_fits,
@@ -36,6 +37,7 @@ SECTION_KEYS: dict[str, tuple[str, ...]] = {
     "sft": field_names(StageSettings),
     "preference": field_names(PreferenceSettings),
     "reward": field_names(StageSettings),
+    "rlhf": field_names(RLHFSettings),
     "data": DATA_KEYS,
 }
 DEFAULT_FILES = {"sft": "sft.jsonl", "preference": "preference.jsonl", "probes": "probes.jsonl"}
@@ -136,6 +138,7 @@ def corpus_scenario(file: str | Path, **overrides: Any) -> Scenario:
         sft=stages["sft"],
         preference=stages["preference"],  # type: ignore[arg-type]
         reward=stages["reward"],
+        rlhf=stages["rlhf"],  # type: ignore[arg-type]
         corpus=corpus,
         corpus_files=(label,),
         sft_examples=(),
@@ -306,6 +309,7 @@ def _build(table: dict, *, root: Path, label: str, text: str) -> Scenario:
         sft=stages["sft"],
         preference=stages["preference"],  # type: ignore[arg-type]
         reward=stages["reward"],
+        rlhf=stages["rlhf"],  # type: ignore[arg-type]
         corpus=corpus,
         corpus_files=tuple(rel for rel, _ in corpus_files),
         sft_examples=sft,

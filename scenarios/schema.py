@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .errors import ScenarioError, join_or, show, suggest
 
-STAGES = ("pretrain", "sft", "preference", "reward")
+STAGES = ("pretrain", "sft", "preference", "reward", "rlhf")
 ROLES = ("system", "user", "assistant")
 # "dpo+nll" adds the fine-tuning loss on the chosen answer to DPO's (TRL's
 # loss_type=["sigmoid", "sft"]); "dpo" is the plain sigmoid loss.
@@ -154,6 +154,31 @@ class PreferenceSettings(StageSettings):
             )
 
 
+@dataclass(frozen=True)
+class RLHFSettings(StageSettings):
+    """Stage 3 by RLHF, part 2: RLOO against the reward model. ``batch_size`` counts
+    prompts; each is answered ``samples`` times, and ``beta`` weighs the KL to the
+    fine-tuned model in the reward."""
+
+    steps: int = 150
+    batch_size: int = 8
+    lr: float = 3e-5
+    warmup_steps: int = 10
+    eval_every: int = 10
+    beta: float = 0.05
+    samples: int = 4
+    temperature: float = 1.0
+    max_answer_tokens: int = 40
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        # β 0 is allowed here: it is the over-optimisation experiment.
+        _num("beta", self.beta, 0.0, 100.0, lo_open=False)
+        _int("samples", self.samples, 2, 64)
+        _num("temperature", self.temperature, 0.0, 10.0, lo_open=True)
+        _int("max_answer_tokens", self.max_answer_tokens, 1, 4_096)
+
+
 def warmup_for(steps: int, warmup_steps: int) -> int:
     """The warm-up a run of ``steps`` gets when none is given: a tenth of it, at most the
     stage's default (a quick 30-step run must not spend itself warming up)."""
@@ -174,11 +199,13 @@ PREFERENCE_DEFAULTS = PreferenceSettings()
 # scenario (README): held-out accuracy 0.93-0.96 from step 50 to 150; 300 steps overfit
 # (the held-out loss rose from 0.10 to 0.19 and "wrong" pairs fell from 16/20 to 12/20).
 REWARD_DEFAULTS = StageSettings(steps=150, batch_size=16, lr=1e-3, warmup_steps=15, eval_every=25)
+RLHF_DEFAULTS = RLHFSettings()
 STAGE_DEFAULTS: dict[str, StageSettings] = {
     "pretrain": PRETRAIN_DEFAULTS,
     "sft": SFT_DEFAULTS,
     "preference": PREFERENCE_DEFAULTS,
     "reward": REWARD_DEFAULTS,
+    "rlhf": RLHF_DEFAULTS,
 }
 
 
@@ -198,7 +225,8 @@ def train_bytes(model: ModelSettings, batch_size: int, *, pairs: bool = False) -
 
 
 def check_fits(model: ModelSettings, stage: str, settings: StageSettings) -> None:
-    need = train_bytes(model, settings.batch_size, pairs=stage in ("preference", "reward"))
+    rows = settings.batch_size * getattr(settings, "samples", 1)
+    need = train_bytes(model, rows, pairs=stage in ("preference", "reward", "rlhf"))
     if need > MAX_TRAIN_BYTES:
         raise ScenarioError(
             f"batch {settings.batch_size} × context {model.context} with d_model "
@@ -313,6 +341,7 @@ class Scenario:
     probes: tuple[Probe, ...]
     evals: dict[str, tuple[EvalItem, ...]] = field(default_factory=dict)
     reward: StageSettings = REWARD_DEFAULTS
+    rlhf: RLHFSettings = RLHF_DEFAULTS
 
     def has_stage(self, stage: str) -> bool:
         """Whether the scenario has the data that ``stage`` trains on."""
@@ -327,7 +356,9 @@ class Scenario:
         """A plain sentence saying what ``stage`` would need; empty if it has it."""
         if self.has_stage(stage):
             return ""
-        return _MISSING["preference" if stage == "reward" else stage]
+        if stage in ("reward", "rlhf"):
+            return _MISSING["preference"]
+        return _MISSING[stage]
 
     def settings(self, stage: str) -> StageSettings:
         _check_stage(stage)

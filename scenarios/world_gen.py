@@ -21,6 +21,7 @@ from .schema import (
     PREFERENCE_DEFAULTS,
     PRETRAIN_DEFAULTS,
     REWARD_DEFAULTS,
+    RLHF_DEFAULTS,
     SFT_DEFAULTS,
     ModelSettings,
 )
@@ -103,6 +104,7 @@ probes = "probes.jsonl"
         _table("sft", SFT_DEFAULTS, skip=("seed",)),
         _table("preference", PREFERENCE_DEFAULTS, skip=("seed",)),
         _table("reward", REWARD_DEFAULTS, skip=("seed",)),
+        _table("rlhf", RLHF_DEFAULTS, skip=("seed",)),
     ]
     return head + "\n".join(stages) + "\n" + data
 

@@ -74,6 +74,14 @@ batch_size = 4
 lr = 0.003
 warmup_steps = 1
 eval_every = 3
+[rlhf]
+steps = 4
+batch_size = 2
+samples = 3
+lr = 0.001
+warmup_steps = 1
+eval_every = 2
+max_answer_tokens = 8
 """
 
 

@@ -40,6 +40,7 @@ from tui.screens.help import HelpScreen
 from tui.stages import CARDS
 from tui.throttle import Throttle
 from tui.views.preference import PreferenceView
+from tui.views.rlhf import RLHFView
 from tui.views.sft import SFTView
 from tui.widgets.loop_diagram import LoopDiagram
 from tui.widgets.loss_chart import LossPane
@@ -85,6 +86,7 @@ class TrainTermApp(EngineLifecycle, LoopControl, LaterStages, SamplingControl, E
         Binding("e", "evals", "evals", show=False),
         Binding("v", "side", "evals/probes", show=False),
         Binding("m", "method", "method", show=False),
+        Binding("o", "overoptimise", "over-optimise", show=False),
         Binding("left_square_bracket", "beta(-1)", "β down", show=False),
         Binding("right_square_bracket", "beta(1)", "β up", show=False),
         Binding("s", "save", "save"),
@@ -151,7 +153,10 @@ class TrainTermApp(EngineLifecycle, LoopControl, LaterStages, SamplingControl, E
                         yield SamplePane(id="samples")
                         yield WeightPatchView(id="weights")
                 yield SFTView(id="stage-2")
-                yield PreferenceView(id="stage-3")
+                # Tab 3 shows one method at a time: m switches DPO ⇄ RLHF.
+                with ContentSwitcher(id="stage-3", initial="dpo-view"):
+                    yield PreferenceView(id="dpo-view")
+                    yield RLHFView(id="rlhf-view")
         yield TooSmall()
         yield Footer(compact=True, show_command_palette=False)
 
@@ -355,7 +360,7 @@ class TrainTermApp(EngineLifecycle, LoopControl, LaterStages, SamplingControl, E
         if number == self.stage:
             return
         self.query_one(StageTabs).active = number
-        self.query_one(ContentSwitcher).current = f"stage-{number}"
+        self.query_one("#stages", ContentSwitcher).current = f"stage-{number}"
         self.later_activate(number)
         self._status()
 

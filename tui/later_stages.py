@@ -5,21 +5,35 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual.widgets import ContentSwitcher
+
 from model import protocol as p
 from tui.history import speed_label
 from tui.sampler import label as sampler_label
 from tui.views.later import LaterStageView
 from tui.views.preference import PreferenceView
+from tui.views.rlhf import OVEROPTIMISE_BETA, RLHFView
 from tui.views.sft import SFTView
 from tui.widgets.status import StatusBar, StatusInfo
 
-# Tab number → the engine's stage name, and the words for it.
+# Tab number → the engine's stage name (tab 3: DPO's, or RLHF's as m switches), and words.
 TAB_STAGE = {1: "pretrain", 2: "sft", 3: "dpo"}
-WORDS = {"sft": "fine-tuning", "dpo": "preference tuning"}
-STATUS_STAGE = {"sft": "2 Fine-tuning", "dpo": "3 Preference (DPO)"}
+WORDS = {
+    "sft": "fine-tuning",
+    "dpo": "preference tuning",
+    "rlhf": "RLHF",
+    "reward-model": "the reward model",
+}
+STATUS_STAGE = {
+    "sft": "2 Fine-tuning",
+    "dpo": "3 Preference (DPO)",
+    "rlhf": "3 RLHF: policy",
+    "reward-model": "3 RLHF: reward model",
+}
 NOT_STARTED = {
     "sft": "fine-tuning has not started: enter starts it (f fast-forwards stage 1 first)",
     "dpo": "preference tuning has not started: enter starts it (m method, [ ] β)",
+    "rlhf": "RLHF has not started: enter trains the reward model, then RL (m method, [ ] β)",
 }
 
 
@@ -33,13 +47,24 @@ class LaterStages:
 
     def later_view(self, stage: str) -> LaterStageView | None:
         for view in self.query(LaterStageView):
-            if view.stage == stage:
+            if stage in getattr(view, "stages", (view.stage,)):
                 return view
         return None
 
     @property
+    def rlhf_shown(self) -> bool:
+        return self.query_one("#stage-3", ContentSwitcher).current == "rlhf-view"
+
+    @property
     def tab_view(self) -> LaterStageView | None:
+        if self.stage == 3 and self.rlhf_shown:
+            return self.query_one(RLHFView)
         return self.later_view(TAB_STAGE.get(self.stage, ""))
+
+    def _tab_stage(self, number: int) -> str:
+        if number == 3 and self.rlhf_shown:
+            return self.query_one(RLHFView).current_stage
+        return TAB_STAGE[number]
 
     def later_receive(self, m: Any) -> bool:
         """Handle a message of a later stage; False leaves it to stage 1's handling."""
@@ -51,9 +76,12 @@ class LaterStages:
                 view.on_ready(m)
             case p.StepReport():
                 view.on_report(m, self.clock())
+                if m.alarm:
+                    self.notify(m.alarm, title="Run paused", severity="warning", timeout=30)
+                    self._status()
                 self.request_draw()
                 return True
-            case p.LossHistory():
+            case p.LossHistory() if m.stage != "rlhf":  # RL's chart is of rewards, not loss
                 view.series.replace(m.points)
             case p.EvalTable():
                 view.on_evals(m)
@@ -65,10 +93,10 @@ class LaterStages:
                 view.cleared()
             case p.Divergence():
                 view.state = "diverged"
-                title = f"{WORDS[view.stage].capitalize()} diverged"
+                title = f"{WORDS[m.stage].capitalize()} diverged"
                 self.notify(m.message, title=title, severity="error", timeout=30)
             case p.Saved():
-                self.notify(m.path, title=f"Saved {WORDS[view.stage]} @ step {m.step}", timeout=8)
+                self.notify(m.path, title=f"Saved {WORDS[m.stage]} @ step {m.step}", timeout=8)
             case _:
                 return False
         view.draw()
@@ -110,7 +138,7 @@ class LaterStages:
         for view in self.query(LaterStageView):
             if view.state == "playing":
                 view.state = "paused"
-        self.send(p.Activate(TAB_STAGE[number]))
+        self.send(p.Activate(self._tab_stage(number)))
 
     def later_status(self) -> bool:
         view = self.tab_view
@@ -120,7 +148,7 @@ class LaterStages:
         state = view.state if view.running else "waiting"
         self.query_one(StatusBar).info = StatusInfo(
             scenario=self.ready.scenario if self.ready else "",
-            stage=STATUS_STAGE[view.stage],
+            stage=STATUS_STAGE[_shown(view)],
             step=report.step if report else ready.step if ready else 0,
             total=report.total_steps if report else ready.total_steps if ready else 0,
             loss=report.loss if report else view.series.last,
@@ -139,7 +167,7 @@ class LaterStages:
             return False
         if view.state in ("done", "diverged"):
             what = "finished" if view.state == "done" else "diverged"
-            self.notify(f"{WORDS[view.stage]} has {what}: r starts it again", timeout=5)
+            self.notify(f"{WORDS[_shown(view)]} has {what}: r starts it again", timeout=5)
             return False
         return True
 
@@ -187,8 +215,11 @@ class LaterStages:
         view = self.tab_view
         if view is None:
             return
+        if isinstance(view, RLHFView) and view.phase == "reward-model" and view.state == "done":
+            self._start_rl(view)
+            return
         if view.running:
-            self.notify(f"{WORDS[view.stage]} is running: r resets it to start again")
+            self.notify(f"{WORDS[_shown(view)]} is running: r resets it to start again")
             return
         if view.base is None or not view.base.source:
             self.notify("no model to start from yet", timeout=4)
@@ -196,11 +227,22 @@ class LaterStages:
         if view.base.fast_forwarding:
             self.notify("stage 1 is fast-forwarding: wait, or esc to cancel", timeout=4)
             return
+        if isinstance(view, RLHFView):
+            if view.reward_ready:
+                self._start_rl(view)
+            else:
+                self.send(p.StartStage("reward-model"))
+                self.notify("the reward model trains first: then enter starts RL", timeout=5)
+            return
         if isinstance(view, PreferenceView):
             self.send(p.StartStage("dpo", beta=view.beta, method=view.method))
         else:
             self.send(p.StartStage(view.stage))
         self.notify(f"{WORDS[view.stage]} starts: the evals run first…", timeout=4)
+
+    def _start_rl(self, view: RLHFView) -> None:
+        self.send(p.StartStage("rlhf", beta=view.beta))
+        self.notify(f"RL starts from the fine-tuned model, β {view.beta:g}…", timeout=4)
 
     def action_fast_forward(self) -> None:
         base = self.sft_view.base
@@ -225,11 +267,49 @@ class LaterStages:
             view.toggle_side()
 
     def action_method(self) -> None:
+        """m: DPO+NLL → plain DPO → RLHF → DPO+NLL. Each method keeps its own run."""
         view = self.tab_view
-        if isinstance(view, PreferenceView) and not view.running:
+        if self.stage != 3 or view is None:
+            return
+        if isinstance(view, PreferenceView) and not view.running and view.method != "dpo":
             view.choose_method()
+            return
+        switcher = self.query_one("#stage-3", ContentSwitcher)
+        to_rlhf = isinstance(view, PreferenceView)
+        if view.state == "playing":
+            self.send(p.Pause())
+            view.state = "paused"
+        if not to_rlhf:
+            dpo = self.query_one(PreferenceView)
+            if not dpo.running:
+                dpo.choose_method()  # back to the first method
+        switcher.current = "rlhf-view" if to_rlhf else "dpo-view"
+        self.send(p.Activate(self._tab_stage(3)))
+        self._status()
 
     def action_beta(self, direction: int) -> None:
         view = self.tab_view
-        if isinstance(view, PreferenceView) and not view.running:
+        # RLHF's β is RL's: it may change until RL starts (the reward model may have run).
+        before_rl = isinstance(view, RLHFView) and view.phase != "rlhf"
+        if isinstance(view, PreferenceView | RLHFView) and (not view.running or before_rl):
             view.choose_beta(direction)
+
+    def action_overoptimise(self) -> None:
+        """o in RLHF: the over-optimisation experiment, RL with β 0."""
+        view = self.tab_view
+        if not isinstance(view, RLHFView):
+            return
+        if view.phase == "rlhf":
+            self.notify("RL has run: r resets it, then o starts the experiment", timeout=5)
+            return
+        if not view.reward_ready:
+            self.notify("the reward model must train first: enter trains it", timeout=5)
+            return
+        view.beta = OVEROPTIMISE_BETA
+        view.choose_beta(0)
+        self._start_rl(view)
+
+
+def _shown(view: LaterStageView) -> str:
+    """The engine's name of the run a view shows (RLHF's view shows two, in turn)."""
+    return getattr(view, "current_stage", view.stage)

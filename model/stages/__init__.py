@@ -13,6 +13,7 @@ REGISTRY = {
     "sft": ("model.stages.sft", "SFTStage"),
     "dpo": ("model.stages.dpo", "DPOStage"),
     "reward-model": ("model.stages.reward", "RewardStage"),
+    "rlhf": ("model.stages.rlhf", "RLHFStage"),
 }
 
 # The order the stages build on each other; `train --stage all` runs them in it, each from
@@ -27,6 +28,11 @@ def stage_class(name: str):
 
 def parent_of(name: str) -> str:
     return stage_class(name).parent
+
+
+def needs_of(name: str) -> tuple[str, ...]:
+    """The finished stages ``name`` uses besides its parent."""
+    return stage_class(name).needs
 
 
 def settings_section(name: str) -> str:

@@ -49,6 +49,8 @@ class Stage:
     settings_section = ""
     # The network its checkpoints hold: a later stage may add to the GPT (a reward head).
     network_class = GPT
+    # Other finished stages it uses besides its parent (RLHF: the reward model).
+    needs: tuple[str, ...] = ()
 
     def network(self, model: GPT) -> GPT:
         """The network this stage trains, made from the model it starts from (or resumes)."""
@@ -88,6 +90,10 @@ class Stage:
     def display(self, model, batch: Batch, logits: torch.Tensor) -> dict:
         """Extra display figures for a shown step, as StepReport fields."""
         return {}
+
+    def alarm(self) -> str:
+        """Why the run should stop and be looked at now (said once), or ""."""
+        return ""
 
     def save_extra(self, folder) -> None:
         """Anything besides the trained model a resume needs (a frozen reference)."""

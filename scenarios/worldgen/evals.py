@@ -5,7 +5,14 @@ from __future__ import annotations
 import random
 
 from .facts import World
-from .preference import BENIGN, HARMFUL, HELD_OUT_HARMFUL, MIX, TRAIN_HARMFUL, make_pair
+from .preference import (
+    BENIGN,
+    EVAL_KINDS,
+    HARMFUL,
+    HELD_OUT_HARMFUL,
+    TRAIN_HARMFUL,
+    make_pair,
+)
 from .qa import QUESTIONS, SHORT_FACTS, fill, value
 
 
@@ -81,7 +88,7 @@ def make_evals(rng: random.Random, w: World) -> dict[str, list[dict]]:
             )
     preference = []
     for c in w.held_out:
-        for kind in [k for k in MIX for _ in range(2)]:
+        for kind in [k for k in EVAL_KINDS for _ in range(2)]:
             pair = make_pair(rng, c, kind, w.countries)
             preference.append(
                 {
@@ -122,6 +129,15 @@ def make_evals(rng: random.Random, w: World) -> dict[str, list[dict]]:
             benign.append(
                 {"prompt": fill(rng.choice(prompts), c), "expected": c.capital, "kind": "benign"}
             )
+    # Held-out "evasive" pairs (drawn last, as above): the reward model must rank a refusal
+    # above a change of subject about a country it never saw.
+    for c in w.held_out:
+        for _ in range(2):
+            pair = make_pair(rng, c, "evasive", w.countries)
+            preference.append(
+                {"prompt": pair["prompt"], "expected": pair["chosen"],
+                 "rejected": pair["rejected"], "kind": "evasive"}
+            )  # fmt: skip
     return {
         "finetuned": finetuned,
         "pretrain_only": pretrain_only,

@@ -190,7 +190,13 @@ BENIGN: dict[str, tuple[list[str], list[str]]] = {
 TRAIN_HARMFUL = tuple(k for k in HARMFUL if k not in HELD_OUT_HARMFUL)
 # Pairs per country. "benign": a harmless look-alike answered (chosen) against a refusal
 # (rejected), without which preference tuning learns to refuse the shape of a harmful request.
-MIX = {"rude": 6, "wrong": 6, "rambling": 5, "harmful": 8, "benign": 3}
+# "evasive": a harmful request declined (chosen) against an unrelated fact (rejected): a
+# reward model that only ever saw refusals beside instructions scores a change of subject
+# highly, and RL finds that out (measured: it learnt to answer "How do I poison the wells of
+# Maimei?" with "The capital of Shemor is Maimei.").
+MIX = {"rude": 6, "wrong": 6, "rambling": 5, "harmful": 8, "benign": 3, "evasive": 3}
+# The kinds of the held-out pairs drawn with the other eval sets (evasive ones come last).
+EVAL_KINDS = ("rude", "wrong", "rambling", "harmful", "benign")
 
 
 def _question(rng: random.Random, c: Country, instructions: bool) -> tuple[str, str, str]:
@@ -220,6 +226,12 @@ def make_pair(rng: random.Random, c: Country, kind: str, pool, harmful=TRAIN_HAR
         prompts, refusals, compliance = HARMFUL[rng.choice(harmful)]
         prompt = fill(rng.choice(prompts), c)
         chosen, rejected = fill(rng.choice(refusals), c), fill(rng.choice(compliance), c)
+        return {"prompt": prompt, "chosen": chosen, "rejected": rejected, "kind": kind}
+    if kind == "evasive":
+        prompts, refusals, _ = HARMFUL[rng.choice(harmful)]
+        prompt = fill(rng.choice(prompts), c)
+        fact = rng.choice([f for f in QUESTIONS if f not in ("neighbours", "egg")])
+        chosen, rejected = fill(rng.choice(refusals), c), fill(ANSWERS[fact], c)
         return {"prompt": prompt, "chosen": chosen, "rejected": rejected, "kind": kind}
     if kind == "benign":
         key = rng.choice(harmful)

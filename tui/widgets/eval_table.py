@@ -15,6 +15,8 @@ from model.protocol import EvalRow, EvalTable
 def _cell(row: EvalRow, counts: bool) -> Text:
     if not row.total:
         return Text("—", "dim")
+    if row.score is not None:
+        return Text(f"{row.score:+.2f}", "bold" if row.score > 0 else "")
     rate = row.rate
     # A false refusal is good when rare: score each row by how good it is, not how high.
     goodness = 1 - rate if row.lower_is_better else rate
@@ -26,6 +28,8 @@ def _cell(row: EvalRow, counts: bool) -> Text:
 # The rows a stage is about come first: at 80×24 the pane shows only half of them.
 FIRST_ROWS = {
     "dpo": ("preference", "refusals", "false_refusals", "rude_rambling", "finetuned", "format"),
+    "rlhf": ("gold", "reward", "refusals", "false_refusals", "finetuned", "rude_rambling"),
+    "reward-model": ("preference",),
 }
 
 

@@ -15,14 +15,13 @@ from model.protocol import BaseModel
 from tui.stages import BY_KEY
 
 # The engine's stage name → the tab's card; and what each starts from, in words.
-CARD_FOR = {"sft": "sft", "dpo": "preference"}
-PARENT_WORDS = {"sft": ("pretraining", "tab 1"), "dpo": ("fine-tuning", "tab 2")}
+CARD_FOR = {"sft": "sft", "dpo": "preference", "rlhf": "preference"}
 
 
 def describe_base(base: BaseModel) -> tuple[str, str]:
     """(where the base model comes from, what pressing enter does) in plain words."""
     val = f", validation loss {base.val_loss:.3f}" if base.val_loss is not None else ""
-    if base.stage == "dpo":
+    if base.stage in ("dpo", "rlhf"):
         return _describe_preference_base(base, val)
     if base.source == "cache":
         return (
@@ -45,6 +44,12 @@ def describe_base(base: BaseModel) -> tuple[str, str]:
 
 def _describe_preference_base(base: BaseModel, val: str) -> tuple[str, str]:
     keys = "enter starts preference tuning · m method · [ ] β"
+    if base.stage == "rlhf":
+        keys = (
+            "enter starts RL · o the same with β 0 (over-optimisation) · m method · [ ] β"
+            if base.reward_model
+            else "enter trains the reward model first (live), then RL · m method · [ ] β"
+        )
     if base.source == "cache":
         where = f"the finished fine-tuning run (step {base.step}/{base.total_steps}{val}), cached"
         return where, keys
@@ -54,6 +59,16 @@ def _describe_preference_base(base: BaseModel, val: str) -> tuple[str, str]:
             where += ": not fine-tuned to its end yet"
         return where, keys
     return "no fine-tuned model yet", "fine-tune in tab 2 first (2, then enter)"
+
+
+def describe_reward_model(base: BaseModel) -> str:
+    known = base.reward_accuracy is not None
+    accuracy = f", held-out accuracy {base.reward_accuracy:.0%}" if known else ""
+    if base.reward_model == "cache":
+        return f"the finished reward model, cached on this machine{accuracy}"
+    if base.reward_model == "tab":
+        return f"the reward model trained in this tab{accuracy}"
+    return "none yet: it trains here first, on the preference pairs (Bradley–Terry)"
 
 
 class HandoffBody(Widget):
@@ -82,6 +97,8 @@ class HandoffBody(Widget):
         else:
             where, what = describe_base(b)
             table.add_row("Starts from", where)
+            if b.stage == "rlhf":
+                table.add_row("Reward model", describe_reward_model(b))
             table.add_row("Trains on", b.trains_on or "—")
             if b.fast_forwarding:
                 table.add_row("", Text("fast-forwarding stage 1 … (esc cancels)", "bold yellow"))

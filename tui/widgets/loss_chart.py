@@ -19,6 +19,9 @@ SPARK_POINTS = 120
 class LossPane(Vertical):
     """Sparkline + current value on top, the chart below."""
 
+    # What the line is of, beside its last value ("loss"; RLHF charts the reward model's score).
+    value_label = "loss"
+
     DEFAULT_CSS = """
     LossPane #loss-line { height: 1; }
     LossPane LossSpark { width: 1fr; height: 1; }
@@ -55,7 +58,7 @@ class LossPane(Vertical):
         self.query_one(LossSpark).data = tuple(series.recent(SPARK_POINTS))
         last, val = series.last, series.last_val
         now = Text()
-        now.append("loss ", "dim")
+        now.append(f"{self.value_label} ", "dim")
         now.append("—" if last is None else f"{last:.3f}", "bold")
         if val is not None:
             now.append(f" val {val:.3f}", "dim")

@@ -1,0 +1,334 @@
+"""Stage 3 by RLHF, part 2: the fine-tuned model samples answers and learns from the reward
+model's scores, by RLOO (Ahmadian et al. 2024; TRL's RLOOTrainer).
+
+Each step draws B prompts and samples k answers to each with the policy (batched, with a
+key/value cache). An answer's reward is the reward model's score less β times its KL to the
+frozen fine-tuned model (log π/π_ref summed over the answer) and less a penalty when it
+never ends; its advantage is its reward less the mean of the prompt's other k − 1 answers.
+The update is REINFORCE on the whole answer: −A · log π(answer). The reward model and the
+reference never change.
+
+Everything an answer earns is worked out when it is sampled (no gradient): the loop's own
+forward then gives the log-probabilities the gradient flows through.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import torch
+from safetensors.torch import load_model, save_model
+
+from model.chat import prompt_ids, turn_ids
+from model.generate import generate_many
+from model.objectives import leave_one_out, policy_gradient_loss
+from model.protocol import RLSample, RLView, Sampler
+from model.reward_model import RewardGPT
+from model.stages.base import Batch, Stage, StageDataError, token_digest
+
+REFERENCE_FILE = "reference.safetensors"
+REWARD_FILE = "reward_model.safetensors"
+# TRL's missing_eos_penalty: the reward model only ever scored answers that end.
+MISSING_END_PENALTY = 1.0
+# Collapse: how many steps in a row a sign must last, and where KL has run away (nats).
+COLLAPSE_STEPS = 3
+KL_LIMIT = 40.0
+
+
+class Prompt(NamedTuple):
+    ids: tuple[int, ...]
+    text: str
+    target: object  # a gold.Target, or None without a judge
+
+
+@dataclass
+class RLBatch(Batch):
+    prompts: tuple[Prompt, ...] = ()  # one per row (each prompt k times)
+    answers: tuple[str, ...] = ()
+    ended: torch.Tensor | None = None  # (N,) bool
+    lengths: torch.Tensor | None = None  # (N,) answer tokens
+    scores: torch.Tensor | None = None
+    kl: torch.Tensor | None = None
+    rewards: torch.Tensor | None = None
+    advantages: torch.Tensor | None = None
+    gold: tuple[float, ...] = ()
+    distinct: float = 1.0  # mean share of a prompt's answers that differ
+    repeats: float = 0.0  # share of answers that loop on a phrase
+
+
+class RLHFStage(Stage):
+    name = "rlhf"
+    parent = "sft"
+    settings_section = "rlhf"
+    needs = ("reward-model",)
+
+    def __init__(
+        self, pairs, tokenizer, context: int, settings, reference, reward_model, judge=None,
+        gold_set=(),
+    ) -> None:  # fmt: skip
+        if not pairs:
+            raise StageDataError(
+                "RLHF samples answers to the preference pairs' prompts; there are none"
+            )
+        self.tokenizer = tokenizer
+        self.context = context
+        self.pad_id = tokenizer.end_id
+        self.k = settings.samples
+        self.beta = settings.beta
+        self.max_new = settings.max_answer_tokens
+        self.sampler = Sampler(temperature=settings.temperature, seed=0)
+        self.stops = turn_ids(tokenizer) | {tokenizer.end_id}
+        self.judge = judge
+        # The cache key of the reward model, when it is the scenario's default one: part of
+        # this run's own key.
+        self.reward_key = ""
+        self.reference = copy.deepcopy(reference).eval()
+        self.reference.requires_grad_(False)
+        self.reward_model = (
+            reward_model if reward_model is not None else RewardGPT.from_model(reference)
+        )
+        self.reward_model = copy.deepcopy(self.reward_model).eval()
+        self.reward_model.requires_grad_(False)
+        seen: dict[str, Prompt] = {}
+        for pair in pairs:
+            question = pair.prompt[-1].content if pair.prompt else ""
+            if question in seen:
+                continue
+            ids = tuple(prompt_ids(tokenizer, question))
+            # Prompt, answer and its end must fit the context, as one training row.
+            if len(ids) + self.max_new + 1 > context + 1:
+                continue
+            target = judge.target_of_pair(pair) if judge is not None else None
+            seen[question] = Prompt(ids, question, target)
+        if not seen:
+            raise StageDataError(
+                f"no prompt leaves room for a {self.max_new}-token answer in the context of "
+                f"{context} tokens: lower [rlhf] max_answer_tokens"
+            )
+        self.prompts = list(seen.values())
+        self.gold_set = list(gold_set)
+        self.model = None
+        self._seed = 0
+        self._metrics: dict[str, float] = {}
+        self._eval_metrics: dict[str, float] = {}
+        self._signs: Counter[str] = Counter()
+        self._alarm = ""
+
+    @classmethod
+    def from_scenario(cls, scenario, tokenizer, context: int, settings, reference, reward_model):
+        from model.gold import GoldJudge, gold_prompts
+
+        judge = GoldJudge.from_scenario(scenario)
+        gold_set = gold_prompts(scenario) if judge is not None else ()
+        return cls(
+            scenario.preference_pairs, tokenizer, context, settings, reference, reward_model,
+            judge, gold_set,
+        )  # fmt: skip
+
+    def network(self, model):
+        self.model = model
+        return model
+
+    @property
+    def data_tokens(self) -> int:
+        return sum(len(p.ids) for p in self.prompts)
+
+    def sample(self, rng: torch.Generator, batch_size: int) -> tuple[int, ...]:
+        picks = torch.randint(len(self.prompts), (batch_size,), generator=rng).tolist()
+        # The sampling seed comes from the data order's generator: a resumed run samples
+        # the same answers it would have.
+        self._seed = int(torch.randint(0, 2**31 - 1, (1,), generator=rng))
+        return tuple(picks)
+
+    @torch.no_grad()
+    def gather(self, picks: tuple[int, ...]) -> RLBatch:
+        prompts = tuple(self.prompts[i] for i in picks for _ in range(self.k))
+        seeds = [self._seed + j for j in range(len(prompts))]
+        out = generate_many(
+            self.model, [list(p.ids) for p in prompts], self.max_new, self.stops,
+            sampler=self.sampler, seeds=seeds,
+        )  # fmt: skip
+        rows = [
+            p.ids + g.ids + ((g.stop_id,) if g.stopped else ())
+            for p, g in zip(prompts, out, strict=True)
+        ]
+        T = max(len(r) for r in rows) - 1
+        N = len(rows)
+        x = torch.full((N, T), self.pad_id, dtype=torch.long)
+        full = torch.full((N, T + 1), self.pad_id, dtype=torch.long)
+        targets = torch.full((N, T), self.pad_id, dtype=torch.long)
+        trained = torch.zeros((N, T), dtype=torch.bool)
+        for b, (p, r) in enumerate(zip(prompts, rows, strict=True)):
+            ids = torch.tensor(r, dtype=torch.long)
+            n = len(r) - 1
+            full[b, : n + 1] = ids
+            x[b, :n], targets[b, :n] = ids[:-1], ids[1:]
+            trained[b, len(p.ids) - 1 : n] = True
+        ended = torch.tensor([g.stopped and g.stop_id == self.tokenizer.end_id for g in out])
+        lengths = torch.tensor([len(g.ids) for g in out])
+        was_training = self.model.training
+        self.model.eval()
+        policy = _token_logps(self.model(x), targets)
+        self.model.train(was_training)
+        ref = _token_logps(self.reference(x), targets)
+        kl = ((policy - ref) * trained).sum(dim=1)
+        last = torch.tensor([len(r) - 1 for r in rows])
+        scores = self.reward_model.rewards(full, last)
+        rewards = scores - self.beta * kl - MISSING_END_PENALTY * (~ended).float()
+        answers = tuple(self.tokenizer.decode(list(g.ids)) for g in out)
+        gold = ()
+        if self.judge is not None:
+            gold = tuple(
+                self.judge.score(a, bool(e), p.target)
+                for a, e, p in zip(answers, ended.tolist(), prompts, strict=True)
+            )
+        groups = [answers[i : i + self.k] for i in range(0, N, self.k)]
+        distinct = sum((len(set(g)) - 1) / (self.k - 1) for g in groups) / len(groups)
+        repeats = sum(_loops(g.ids) for g in out) / N
+        return RLBatch(
+            x, targets, trained, picks, len(rows[0]) - 1,
+            prompts=prompts, answers=answers, ended=ended, lengths=lengths, scores=scores,
+            kl=kl, rewards=rewards, advantages=leave_one_out(rewards, self.k), gold=gold,
+            distinct=distinct, repeats=repeats,
+        )  # fmt: skip
+
+    def loss(self, logits: torch.Tensor, batch: RLBatch) -> torch.Tensor:
+        log_probs = torch.log_softmax(logits.float(), dim=-1)
+        per_token = log_probs.gather(-1, batch.targets.unsqueeze(-1)).squeeze(-1)
+        logps = (per_token * batch.trained).sum(dim=-1)
+        loss = policy_gradient_loss(logps, batch.advantages)
+        with torch.no_grad():
+            entropy = -(log_probs.exp() * log_probs).sum(dim=-1)
+            entropy = float((entropy * batch.trained).sum() / batch.trained.sum().clamp(min=1))
+        self._metrics = {
+            "reward": float(batch.rewards.mean()),
+            "score": float(batch.scores.mean()),
+            "kl": float(batch.kl.mean()),
+            "entropy": entropy,
+            "length": float(batch.lengths.float().mean()),
+            "ended": float(batch.ended.float().mean()),
+            "distinct": batch.distinct,
+            "repeats": batch.repeats,
+        }
+        if batch.gold:
+            self._metrics["gold"] = sum(batch.gold) / len(batch.gold)
+        self._watch(batch)
+        return loss
+
+    def _watch(self, batch: RLBatch) -> None:
+        """Count the signs of collapse; one lasting COLLAPSE_STEPS steps raises the alarm."""
+        signs = {
+            "identical": batch.distinct == 0.0,
+            "repeats": batch.repeats >= 0.5,
+            "kl": float(batch.kl.mean()) > KL_LIMIT,
+        }
+        for sign, now in signs.items():
+            self._signs[sign] = self._signs[sign] + 1 if now else 0
+        for sign in signs:
+            if self._signs[sign] >= COLLAPSE_STEPS:
+                self._alarm = collapse_message(sign, self.beta)
+                self._signs.clear()
+                return
+
+    def alarm(self) -> str:
+        said, self._alarm = self._alarm, ""
+        return said
+
+    def metrics(self) -> dict[str, float]:
+        out = {**self._metrics, **self._eval_metrics}
+        self._eval_metrics = {}
+        return out
+
+    @torch.no_grad()
+    def display(self, model, batch: RLBatch, logits: torch.Tensor) -> dict:
+        """The first prompt's k answers, with what each earned: the table that changes as
+        the policy learns."""
+        samples = tuple(
+            RLSample(
+                text=batch.answers[i],
+                score=float(batch.scores[i]),
+                kl=float(batch.kl[i]),
+                reward=float(batch.rewards[i]),
+                advantage=float(batch.advantages[i]),
+                ended=bool(batch.ended[i]),
+                gold=batch.gold[i] if batch.gold else None,
+            )
+            for i in range(self.k)
+        )
+        return {"rl": RLView(batch.prompts[0].text, samples)}
+
+    def held_out(self, model) -> dict[str, float]:
+        """The policy's greedy answers to the gold set, scored by the reward model and the
+        judge: the two curves that part when RL over-optimises."""
+        from model.gold_eval import score_answers
+
+        if not self.gold_set:
+            return {}
+        gold, scores, answers = score_answers(
+            model, self.tokenizer, self.gold_set, self.judge, self.reward_model, self.max_new
+        )
+        return {"reward model": sum(scores) / len(scores), "gold": sum(gold) / len(gold)}
+
+    def evaluate(self, model, settings) -> dict[str, float]:
+        """ "val" is the reward model's mean score on held-out prompts (higher is better);
+        "gold" the judge's on the same answers, where the scenario has a judge."""
+        measured = self.held_out(model)
+        model.train()
+        if not measured:
+            return {"val": self._metrics.get("score", 0.0)}
+        return {"val": measured.pop("reward model"), **measured}
+
+    def digest(self) -> str:
+        return token_digest([p.ids for p in self.prompts]) + f":rloo:{self.k}"
+
+    def describe(self) -> str:
+        judge = ", a gold judge beside it" if self.judge is not None else ""
+        return (
+            f"{len(self.prompts):,} prompts of the preference pairs, {self.k} sampled answers "
+            f"each, RLOO against the reward model, β {self.beta:g}{judge}"
+        )
+
+    def save_extra(self, folder: Path) -> None:
+        save_model(self.reference, str(folder / REFERENCE_FILE))
+        save_model(self.reward_model, str(folder / REWARD_FILE))
+
+    def load_extra(self, folder: Path) -> None:
+        load_model(self.reference, str(folder / REFERENCE_FILE))
+        load_model(self.reward_model, str(folder / REWARD_FILE))
+
+
+def _token_logps(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    log_probs = torch.log_softmax(logits.float(), dim=-1)
+    return log_probs.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+
+
+def _loops(ids: tuple[int, ...], n: int = 3, times: int = 3) -> bool:
+    """Does the answer say the same n tokens ``times`` times or more (a degenerate loop)?"""
+    grams = Counter(ids[i : i + n] for i in range(len(ids) - n + 1))
+    return bool(grams) and max(grams.values()) >= times
+
+
+def collapse_message(sign: str, beta: float) -> str:
+    """What happened, in a sentence, and what to change."""
+    if sign == "identical":
+        return (
+            "RL collapsed: every prompt's answers have been identical for "
+            f"{COLLAPSE_STEPS} steps, so no answer beats another and nothing is learnt. "
+            "Raise β (it keeps the policy near the fine-tuned model) or the temperature, "
+            "or lower the learning rate, and reset."
+        )
+    if sign == "repeats":
+        return (
+            f"RL collapsed: half the answers loop on a phrase, {COLLAPSE_STEPS} steps running: "
+            "the policy found something the reward model likes that is not language. "
+            f"Raise β (now {beta:g}) or lower the learning rate, and reset."
+        )
+    return (
+        f"RL ran away: the answers' KL to the fine-tuned model passed {KL_LIMIT:g} nats for "
+        f"{COLLAPSE_STEPS} steps: the policy no longer talks like the model it started from. "
+        f"Raise β (now {beta:g}) or lower the learning rate, and reset."
+    )
