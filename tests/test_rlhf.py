@@ -18,6 +18,7 @@ from model.protocol import StepReport
 from model.stages.rlhf import COLLAPSE_STEPS, RLHFStage, collapse_message
 from scenarios import default_scenario, load_scenario
 
+
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tiny-rlhf")
@@ -94,9 +95,7 @@ def test_rl_moves_the_policy_but_never_the_reference_or_the_reward_model(scenari
     assert moved
 
 
-def test_a_resumed_run_samples_and_learns_as_the_run_that_never_stopped(
-    scenario, models, tmp_path
-):
+def test_a_resumed_run_samples_and_learns_as_the_run_that_never_stopped(scenario, models, tmp_path):
     whole = rl_trainer(scenario, models)
     run_headless(whole)
     half = rl_trainer(scenario, models)
@@ -125,9 +124,7 @@ def test_collapse_is_detected_when_every_answer_is_identical(scenario, models):
     token = data.tokenizer.encode(" a")[0]
 
     def one_token(module, args, logits):
-        return logits + 100.0 * torch.nn.functional.one_hot(
-            torch.tensor(token), logits.shape[-1]
-        )
+        return logits + 100.0 * torch.nn.functional.one_hot(torch.tensor(token), logits.shape[-1])
 
     trainer.model.head.register_forward_hook(one_token)
     alarms = []
