@@ -129,6 +129,7 @@ def as_json(card: p.ReportCard) -> dict:
                         "label": r.label,
                         "lower_is_better": r.lower_is_better,
                     }
+                    | ({"score": r.score} if r.score is not None else {})
                     for r in c.rows
                 },
             }

@@ -177,9 +177,10 @@ def reward_rows(trainer) -> p.EvalTable:
     """A reward model's live evals: the held-out pairs it ranks right, by kind."""
     by_kind = trainer.data.accuracy_by_kind(trainer.model)
     trainer.model.train()
-    rows = [p.EvalRow("preference", "ranks chosen", *by_kind.pop(""),
-                      "held-out pairs whose chosen answer gets the higher reward")]  # fmt: skip
-    rows += [p.EvalRow(f"preference/{kind}", f"ranks chosen: {kind or 'other'}", right, total)
+    # The keys and labels of `trainterm eval` on a reward model (model/cli_reward.py).
+    rows = [p.EvalRow("preference", "reward model ranks chosen", *by_kind.pop(""))]
+    rows += [p.EvalRow(f"preference/{kind or 'other'}", f"reward model ranks chosen: "
+                       f"{kind or 'other'}", right, total)
              for kind, (right, total) in sorted(by_kind.items())]  # fmt: skip
     return p.EvalTable(trainer.stage, trainer.state.step, tuple(rows))
 

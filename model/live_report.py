@@ -22,10 +22,16 @@ def live_card(engine) -> p.ReportCard:
         # A DPO run's stage data holds its frozen reference: eval builds the same from a
         # checkpoint, so the accuracy is the one `trainterm eval` gives.
         preference = trainer.data if stage == "dpo" else None
-        table = run_evals(
-            trainer.model, trainer.tokenizer, engine.scenario, stage, trainer.state.step,
-            preference=preference,
-        )  # fmt: skip
+        reward_model = trainer.data.reward_model if stage == "rlhf" else None
+        if stage == "reward-model":  # it ranks answer pairs, as eval scores it
+            from model.handoff import reward_rows
+
+            table = reward_rows(trainer)
+        else:
+            table = run_evals(
+                trainer.model, trainer.tokenizer, engine.scenario, stage, trainer.state.step,
+                preference=preference, reward_model=reward_model,
+            )  # fmt: skip
         trainer.model.train()
         s = trainer.state
         state = {

@@ -225,8 +225,10 @@ def train_bytes(model: ModelSettings, batch_size: int, *, pairs: bool = False) -
 
 
 def check_fits(model: ModelSettings, stage: str, settings: StageSettings) -> None:
+    # RLHF trains on k sampled answers per prompt (its frozen models cost little beside
+    # the activations); the pair stages run chosen and rejected together.
     rows = settings.batch_size * getattr(settings, "samples", 1)
-    need = train_bytes(model, rows, pairs=stage in ("preference", "reward", "rlhf"))
+    need = train_bytes(model, rows, pairs=stage in ("preference", "reward"))
     if need > MAX_TRAIN_BYTES:
         raise ScenarioError(
             f"batch {settings.batch_size} × context {model.context} with d_model "

@@ -148,14 +148,14 @@ def _eval_json(folder, checkpoint) -> dict:
 
 
 def _figures(evals: dict) -> dict:
-    return {k: (v["correct"], v["total"], v["rate"]) for k, v in evals.items()}
+    return {k: (v["correct"], v["total"], v["rate"], v.get("score")) for k, v in evals.items()}
 
 
 def test_report_card_has_evals_figures_for_every_stage(folder, trained):
     result = trainterm("report", "--scenario", str(folder), str(trained))
     assert result.returncode == 0, result.stderr
     card = json.loads((trained / "report.json").read_text())
-    stages = ["pretrain", "sft", "dpo", "reward-model"]
+    stages = ["pretrain", "sft", "dpo", "reward-model", "rlhf"]
     assert list(card["stages"]) == stages
     for stage, column in card["stages"].items():
         checkpoint = trained / stage / "checkpoint"
@@ -166,10 +166,13 @@ def test_report_card_has_evals_figures_for_every_stage(folder, trained):
         assert column["tokens_seen"] == state["tokens_seen"] > 0
         assert column["seconds"] == state["seconds"] > 0
     assert "preference" in card["stages"]["dpo"]["evals"]
+    rlhf = card["stages"]["rlhf"]["evals"]
+    assert {"gold", "reward"} <= set(rlhf) and "score" in rlhf["gold"]
+    assert "gold" in card["stages"]["sft"]["evals"]  # the judge scores every chat model
     markdown = (trained / "report.md").read_text()
     assert markdown in result.stdout  # printed as written
     header = next(line for line in markdown.splitlines() if line.startswith("| metric"))
-    assert [c.strip() for c in header.split("|")[2:6]] == stages
+    assert [c.strip() for c in header.split("|")[2:7]] == stages
     for label in ("validation loss", "facts: fine-tuned", "preference accuracy", "wall time",
                   "tokens seen", "steps"):  # fmt: skip
         assert any(line.startswith(f"| {label}") for line in markdown.splitlines()), label
@@ -192,19 +195,20 @@ def test_the_engines_report_card_equals_eval(folder, trained, tmp_path):
     from scenarios import load_scenario
 
     scenario = load_scenario(folder)
-    runs = {s: load_checkpoint(trained / s / "checkpoint", scenario) for s in ("pretrain", "dpo")}
+    stages = ("pretrain", "dpo", "reward-model", "rlhf")
+    runs = {s: load_checkpoint(trained / s / "checkpoint", scenario) for s in stages}
     engine = SimpleNamespace(
         runs=runs, scenario=scenario, options=SimpleNamespace(save_dir=tmp_path)
     )
     card = live_card(engine)
-    assert [c.stage for c in card.columns] == ["pretrain", "dpo"]
+    assert [c.stage for c in card.columns] == list(stages)
     for column in card.columns:
         said = _eval_json(folder, trained / column.stage / "checkpoint")
-        mine = {r.key: (r.correct, r.total, r.rate) for r in column.rows}
+        mine = {r.key: (r.correct, r.total, r.rate, r.score) for r in column.rows}
         assert mine == _figures(said["evals"]) and column.val_loss == said["val_loss"]
     assert card.written and (tmp_path / "report.md").is_file()
     written = json.loads((tmp_path / "report.json").read_text())
-    assert list(written["stages"]) == ["pretrain", "dpo"]
+    assert list(written["stages"]) == list(stages)
 
 
 @pytest.mark.parametrize(

@@ -62,7 +62,7 @@ def test_default_scenario_loads_with_every_stage(world: Scenario) -> None:
     assert 500 <= len(world.preference_pairs) <= 1000
     assert {p.kind for p in world.probes} >= {"question", "instruction", "harmful", "story"}
     assert set(world.evals) >= {"finetuned", "pretrain_only", "unknown", "harmful", "preference"}
-    kinds = {"rude", "wrong", "rambling", "harmful", "benign"}
+    kinds = {"rude", "wrong", "rambling", "harmful", "benign", "evasive"}
     assert {p.kind for p in world.preference_pairs} == kinds
     assert world.model == scenarios.ModelSettings()
     from scenarios.schema import STAGE_DEFAULTS
@@ -340,8 +340,9 @@ def test_corpus_scenario(tmp_path: Path) -> None:
     assert s.has_stage("pretrain") and not s.has_stage("sft") and not s.has_stage("preference")
     assert s.missing_for("sft").startswith("Fine-tuning needs")
     assert s.missing_for("preference").startswith("Preference tuning needs")
+    assert not s.has_stage("rlhf")  # RL samples the preference pairs' prompts: none here
     with pytest.raises(ScenarioError, match="unknown stage"):
-        s.has_stage("rlhf")
+        s.has_stage("ppo")
 
 
 def test_format_doc_minimal_example_loads(tmp_path: Path) -> None:

@@ -70,5 +70,21 @@ CARDS: tuple[StageCard, ...] = (
     ),
 )
 
-BY_KEY = {card.key: card for card in CARDS}
+# Tab 3's other method (m switches to it): the same tab, its own card.
+RLHF_CARD = StageCard(
+    key="rlhf",
+    number=3,
+    title="Preference",
+    input="the same pairs train a reward model; then prompts alone, answered by the model",
+    objective="a reward model learns to score the chosen answer above the rejected "
+    "(Bradley–Terry); then RL (RLOO) makes the model's own sampled answers score higher, "
+    "less β × their KL to the fine-tuned model",
+    produces="an assistant with taste — or one that pleases the reward model",
+    sentence="A learnt judge stands in for people, and the model practises on it: it gets "
+    "better at whatever the judge rewards, which is not always what people meant.",
+    available=True,
+    short_objective="RLHF: reward model, then RL on its scores − β·KL",
+)
+
+BY_KEY = {card.key: card for card in (*CARDS, RLHF_CARD)}
 BY_NUMBER = {card.number: card for card in CARDS}

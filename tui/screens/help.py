@@ -70,8 +70,8 @@ PANES = (
     (
         "Stages",
         "Making an assistant takes three stages; the tabs (1 2 3) show each stage's card: "
-        "what data goes in, what the model is trained to do, what comes out. Pretraining "
-        "and fine-tuning train here; preference tuning arrives in a later version.",
+        "what data goes in, what the model is trained to do, what comes out. All three "
+        "train here, each from the one before it.",
     ),
     (
         "Fine-tuning",
@@ -85,6 +85,22 @@ PANES = (
         "model forget its text. The evals table compares the base model with the model now "
         "(format, facts of countries fine-tuning covers, facts only pretraining saw, and "
         "places that exist nowhere); the probes (v) show both models' answers side by side.",
+    ),
+    (
+        "Preference tuning",
+        "Tab 3 starts from the fine-tuned model, by one of two methods (m switches). DPO "
+        "trains on the chosen / rejected pairs directly: the pair pane marks each answer "
+        "token by how much more (green) or less (red) likely the model now makes it than "
+        "the frozen fine-tuned copy does. RLHF first trains a reward model on the same "
+        "pairs (a scalar head scoring a whole answer; live, unless this machine has one "
+        "cached), then RL: the model answers each prompt k times, the reward model scores "
+        "the answers, and each answer's reward is its score less β × its KL to the "
+        "fine-tuned model; an answer better than its siblings (advantage A > 0) is made "
+        "more likely. The chart plots the reward model's score and a gold judge's, a rule "
+        "that knows the world's truth. o runs RL with β 0: nothing holds the model near "
+        "the fine-tuned one, and when the two lines part the model is pleasing the reward "
+        "model rather than being good (over-optimisation). If the answers collapse "
+        "(all alike, looping, or the KL running away) the run pauses and says what to change.",
     ),
     (
         "Sampling",
@@ -123,7 +139,9 @@ KEYS = (
     ("k K · u U", "sampler: top-k more / fewer tokens · top-p more / less probability"),
     ("d D", "sampler: next / previous seed"),
     ("enter · f · esc", "tab 2: start fine-tuning · fast-forward stage 1 · cancel it"),
-    ("v · e", "tab 2: evals ⇄ probes · run the evals now"),
+    ("v · e", "tabs 2, 3: evals ⇄ probes · run the evals now"),
+    ("m · [ ]", "tab 3: method (DPO+NLL, DPO, RLHF) · β, before the run starts"),
+    ("o", "tab 3, RLHF: RL with β 0, the over-optimisation experiment"),
     ("s", "save a checkpoint"),
     ("c", "report card: every model this session has, scored as `trainterm eval` does"),
     ("x", "export the run's per-step metrics (CSV, JSONL) and the batch's predictions"),

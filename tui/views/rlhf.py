@@ -25,7 +25,7 @@ OVEROPTIMISE_BETA = 0.0
 
 class RLHFView(LaterStageView):
     stage = "rlhf"
-    card = "preference"
+    card = "rlhf"
     stages = ("reward-model", "rlhf")
 
     DEFAULT_CSS = """

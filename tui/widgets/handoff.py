@@ -15,7 +15,7 @@ from model.protocol import BaseModel
 from tui.stages import BY_KEY
 
 # The engine's stage name → the tab's card; and what each starts from, in words.
-CARD_FOR = {"sft": "sft", "dpo": "preference", "rlhf": "preference"}
+CARD_FOR = {"sft": "sft", "dpo": "preference", "rlhf": "rlhf"}
 
 
 def describe_base(base: BaseModel) -> tuple[str, str]:
