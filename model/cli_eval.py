@@ -63,26 +63,51 @@ def evaluate(loaded, scenario, named: str):
 
         return reward_table(loaded, scenario)
     preference = _preference_data(scenario, loaded) if loaded.stage == "dpo" else None
-    reward_model = _own_reward_model(loaded) if loaded.stage == "rlhf" else None
-    return run_evals(
+    reward_model = _frozen(loaded, "reward") if loaded.stage == "rlhf" else None
+    table = run_evals(
         loaded.model, loaded.tokenizer, scenario, loaded.stage, loaded.step,
         preference=preference, reward_model=reward_model,
     )  # fmt: skip
+    if loaded.stage == "rlhf":
+        table = _beside_fine_tuned(table, loaded, scenario, reward_model)
+    return table
 
 
-def _own_reward_model(loaded):
-    """The reward model an RLHF checkpoint was optimised against (saved beside it)."""
+def _beside_fine_tuned(table, loaded, scenario, reward_model):
+    """RLHF's gold and reward rows say what the fine-tuned model it started from scores,
+    from the frozen copy saved with it: the comparison its quality bar is about."""
+    from dataclasses import replace
+
+    from model.gold_eval import gold_rows
+
+    before = {
+        r.key: r.score
+        for r in gold_rows(_frozen(loaded, "reference"), loaded.tokenizer, scenario, reward_model)
+    }
+    rows = tuple(
+        replace(r, note=f"the fine-tuned model it started from: {before[r.key]:+.2f}")
+        if r.key in before
+        else r
+        for r in table.rows
+    )
+    return replace(table, rows=rows)
+
+
+def _frozen(loaded, which: str):
+    """The reward model or the reference an RLHF checkpoint saved beside its weights."""
     from safetensors.torch import load_model
 
+    from model.gpt import GPT
     from model.reward_model import RewardGPT
-    from model.stages.rlhf import REWARD_FILE
+    from model.stages.rlhf import REFERENCE_FILE, REWARD_FILE
 
-    reward = RewardGPT(loaded.config)
+    network, file = (RewardGPT, REWARD_FILE) if which == "reward" else (GPT, REFERENCE_FILE)
+    model = network(loaded.config)
     try:
-        load_model(reward, str(loaded.path / REWARD_FILE))
+        load_model(model, str(loaded.path / file))
     except (OSError, ValueError, RuntimeError) as e:
-        raise CliError(f"{loaded.path}: cannot read its reward model: {e}") from None
-    return reward.eval()
+        raise CliError(f"{loaded.path}: cannot read its {which} model: {e}") from None
+    return model.eval()
 
 
 def check_scenario(loaded, scenario, named: str) -> None:

@@ -112,7 +112,7 @@ def run_evals(
         more_rows, more_answers = behaviour_rows(model, tokenizer, scenario, limit)
         rows += more_rows
         answers += more_answers
-        rows += gold_rows(model, tokenizer, scenario, reward_model, limit)
+        rows += gold_rows(model, tokenizer, scenario, reward_model)
     if reference is not None and preference is not None:
         _, accuracy = preference.preference_accuracy(model)
         n = len(preference.val_pairs)

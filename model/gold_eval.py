@@ -10,7 +10,7 @@ from model.generate import answer_many
 from model.gold import GoldJudge, gold_prompts
 from model.protocol import EvalRow
 
-MAX_ANSWER_TOKENS = 40
+MAX_ANSWER_TOKENS = 80  # the world's refusals run to 71 tokens
 
 
 @torch.no_grad()
@@ -40,13 +40,13 @@ def score_answers(model, tokenizer, gold_set, judge, reward_model=None, max_new=
     return gold, scores, answers
 
 
-def gold_rows(model, tokenizer, scenario, reward_model=None, limit=None) -> list[EvalRow]:
+def gold_rows(model, tokenizer, scenario, reward_model=None) -> list[EvalRow]:
     """The "gold" row (and "reward", given a reward model) of a chat model's evals; none for
     a scenario without a gold judge."""
     judge = GoldJudge.from_scenario(scenario)
     if judge is None:
         return []
-    gold_set = gold_prompts(scenario, limit or 10_000)
+    gold_set = gold_prompts(scenario)
     if not gold_set:
         return []
     gold, scores, _ = score_answers(model, tokenizer, gold_set, judge, reward_model)

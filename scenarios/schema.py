@@ -168,7 +168,9 @@ class RLHFSettings(StageSettings):
     beta: float = 0.05
     samples: int = 4
     temperature: float = 1.0
-    max_answer_tokens: int = 40
+    # Room for the longest ideal answer: the world's refusals run to 71 tokens, and one cut
+    # short never ends, so it loses the missing-end penalty and is scored half-read.
+    max_answer_tokens: int = 80
 
     def __post_init__(self) -> None:
         super().__post_init__()

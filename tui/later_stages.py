@@ -146,12 +146,14 @@ class LaterStages:
             return False
         report, ready = view.latest, view.ready
         state = view.state if view.running else "waiting"
+        rl = _shown(view) == "rlhf" and view.running  # RL's loss says nothing: its reward does
         self.query_one(StatusBar).info = StatusInfo(
             scenario=self.ready.scenario if self.ready else "",
             stage=STATUS_STAGE[_shown(view)],
             step=report.step if report else ready.step if ready else 0,
             total=report.total_steps if report else ready.total_steps if ready else 0,
-            loss=report.loss if report else view.series.last,
+            loss=view.series.last if rl else report.loss if report else view.series.last,
+            loss_label="RM score" if rl else "loss",
             state=state,
             speed=speed_label(self.speed),
             rate=view.rate.rate(self.clock()) if state == "playing" else None,

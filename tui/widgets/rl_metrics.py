@@ -10,7 +10,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 REWARD_ORDER = ("loss", "accuracy", "margin", "mean_reward", "min_reward", "max_reward")
-POLICY_ORDER = ("reward", "score", "kl", "entropy", "length", "ended", "distinct", "gold")
+POLICY_ORDER = ("reward", "score", "kl", "entropy", "length", "ended", "distinct", "batch gold")
 SHARES = {"accuracy", "ended", "distinct"}
 
 
@@ -47,9 +47,10 @@ def explain_policy(m: dict[str, float], beta: float | None) -> list[str]:
     ended = m.get("ended")
     if ended is not None and ended < 0.9:
         out.append(f"{1 - ended:.0%} of answers never end: each loses 1 reward")
-    if "gold" in m and score is not None:
+    if "batch gold" in m and score is not None:
         out.append(
-            f"gold {m['gold']:+.2f}: the judge that knows the world's truth, on the same answers"
+            f"batch gold {m['batch gold']:+.2f}: the judge that knows the world's truth, on "
+            "the same answers"
         )
     return out
 

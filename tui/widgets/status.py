@@ -35,6 +35,8 @@ class StatusInfo:
     step: int = 0
     total: int = 0
     loss: float | None = None
+    # What ``loss`` is of: RL's status line shows the reward model's score instead.
+    loss_label: str = "loss"
     state: str = "starting"
     speed: str = "max"
     rate: float | None = None
@@ -67,12 +69,12 @@ WIDEST_STATE = _widest_state()
 
 def status_line(i: StatusInfo, width: int) -> Text:
     step = f"step {i.step}/{i.total}" if i.total else ""
-    loss = f"loss {i.loss:.3f}" if i.loss is not None else ""
+    loss = f"{i.loss_label} {i.loss:.3f}" if i.loss is not None else ""
     # (text, style, widest it can be); most important first, the rest as width allows.
     parts: list[tuple[str, Style, int]] = [
         (_state(i), BOLD, WIDEST_STATE),
         (step, BOLD, len(f"step {i.total}/{i.total}") if i.total else 0),
-        (loss, Style(), len("loss 99.999") if i.loss is not None else 0),
+        (loss, Style(), len(f"{i.loss_label} 99.999") if i.loss is not None else 0),
         # Before the speed: at 80 columns only one fits, and what a sample is drawn with is
         # not shown anywhere else, while the speed is felt.
         (i.sampler, Style(), WIDEST_LABEL),
