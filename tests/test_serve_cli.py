@@ -83,6 +83,12 @@ def test_what_counts_as_loopback(address, loopback):
     assert is_loopback(address) is loopback
 
 
+def test_bench_serve_refuses_bad_flags_in_one_line():
+    from tui.cli import main
+
+    assert main(["bench-serve", "--seconds", "soon"]) == 2
+
+
 def test_procs_sees_this_process_and_its_memory():
     import os
 

@@ -21,7 +21,7 @@ def build_parser() -> OneLineParser:
         prog="trainterm",
         description="Watch a small GPT learn, live in your terminal. "
         "Subcommands: train, eval, report, ask, bench (headless), bench-ui (measure the app), "
-        "serve (the app in browsers, for a classroom).",
+        "serve (the app in browsers, for a classroom), bench-serve (measure serve).",
     )
     add_app_args(parser)
     return parser
@@ -75,9 +75,12 @@ def main(argv: list[str] | None = None) -> int:
             from tui.bench import main as bench_main
 
             return bench_main(argv[1:])
-        if argv and argv[0] == "serve":
+        if argv and argv[0] in ("serve", "bench-serve"):
             # Imported only here: the plain app never loads the web server.
-            from tui.serve import main as serve_main
+            if argv[0] == "serve":
+                from tui.serve import main as serve_main
+            else:
+                from tui.bench_serve import main as serve_main
 
             return serve_main(argv[1:])
         args = build_parser().parse_args(argv)
