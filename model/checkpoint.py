@@ -46,7 +46,9 @@ class CheckpointError(ValueError):
     """A checkpoint that cannot be written or read; the message is one line."""
 
 
-def save_checkpoint(trainer: Trainer, path: str | Path) -> Path:
+def save_checkpoint(trainer: Trainer, path: str | Path, *, if_absent: bool = False) -> Path:
+    """Save ``trainer`` at ``path``, replacing what is there; with ``if_absent``, a whole
+    checkpoint already there (seen under the lock) is kept and nothing is written."""
     path = Path(path)
     if trainer.divergence is not None or not trainer.weights_finite():
         raise CheckpointError(f"not saving {path}: the weights are not finite")
@@ -54,6 +56,8 @@ def save_checkpoint(trainer: Trainer, path: str | Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         with _locked(path.parent):
             _tidy(path)
+            if if_absent and (path / "meta.json").is_file():
+                return path
             tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
             try:
                 _write(trainer, tmp)

@@ -73,6 +73,10 @@ class EngineHandle:
 def engine_main(conn: Connection, options: EngineOptions) -> None:
     # The terminal's ctrl+c and hangup belong to the UI; it ends us through the pipe.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Our standard output is the UI's: its screen (or, served to a browser, the framed
+    # stream textual-serve reads). Anything a library prints goes to stderr instead.
+    with contextlib.suppress(OSError):
+        os.dup2(2, 1)
     try:
         Engine(conn, options).run()
     except (EOFError, BrokenPipeError, KeyboardInterrupt):

@@ -238,15 +238,16 @@ def trainer_key(trainer: Trainer, scenario) -> str:
 def store_finished(trainer: Trainer, scenario) -> Path | None:
     """Save a finished run in the cache under its recipe's key; None if it cannot be cached."""
     from model.checkpoint import CheckpointError, save_checkpoint
-    from model.stage_cache import cache_path
+    from model.stage_cache import cache_path, read_only
 
     key = trainer_key(trainer, scenario)
     path = cache_path(trainer.stage, key) if key and trainer.done else None
-    if path is None:
+    if path is None or read_only():
         return None
     trainer.cache_key = key
     try:
-        return save_checkpoint(trainer, path)
+        # Write-once: a run of the same recipe that got there first stays (see stage_cache).
+        return save_checkpoint(trainer, path, if_absent=True)
     except CheckpointError:
         return None  # a cache that cannot be written only means no caching
 

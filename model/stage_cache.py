@@ -4,6 +4,10 @@ The key is a hash of everything the result depends on: the stage, the data it tr
 the model shape, the stage's settings (the seed among them) and, for a later stage, the key
 of the model it starts from. One changed corpus byte is another key. Threads are not part
 of it: they change speed, not the weights' recipe.
+
+An entry, once there, is never replaced (the same key is the same recipe): a reader never
+sees a folder swapped under it, and two processes finishing the same stage at once write it
+once, in turns, under the checkpoint folder lock (model.checkpoint).
 """
 
 from __future__ import annotations
@@ -52,6 +56,12 @@ def stage_key(scenario, stage: str, config, settings, parent_key: str = "") -> s
         "parent": parent_key,
     }
     return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()
+
+
+def read_only() -> bool:
+    """`$TRAINTERM_CACHE_READONLY` set: use the caches, never write them (a served session,
+    whose server filled the cache before the visitors came)."""
+    return os.environ.get("TRAINTERM_CACHE_READONLY", "") not in ("", "0")
 
 
 def cache_path(stage: str, key: str) -> Path | None:

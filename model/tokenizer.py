@@ -175,6 +175,12 @@ def _parse(data: bytes, path: Path) -> dict[bytes, int]:
     return ranks
 
 
+def _cache_read_only() -> bool:
+    from model.stage_cache import read_only
+
+    return read_only()
+
+
 def default_cache_dir() -> Path | None:
     """`$TRAINTERM_CACHE/tokenizers`, else `~/.cache/trainterm/tokenizers`; None if no home."""
     root = os.environ.get("TRAINTERM_CACHE")
@@ -342,7 +348,7 @@ class Tokenizer:
                     if cached.n_vocab == vocab_size:
                         return cached
         tokenizer = cls(train_bpe(text, vocab_size))
-        if path is not None:
+        if path is not None and not (cache_dir is None and _cache_read_only()):
             with contextlib.suppress(OSError):
                 tokenizer.save(path)
         return tokenizer

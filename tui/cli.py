@@ -1,4 +1,5 @@
-"""`trainterm`: the app; `trainterm train|bench` go to the headless CLI without loading textual.
+"""`trainterm`: the app; `trainterm train|bench` go to the headless CLI without loading textual,
+`trainterm serve` serves the app to browsers (tui.serve).
 
 The engine process starts before Textual does: Textual swaps sys.stderr for an object with
 no file descriptor, and spawning a process inside a running app fails on it.
@@ -19,8 +20,15 @@ def build_parser() -> OneLineParser:
     parser = OneLineParser(
         prog="trainterm",
         description="Watch a small GPT learn, live in your terminal. "
-        "Subcommands: train, eval, report, ask, bench (headless), bench-ui (measure the app).",
+        "Subcommands: train, eval, report, ask, bench (headless), bench-ui (measure the app), "
+        "serve (the app in browsers, for a classroom), bench-serve (measure serve).",
     )
+    add_app_args(parser)
+    return parser
+
+
+def add_app_args(parser) -> None:
+    """The app's own flags: `trainterm` and `trainterm serve` (which passes them through)."""
     add_source_args(parser)
     parser.add_argument("--resume", metavar="CKPT", help="continue from a saved checkpoint")
     parser.add_argument(
@@ -30,10 +38,9 @@ def build_parser() -> OneLineParser:
     parser.add_argument(
         "--fresh", action="store_true", help="ignore cached finished stages (train them here)"
     )
-    return parser
 
 
-def _check_paths(args) -> None:
+def check_paths(args) -> None:
     """Fail before the screen opens when a named file plainly is not there."""
     if args.corpus and not os.path.exists(args.corpus):
         raise CliError(f"--corpus {args.corpus}: no such file")
@@ -68,8 +75,16 @@ def main(argv: list[str] | None = None) -> int:
             from tui.bench import main as bench_main
 
             return bench_main(argv[1:])
+        if argv and argv[0] in ("serve", "bench-serve"):
+            # Imported only here: the plain app never loads the web server.
+            if argv[0] == "serve":
+                from tui.serve import main as serve_main
+            else:
+                from tui.bench_serve import main as serve_main
+
+            return serve_main(argv[1:])
         args = build_parser().parse_args(argv)
-        _check_paths(args)
+        check_paths(args)
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             raise CliError(
                 "the app needs a terminal on stdin and stdout; for a run without a screen "

@@ -1,0 +1,78 @@
+"""Fill the stage cache with the runs the app's later tabs start from, before visitors come.
+
+`trainterm serve` runs this once (`python -m model.warm [--scenario DIR | --corpus FILE]`):
+tab 2 starts from the cached pretraining run and tab 3 from the cached fine-tuned one, so
+thirty visitors read one finished run instead of each training their own. A run that is
+cached already costs nothing; one that is not is trained here, headless, and cached.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from model.cli import USAGE_ERROR, CliError, OneLineParser, add_source_args, load_source
+
+PROGRESS_EVERY = 10.0  # seconds between progress lines
+
+
+def stages_for(scenario) -> list[str]:
+    """The stages whose finished runs a later tab offers: pretraining, and fine-tuning when
+    the scenario has preference pairs to tune it further on."""
+    stages = ["pretrain"]
+    if scenario.has_stage("sft") and scenario.has_stage("preference"):
+        stages.append("sft")
+    return stages
+
+
+def warm(scenario, threads: int, say=print) -> list[tuple[str, str]]:
+    """Each stage of ``stages_for``: ("cached" | "trained", path)."""
+    from model.pipeline import cached_stage, ensure_stage
+
+    done = []
+    for stage in stages_for(scenario):
+        path = cached_stage(scenario, stage)
+        if path is not None:
+            say(f"  {stage}: cached")
+            done.append(("cached", str(path)))
+            continue
+        started = last = time.monotonic()
+
+        def progress(trainer, stage=stage) -> bool:
+            nonlocal last
+            if time.monotonic() - last >= PROGRESS_EVERY:
+                last = time.monotonic()
+                step, total = trainer.state.step, trainer.settings.steps
+                say(f"  {stage} ({trainer.stage}): step {step}/{total}")
+            return True
+
+        say(f"  {stage}: training once, headless, then cached for every visitor")
+        path = ensure_stage(scenario, stage, threads=threads, progress=progress)
+        say(f"  {stage}: trained and cached in {time.monotonic() - started:.0f} s")
+        done.append(("trained", str(path)))
+    return done
+
+
+def main(argv: list[str] | None = None) -> int:
+    from model.pipeline import PipelineError
+    from model.settings import DEFAULT_THREADS
+
+    parser = OneLineParser(prog="python -m model.warm", description=__doc__.splitlines()[0])
+    add_source_args(parser)
+    try:
+        args = parser.parse_args(argv)
+        scenario = load_source(args)
+        warm(scenario, args.threads or DEFAULT_THREADS, lambda line: print(line, flush=True))
+    except CliError as e:
+        print(f"trainterm: error: {e}", file=sys.stderr)
+        return USAGE_ERROR
+    except PipelineError as e:
+        print(f"trainterm: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
