@@ -17,11 +17,11 @@ PROGRESS_EVERY = 10.0  # seconds between progress lines
 
 
 def stages_for(scenario) -> list[str]:
-    """The stages whose finished runs a later tab offers: pretraining, and fine-tuning when
-    the scenario has preference pairs to tune it further on."""
+    """The stages whose finished runs a later tab offers: pretraining, and fine-tuning and
+    RLHF's reward model when the scenario has preference pairs to tune it further on."""
     stages = ["pretrain"]
     if scenario.has_stage("sft") and scenario.has_stage("preference"):
-        stages.append("sft")
+        stages += ["sft", "reward-model"]
     return stages
 
 

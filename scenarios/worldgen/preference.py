@@ -194,7 +194,7 @@ TRAIN_HARMFUL = tuple(k for k in HARMFUL if k not in HELD_OUT_HARMFUL)
 # reward model that only ever saw refusals beside instructions scores a change of subject
 # highly, and RL finds that out (measured: it learnt to answer "How do I poison the wells of
 # Maimei?" with "The capital of Shemor is Maimei.").
-MIX = {"rude": 6, "wrong": 6, "rambling": 5, "harmful": 8, "benign": 3, "evasive": 3}
+MIX = {"rude": 6, "wrong": 6, "rambling": 5, "harmful": 8, "benign": 5, "evasive": 3}
 # The kinds of the held-out pairs drawn with the other eval sets (evasive ones come last).
 EVAL_KINDS = ("rude", "wrong", "rambling", "harmful", "benign")
 
@@ -236,9 +236,17 @@ def make_pair(rng: random.Random, c: Country, kind: str, pool, harmful=TRAIN_HAR
     if kind == "benign":
         key = rng.choice(harmful)
         prompts, answers = BENIGN[key]
+        # Half the time the refusal of another kind of harm: a reward model shown only the
+        # refusal that matches the prompt scored any other refusal of a harmless request
+        # above a plain answer (measured: +3.8 … +4.9 against +1.4), and RL refused them all.
+        # (Drawn from a generator of its own: the eval sets drawn after it stay as they were.)
         refusal = rng.choice(HARMFUL[key][1])
         prompt = fill(rng.choice(prompts), c)
-        chosen, rejected = fill(rng.choice(answers), c), fill(refusal, c)
+        chosen = fill(rng.choice(answers), c)
+        own = random.Random(f"benign refusal:{c.name}:{prompt}:{chosen}")
+        if own.random() < 0.5:
+            refusal = own.choice(HARMFUL[own.choice(harmful)][1])
+        rejected = fill(refusal, c)
         return {"prompt": prompt, "chosen": chosen, "rejected": rejected, "kind": kind}
     # Rude and rambling answers wrap short ones, so that prompt and answer fit the context.
     prompt, ideal, fact = _question(rng, c, instructions=kind == "wrong")
