@@ -79,10 +79,10 @@ def _stage_model(given: str | None, args, scenario, stage: str, parent: str, thr
     from model.pipeline import Cancelled, PipelineError, ensure_stage
 
     try:
-        if given:
-            return load_model(given)
         from model.pipeline import cached_stage
 
+        if given:  # named by the user: nothing to say (and an error stays one line)
+            return load_model(given)
         path = None if args.fresh else cached_stage(scenario, parent)
         if path is None:
             print(f"trainterm: training the {parent} stage first (then cached)", file=sys.stderr)
@@ -109,7 +109,10 @@ def _stage_model(given: str | None, args, scenario, stage: str, parent: str, thr
                 )
         base = load_model(path)
         verb = "starts from" if parent == parent_of(stage) else "uses"
-        print(f"trainterm: {stage} {verb} {path} ({parent}, step {base.step})", file=sys.stderr)
+        print(
+            f"trainterm: {stage} {verb} {base.path} ({base.stage}, step {base.step})",
+            file=sys.stderr,
+        )
         return base
     except (CheckpointError, PipelineError) as e:
         raise CliError(str(e)) from None

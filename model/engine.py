@@ -250,8 +250,8 @@ class Engine:
                     self.active = stage
                 if stage in ("sft", "dpo", "rlhf", "reward-model") and stage not in self.runs:
                     self._send_base()
-            case p.StartStage(stage=stage, from_path=path, beta=beta, method=method):
-                self._start(stage, path, beta, method)
+            case p.StartStage(stage=stage, from_path=path, beta=beta, method=method, lr=lr):
+                self._start(stage, path, beta, method, lr)
             case p.FastForward():
                 self._begin_fast_forward()
             case p.Cancel():
@@ -386,7 +386,7 @@ class Engine:
         if display:
             self._flush(force=True)
 
-    def _start(self, stage: str, from_path: str, beta=None, method=None) -> None:
+    def _start(self, stage: str, from_path: str, beta=None, method=None, lr=None) -> None:
         from model.handoff import start_stage
         from model.pipeline import stage_settings
 
@@ -396,7 +396,8 @@ class Engine:
         self._halt()
         self._flush(force=True)
         try:
-            given = {"dpo": {"beta": beta, "method": method}, "rlhf": {"beta": beta}}.get(stage, {})
+            choices = {"dpo": {"beta": beta, "method": method}, "rlhf": {"beta": beta, "lr": lr}}
+            given = choices.get(stage, {})
             settings = stage_settings(self.scenario, stage, **given)
             trainer = start_stage(self, stage, from_path, settings)
         except ValueError as e:

@@ -431,6 +431,8 @@ class StartStage:
     # Preference tuning's choices, made in its tab before the run starts (None: scenario's).
     beta: float | None = None
     method: str | None = None
+    # RLHF's over-optimisation experiment pushes harder than the scenario's learning rate.
+    lr: float | None = None
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,8 @@ def trained(folder, tmp_path_factory):
 
 
 def test_all_trains_every_stage_in_its_own_folder(trained):
-    parents = {"pretrain": None, "sft": "pretrain", "dpo": "sft", "reward-model": "sft"}
+    parents = {"pretrain": None, "sft": "pretrain", "dpo": "sft", "reward-model": "sft",
+               "rlhf": "sft"}  # fmt: skip
     for stage, parent in parents.items():
         meta = json.loads((trained / stage / "checkpoint" / "meta.json").read_text())
         assert meta["stage"] == stage
@@ -35,6 +36,46 @@ def test_all_trains_every_stage_in_its_own_folder(trained):
             assert meta["parent"]["path"] == str(trained / parent / "checkpoint")
     lines = (trained / "sft" / "metrics.jsonl").read_text().splitlines()
     assert any("pretrain_val_loss" in json.loads(line) for line in lines)
+
+
+def test_rlhf_uses_the_reward_model_named(folder, trained, tmp_path):
+    rm = trained / "reward-model" / "checkpoint"
+    out = tmp_path / "rl"
+    result = trainterm(
+        "train", "--scenario", str(folder), "--stage", "rlhf", "--from",
+        str(trained / "sft" / "checkpoint"), "--reward-model", str(rm), "--beta", "0",
+        "--out", str(out),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    meta = json.loads((out / "checkpoint" / "meta.json").read_text())
+    assert meta["stage"] == "rlhf" and meta["settings"]["beta"] == 0
+    said = _eval_json(folder, out / "checkpoint")
+    assert {"gold", "reward", "format", "finetuned"} <= set(said["evals"])
+    answer = trainterm("ask", "--scenario", str(folder), "--model", str(out / "checkpoint"), "Hi")
+    assert answer.returncode == 0 and answer.stdout.startswith("> Hi\n"), answer.stderr
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["--stage", "rlhf", "--reward-model", "SFT"], "is a sft model, not a reward model"),
+        (["--stage", "rlhf", "--reward-model", "NOWHERE"], "no checkpoint at"),
+        (["--stage", "dpo", "--beta", "0"], "beta: must be a positive number, got 0"),
+        (["--stage", "sft", "--reward-model", "SFT"], "--reward-model is RLHF's, not sft's"),
+        (["--stage", "rlhf", "--method", "dpo"], "--beta and --method are preference-tuning"),
+        (["--stage", "rlhf", "--beta", "-1"], "--beta: must be 0 or a positive number"),
+    ],
+)
+def test_rlhf_bad_input_is_one_line(folder, trained, tmp_path, args, expected):
+    args = [str(trained / "sft" / "checkpoint") if a == "SFT" else a for a in args]
+    args = [str(tmp_path / "nowhere") if a == "NOWHERE" else a for a in args]
+    result = trainterm(
+        "train", "--scenario", str(folder), "--from", str(trained / "sft" / "checkpoint"),
+        "--out", str(tmp_path / "out"), *args,
+    )  # fmt: skip
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2, result.stderr
+    assert len(lines) == 1 and expected in lines[0] and "Traceback" not in result.stderr, lines
 
 
 def test_sft_starts_from_the_cached_base_by_default(folder, trained, tmp_path):

@@ -172,3 +172,16 @@ def test_a_scenario_with_no_refusals_has_no_gold_judge(scenario):
     assert isinstance(RLHFStage, type)
     no_refusals = type(scenario)(**{**scenario.__dict__, "preference_pairs": ()})
     assert GoldJudge.from_scenario(no_refusals) is None
+
+
+def test_the_chart_says_so_when_the_reward_models_score_and_the_gold_score_part():
+    from tui.history import LossSeries
+    from tui.views.rlhf import reward_title
+
+    healthy, hacked = LossSeries(), LossSeries()
+    healthy.extend([(10, 1.0)], [(10, 0.4), (20, 1.6)], [("gold", 10, 0.57), ("gold", 20, 0.69)])
+    hacked.extend([(10, 1.0)], [(10, 0.5), (20, 7.0)], [("gold", 10, 0.5), ("gold", 20, 0.0)])
+    title, parted = reward_title(healthy)
+    assert title == "Reward · held-out RM +1.60 · gold +0.69" and parted == ""
+    title, parted = reward_title(hacked)
+    assert parted.startswith("Over-optimised: the reward model's score went +0.5 → +7.0")

@@ -12,7 +12,7 @@ from tui.history import speed_label
 from tui.sampler import label as sampler_label
 from tui.views.later import LaterStageView
 from tui.views.preference import PreferenceView
-from tui.views.rlhf import OVEROPTIMISE_BETA, RLHFView
+from tui.views.rlhf import OVEROPTIMISE_BETA, OVEROPTIMISE_LR, RLHFView
 from tui.views.sft import SFTView
 from tui.widgets.status import StatusBar, StatusInfo
 
@@ -242,9 +242,10 @@ class LaterStages:
             self.send(p.StartStage(view.stage))
         self.notify(f"{WORDS[view.stage]} starts: the evals run first…", timeout=4)
 
-    def _start_rl(self, view: RLHFView) -> None:
-        self.send(p.StartStage("rlhf", beta=view.beta))
-        self.notify(f"RL starts from the fine-tuned model, β {view.beta:g}…", timeout=4)
+    def _start_rl(self, view: RLHFView, lr: float | None = None) -> None:
+        self.send(p.StartStage("rlhf", beta=view.beta, lr=lr))
+        pushed = f", lr {lr:g}" if lr is not None else ""
+        self.notify(f"RL starts from the fine-tuned model, β {view.beta:g}{pushed}…", timeout=4)
 
     def action_fast_forward(self) -> None:
         base = self.sft_view.base
@@ -297,7 +298,7 @@ class LaterStages:
             view.choose_beta(direction)
 
     def action_overoptimise(self) -> None:
-        """o in RLHF: the over-optimisation experiment, RL with β 0."""
+        """o in RLHF: the over-optimisation experiment, RL with β 0 and lr ×3."""
         view = self.tab_view
         if not isinstance(view, RLHFView):
             return
@@ -309,7 +310,11 @@ class LaterStages:
             return
         view.beta = OVEROPTIMISE_BETA
         view.choose_beta(0)
-        self._start_rl(view)
+        self._start_rl(view, lr=OVEROPTIMISE_LR)
+        self.notify(
+            "watch the two lines: the reward model's score climbs; does the gold judge's?",
+            title="Over-optimisation", timeout=10,
+        )  # fmt: skip
 
 
 def _shown(view: LaterStageView) -> str:

@@ -19,8 +19,11 @@ from tui.widgets.rl_metrics import RLMetricsPane
 from tui.widgets.rl_samples import SamplesPane
 
 BETAS = (0.0, 0.01, 0.05, 0.1, 0.3)
-# The one-key experiment: RL with nothing holding it to the fine-tuned model.
+# The one-key experiment (o), found by measurement on the default scenario: RL pushed three
+# times as hard (lr 1e-4 for 3e-5) with nothing holding it near the fine-tuned model (β 0).
+# The reward model's held-out score climbs while the gold judge's falls (README).
 OVEROPTIMISE_BETA = 0.0
+OVEROPTIMISE_LR = 1e-4
 
 
 class RLHFView(LaterStageView):
@@ -42,6 +45,7 @@ class RLHFView(LaterStageView):
         super().__init__(**kwargs)
         self.method = "rlhf"
         self.beta = 0.05
+        self.lr: float | None = None  # None: the scenario's; the experiment sets its own
         # The run shown: the reward model's while it trains, then the policy's.
         self.phase = ""
         self.alarm = ""
@@ -70,11 +74,10 @@ class RLHFView(LaterStageView):
         self._show_choices()
 
     def _show_choices(self) -> None:
-        words = " (over-optimisation: nothing holds it near the fine-tuned model)"
-        self.query_one(HandoffBody).choices = (
-            f"method rlhf: a reward model, then RLOO · β {self.beta:g}"
-            + (words if self.beta == 0 else "")
-        )
+        words = " (nothing holds it near the fine-tuned model)" if self.beta == 0 else ""
+        self.query_one(
+            HandoffBody
+        ).choices = f"method rlhf: a reward model, then RLOO · β {self.beta:g}{words}"
         self._hint()
 
     def _hint(self) -> None:
@@ -90,7 +93,8 @@ class RLHFView(LaterStageView):
         else:
             samples.hint = (
                 f"the reward model is trained: enter starts RL from the fine-tuned model with "
-                f"β {self.beta:g} ([ ] change it) · o the same with β 0 (over-optimisation)"
+                f"β {self.beta:g} ([ ] change it) · o the over-optimisation experiment "
+                f"(β 0, lr ×3)"
             )
 
     def on_base(self, base: p.BaseModel) -> None:
@@ -106,14 +110,20 @@ class RLHFView(LaterStageView):
         metrics = self.query_one(RLMetricsPane)
         metrics.phase = ready.stage
         metrics.metrics = ()
+        metrics.note = ""
         settings = ready.settings
         metrics.beta = getattr(settings, "beta", None)
         self.query_one(SamplesPane).view = None
         self._hint()
         loss = self.query_one(LossPane)
         loss.value_label = "RM score" if ready.stage == "rlhf" else "loss"
+        loss.placeholder = (
+            "the reward model's score and the gold judge's\nappear here as RL runs"
+            if ready.stage == "rlhf"
+            else "the reward model's loss\nappears here as it trains"
+        )
         if ready.stage == "rlhf":
-            beta = f"β {settings.beta:g}" if settings is not None else ""
+            beta = f"β {settings.beta:g} lr {settings.lr:g}" if settings is not None else ""
             set_title(loss, subtitle=f"── batch RM score · ● held-out RM · ◆ gold · {beta}")
         else:
             set_title(loss, subtitle="── train · ● held-out Bradley–Terry loss")
@@ -150,13 +160,9 @@ class RLHFView(LaterStageView):
             return
         loss = self.query_one(LossPane)
         if self.phase == "rlhf":
-            title = "Reward"
-            gold = self.series.last_other("gold")
-            if self.series.last_val is not None:
-                title += f" · held-out RM {self.series.last_val:+.2f}"
-            if gold is not None:
-                title += f" · gold {gold:+.2f}"
+            title, parted = reward_title(self.series)
             set_title(loss, title)
+            self.query_one(RLMetricsPane).note = self.alarm or parted
         else:
             set_title(loss, "Reward model · loss")
 
@@ -164,3 +170,31 @@ class RLHFView(LaterStageView):
         self.phase = ""
         self.alarm = ""
         super().cleared()
+
+
+# The held-out reward-model score must climb this much, and the gold score fall this much,
+# from their first measurement before the chart says the two have parted.
+PARTED_RM, PARTED_GOLD = 1.0, 0.2
+
+
+def reward_title(series) -> tuple[str, str]:
+    """The chart's title (the two held-out scores now) and, once they have parted, what
+    that means in words."""
+    title = "Reward"
+    rm, gold = series.val, series.other.get("gold", [])
+    if rm:
+        title += f" · held-out RM {rm[-1][1]:+.2f}"
+    if gold:
+        title += f" · gold {gold[-1][1]:+.2f}"
+    parted = ""
+    if len(rm) >= 2 and len(gold) >= 2:
+        climbed = rm[-1][1] - rm[0][1] >= PARTED_RM
+        fell = gold[0][1] - gold[-1][1] >= PARTED_GOLD
+        if climbed and fell:
+            parted = (
+                f"Over-optimised: the reward model's score went {rm[0][1]:+.1f} → "
+                f"{rm[-1][1]:+.1f} while the gold judge's fell {gold[0][1]:+.1f} → "
+                f"{gold[-1][1]:+.1f}. The model found what the reward model likes, not what "
+                "it was trained to stand for: read the answers on the left."
+            )
+    return title, parted

@@ -46,7 +46,7 @@ def _describe_preference_base(base: BaseModel, val: str) -> tuple[str, str]:
     keys = "enter starts preference tuning · m method · [ ] β"
     if base.stage == "rlhf":
         keys = (
-            "enter starts RL · o the same with β 0 (over-optimisation) · m method · [ ] β"
+            "enter starts RL · o over-optimisation (β 0, lr ×3) · m method · [ ] β"
             if base.reward_model
             else "enter trains the reward model first (live), then RL · m method · [ ] β"
         )

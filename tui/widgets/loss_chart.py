@@ -21,6 +21,8 @@ class LossPane(Vertical):
 
     # What the line is of, beside its last value ("loss"; RLHF charts the reward model's score).
     value_label = "loss"
+    # What the empty chart says it will show.
+    placeholder = "train and validation loss\nappear here as training runs"
 
     DEFAULT_CSS = """
     LossPane #loss-line { height: 1; }

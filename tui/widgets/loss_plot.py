@@ -14,6 +14,7 @@ from tui.throttle import Throttle
 
 CHART_INTERVAL = 0.5  # the chart redraws at most twice a second
 OTHER_COLOURS = ("magenta", "green")
+PLACEHOLDER = "train and validation loss\nappear here as training runs"
 
 
 class LossPlot(PlotextPlot):
@@ -97,5 +98,5 @@ class LossPlot(PlotextPlot):
 
     def render(self):
         if self._chart is None:
-            return Text("train and validation loss\nappear here as training runs", "dim")
+            return Text(getattr(self.parent, "placeholder", PLACEHOLDER), "dim")
         return self._chart

@@ -59,6 +59,8 @@ class RLMetricsPane(Widget):
     metrics: reactive[tuple[tuple[str, float], ...]] = reactive((), layout=True)
     phase: reactive[str] = reactive("rlhf", layout=True)
     beta: reactive[float | None] = reactive(None, layout=True)
+    # What the run has come to, in words: RL collapsing, or its two scores parting.
+    note: reactive[str] = reactive("", layout=True)
 
     def on_mount(self) -> None:
         self.border_title = "RLOO metrics"
@@ -80,4 +82,5 @@ class RLMetricsPane(Widget):
                 table.add_row(name, f"{value:.0%}" if name in SHARES else f"{value:+.3f}")
         reward = self.phase == "reward-model"
         words = explain_reward(m) if reward else explain_policy(m, self.beta)
-        return Group(table, *(Text(line, "italic") for line in words))
+        note = [Text(self.note, "bold yellow")] if self.note else []
+        return Group(*note, table, *(Text(line, "italic") for line in words))

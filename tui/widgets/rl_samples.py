@@ -27,7 +27,10 @@ def _advantage_style(value: float, spread: float) -> str:
 
 
 def flat(text: str) -> str:
-    return " ".join(text.split()) or "(nothing)"
+    """One line, and only printable characters: a young policy samples byte pieces and
+    control characters, which would break the table's columns."""
+    printable = "".join(ch if ch.isprintable() else " " for ch in text)
+    return " ".join(printable.split()) or "(nothing)"
 
 
 class SamplesPane(Widget):
@@ -46,7 +49,12 @@ class SamplesPane(Widget):
         self.border_title = f"{len(v.samples)} sampled answers to one prompt of the batch"
         has_gold = any(s.gold is not None for s in v.samples)
         table = Table.grid(padding=(0, 1), expand=True)
-        table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        # Two lines an answer when the pane has the room (4 answers: 9 rows with the prompt
+        # and the header): at 80 columns one line shows a refusal's first four words.
+        numbers = 24 if has_gold else 19
+        room = max(8, self.size.width - numbers)
+        lines = 2 if self.size.height >= 2 * len(v.samples) + 3 else 1
+        table.add_column(ratio=1, no_wrap=lines == 1, overflow="ellipsis")
         for name in ("RM", "KL", "A", *(("gold",) if has_gold else ())):
             table.add_column(justify="right", no_wrap=True, header=name)
         head = [Text("answer", "bold"), *(Text(n, "bold") for n in ("RM", "KL", "A"))]
@@ -56,7 +64,10 @@ class SamplesPane(Widget):
         spread = max((abs(s.advantage) for s in v.samples), default=0.0)
         for s in v.samples:
             style = _advantage_style(s.advantage, spread)
-            answer = Text(flat(s.text) + ("" if s.ended else " …"), style)
+            said = flat(s.text)
+            if len(said) > lines * room - 1:
+                said = said[: lines * room - 2].rstrip() + "…"
+            answer = Text(said + ("" if s.ended else " …"), style)
             row = [answer, f"{s.score:+.2f}", f"{s.kl:.1f}", Text(f"{s.advantage:+.2f}", style)]
             if has_gold:
                 row.append("" if s.gold is None else f"{s.gold:+.1f}")
