@@ -51,7 +51,7 @@ def test_rlhf_uses_the_reward_model_named(folder, trained, tmp_path):
     assert meta["stage"] == "rlhf" and meta["settings"]["beta"] == 0
     said = _eval_json(folder, out / "checkpoint")
     assert {"gold", "reward", "format", "finetuned"} <= set(said["evals"])
-    answer = trainterm("ask", "--scenario", str(folder), "--model", str(out / "checkpoint"), "Hi")
+    answer = trainterm("ask", "--model", str(out / "checkpoint"), "Hi")
     assert answer.returncode == 0 and answer.stdout.startswith("> Hi\n"), answer.stderr
 
 
