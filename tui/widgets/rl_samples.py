@@ -49,11 +49,11 @@ class SamplesPane(Widget):
         self.border_title = f"{len(v.samples)} sampled answers to one prompt of the batch"
         has_gold = any(s.gold is not None for s in v.samples)
         table = Table.grid(padding=(0, 1), expand=True)
-        # Two lines an answer when the pane has the room (4 answers: 9 rows with the prompt
+        # Two lines an answer when the pane has the room (4 answers: 10 rows with the prompt
         # and the header): at 80 columns one line shows a refusal's first four words.
         numbers = 24 if has_gold else 19
         room = max(8, self.size.width - numbers)
-        lines = 2 if self.size.height >= 2 * len(v.samples) + 3 else 1
+        lines = 2 if self.size.height >= 2 * len(v.samples) + 2 else 1
         table.add_column(ratio=1, no_wrap=lines == 1, overflow="ellipsis")
         for name in ("RM", "KL", "A", *(("gold",) if has_gold else ())):
             table.add_column(justify="right", no_wrap=True, header=name)
