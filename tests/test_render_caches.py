@@ -1,0 +1,40 @@
+"""A long run does not fill the renderer's caches: what the soak's UI growth came from.
+
+Rich and Textual keep module-wide caches keyed by each style and run of text drawn. Three
+things kept them filling: the chart's text carried its position in its style (a new style
+wherever the curve moved), the prediction pane coloured its loss with a colour per exact
+value, and any new number cut at a cell adds a cut segment. The first two are bounded
+here by what the panes draw; the caches by tui.render_caches' budgets.
+"""
+
+from __future__ import annotations
+
+import math
+
+from stage_fixtures import until
+
+from tui.app import TrainTermApp
+from tui.history import LossSeries
+from tui.widgets.loss_plot import LossPlot
+
+
+async def test_the_chart_draws_with_one_style_a_colour(fake_engine, recording):
+    """Charts of 12 different curves use a handful of styles between them, none of which
+    carries a position (Textual's render() gives each run of text one, for selection)."""
+    app = TrainTermApp(fake_engine)
+    styles = set()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.query(LossPlot), "the chart mounted")
+        plot = app.query_one(LossPlot)
+        plot._throttle.interval = 0
+        for k in range(12):
+            series = LossSeries()
+            series.extend([(s, 3 + math.sin(s / (k + 2)) + k / 10) for s in range(1, 200)])
+            chart = plot._chart
+            plot.show(series)
+            built = lambda c=chart: plot._chart is not c and not plot.building  # noqa: E731
+            await until(pilot, built, "a new chart")
+            lines = [plot.render_line(y) for y in range(plot.size.height)]
+            styles |= {segment.style for line in lines for segment in line if segment.style}
+    assert styles and not [s for s in styles if s.meta], "a chart style carries a position"
+    assert len(styles) <= 8, styles
