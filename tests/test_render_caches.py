@@ -10,12 +10,15 @@ here by what the panes draw; the caches by tui.render_caches' budgets.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from stage_fixtures import until
 
 from tui.app import TrainTermApp
+from tui.fmt import LOSS_LEVELS
 from tui.history import LossSeries
 from tui.widgets.loss_plot import LossPlot
+from tui.widgets.prediction import PredictionPane
 
 
 async def test_the_chart_draws_with_one_style_a_colour(fake_engine, recording):
@@ -38,3 +41,31 @@ async def test_the_chart_draws_with_one_style_a_colour(fake_engine, recording):
             styles |= {segment.style for line in lines for segment in line if segment.style}
     assert styles and not [s for s in styles if s.meta], "a chart style carries a position"
     assert len(styles) <= 8, styles
+
+
+async def test_the_prediction_pane_colours_its_loss_in_steps(fake_engine, recording):
+    """40 reports whose losses differ: the pane's loss colours are the chips' quantised ones."""
+    app = TrainTermApp(fake_engine)
+    colours = set()
+    async with app.run_test(size=(120, 40)) as pilot:
+        fake_engine.feed(recording.ready)
+        await until(pilot, lambda: app.ready is not None, "the ready message")
+        pane = app.query_one(PredictionPane)
+        for n in range(40):
+            loss = pane.max_loss * n / 40
+            template = recording.reports[n % len(recording.reports)]
+            row = tuple(replace(q, loss=loss, counts_in_loss=True) for q in template.row)
+            report = replace(template, step=n + 1, row=row)
+            fake_engine.feed(report)
+            drawn = lambda r=report: app._drawn is not None and app._drawn.step == r.step  # noqa: E731
+            await until(pilot, drawn, f"report {n}")
+            await pilot.pause()
+            pane._ensure()
+            colours |= {
+                segment.style.bgcolor
+                for strip in pane._strips
+                for segment in strip
+                if segment.style and segment.style.bgcolor
+            }
+    # The pane's own background, and at most one colour a loss step.
+    assert len(colours) <= LOSS_LEVELS + 2, len(colours)
