@@ -12,13 +12,47 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+from rich.segment import Segment
 from stage_fixtures import until
+from textual.geometry import Region
 
+from tui import render_caches
 from tui.app import TrainTermApp
 from tui.fmt import LOSS_LEVELS
 from tui.history import LossSeries
 from tui.widgets.loss_plot import LossPlot
 from tui.widgets.prediction import PredictionPane
+
+
+def _fill_split_cache(count: int) -> None:
+    """``count`` distinct cut segments. Rich caches the cut of a text with a character
+    outside its one-cell fast path, like the "…" of the prediction pane's cropped context."""
+    for n in range(count):
+        Segment("…context " + str(n), None).split_cells(3)
+
+
+def test_trim_empties_only_the_caches_over_budget():
+    for cache, _ in render_caches.BUDGETS:
+        cache.cache_clear()
+    split_budget = dict((c.__name__, b) for c, b in render_caches.BUDGETS)["_split_cells"]
+    _fill_split_cache(split_budget + 1)
+    for n in range(10):
+        Region(n, 0, 10, 1).intersection(Region(0, 0, 5, 1))
+    assert render_caches.trim() == 1
+    assert Segment._split_cells.cache_info().currsize == 0
+    assert Region.intersection.cache_info().currsize == 10  # under its budget: kept
+
+
+async def test_every_draw_keeps_the_caches_within_budget(fake_engine, recording):
+    app = TrainTermApp(fake_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        fake_engine.feed(recording.ready)
+        await until(pilot, lambda: app.ready is not None, "the ready message")
+        _fill_split_cache(20_000)  # what a long run leaves behind
+        fake_engine.feed(recording.reports[0])
+        await until(pilot, lambda: app._drawn is not None, "the first draw")
+        for cache, budget in render_caches.BUDGETS:
+            assert cache.cache_info().currsize <= budget, cache
 
 
 async def test_the_chart_draws_with_one_style_a_colour(fake_engine, recording):
