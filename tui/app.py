@@ -32,6 +32,7 @@ from tui.link import (
     EngineMessages,
 )
 from tui.loop_control import LoopControl
+from tui.render_caches import trim as trim_render_caches
 from tui.sampler import label as sampler_label
 from tui.sampling_control import SAMPLER_BINDINGS, SamplingControl
 from tui.schedule import schedule_for
@@ -279,6 +280,7 @@ class TrainTermApp(EngineLifecycle, LoopControl, LaterStages, SamplingControl, E
         self.query_one(ModelPane).report = self.latest
         self.query_one("#loss", LossPane).show(self.series)
         self._status()
+        trim_render_caches()  # a long run must not fill Rich's and Textual's caches
 
     def _draw_batch(self) -> None:
         self.draw_loop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 from rich.cells import cell_len
 from rich.color import Color
@@ -51,6 +52,25 @@ def loss_style(loss: float, max_loss: float) -> Style:
     return Style(
         bgcolor=Color.from_rgb(r, g, b), color=Color.from_rgb(*((0, 0, 0) if light else (255,) * 3))
     )
+
+
+# Loss colours on screen are quantised to this many steps (+1): each step is one style, so
+# neighbours share it, and the renderer's caches, which keep an entry per style, stay small
+# (a colour per exact loss gave them a new entry nearly every step of a long run).
+LOSS_LEVELS = 24
+
+
+def loss_level(loss: float, max_loss: float) -> int:
+    """0 (no loss) … LOSS_LEVELS (``max_loss`` and above, or not a number)."""
+    if not math.isfinite(loss) or max_loss <= 0:
+        return LOSS_LEVELS
+    return round(min(1.0, loss / max_loss) * LOSS_LEVELS) if loss >= 0 else 0
+
+
+@lru_cache(maxsize=LOSS_LEVELS + 1)
+def level_style(level: int) -> Style:
+    """The loss colour of a step from ``loss_level``."""
+    return loss_style(min(level, LOSS_LEVELS) / LOSS_LEVELS, 1.0)
 
 
 def token_display(text: str, chip: bool = True) -> str:

@@ -6,11 +6,14 @@ import contextlib
 import threading
 from functools import partial
 
+from rich.style import Style
 from rich.text import Text
+from textual.strip import Strip
 from textual_plotext import PlotextPlot
 
 from tui.history import LossSeries
 from tui.throttle import Throttle
+from tui.widgets.lines import text_strip
 
 CHART_INTERVAL = 0.5  # the chart redraws at most twice a second
 OTHER_COLOURS = ("magenta", "green")
@@ -19,13 +22,24 @@ PLACEHOLDER = "train and validation loss\nappear here as training runs"
 
 class LossPlot(PlotextPlot):
     """Train (line) and validation (dots) loss against step. Plotext builds the chart in a
-    thread: the event loop keeps drawing the other panes meanwhile."""
+    thread: the event loop keeps drawing the other panes meanwhile.
+
+    The chart is drawn line by line from its own strips, not through ``render``: Textual
+    gives every run of text it renders from a widget's ``render`` a style of its own that
+    carries the run's position (for text selection), and the renderer's style caches
+    (``Strip.render_ansi``, ``Style._add``, …) keep one entry per such style. The curve
+    moves over the chart's few thousand positions as training goes, so those caches grew
+    by ~1 KB an entry for tens of thousands of steps (the soak's UI growth). Drawn from
+    plain strips, the chart has one style per colour."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._series: LossSeries | None = None
         self._throttle = Throttle(self, CHART_INTERVAL, self._replot)
         self._chart: Text | None = None
+        # The chart's lines as strips, and what they were made for: (chart, width, style).
+        self._strips: list[Strip] = []
+        self._strips_for: tuple[Text, int, Style] | None = None
         self._lock = threading.Lock()
         self.building = 0  # charts being built right now
 
@@ -100,3 +114,20 @@ class LossPlot(PlotextPlot):
         if self._chart is None:
             return Text(getattr(self.parent, "placeholder", PLACEHOLDER), "dim")
         return self._chart
+
+    def render_line(self, y: int) -> Strip:
+        chart = self._chart
+        if chart is None:  # the hint: Textual's own way, it never changes
+            return super().render_line(y)
+        strips = self.chart_strips(chart)
+        return strips[y] if y < len(strips) else Strip.blank(self.size.width, self.rich_style)
+
+    def chart_strips(self, chart: Text) -> list[Strip]:
+        """``chart``'s lines as strips of the pane's width (made once per chart)."""
+        width, base = self.size.width, self.rich_style
+        made = self._strips_for
+        if made is None or made[0] is not chart or made[1:] != (width, base):
+            console = self.app.console
+            self._strips = [text_strip(line, width, base, console) for line in chart.split()]
+            self._strips_for = (chart, width, base)
+        return self._strips

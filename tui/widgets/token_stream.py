@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -20,7 +19,7 @@ from textual.reactive import reactive
 from textual.strip import Strip
 
 from model.protocol import Position
-from tui.fmt import fit, loss_style, token_display
+from tui.fmt import LOSS_LEVELS, fit, level_style, loss_level, token_display
 from tui.widgets.lines import LinesWidget, set_title
 
 SEPARATOR = "│"
@@ -161,11 +160,10 @@ class TokenStream(LinesWidget):
                 if p is None or not p.counts_in_loss:
                     style = dim
                 else:
-                    level = round(min(1.0, p.loss / max_loss) * LEVELS) if p.loss >= 0 else 0
-                    level = level if math.isfinite(p.loss) else LEVELS
-                    style = base + _loss_style(level)
+                    level = loss_level(p.loss, max_loss)
+                    style = base + level_style(level)
                     # The loss as a bar too: it survives NO_COLOR and 16-colour terminals.
-                    mark = BARS[min(len(BARS) - 1, level * len(BARS) // (LEVELS + 1))]
+                    mark = BARS[min(len(BARS) - 1, level * len(BARS) // (LOSS_LEVELS + 1))]
                 if index == selected:
                     style = style + SELECTED
                 # The boundary mark shares the chip's style: one style change per chip.
@@ -179,11 +177,3 @@ class TokenStream(LinesWidget):
             if height > 1:
                 strips.append(Strip(ids).simplify().adjust_cell_length(width, base))
         return strips
-
-
-LEVELS = 24  # loss colours are quantised: styles are cached and neighbours can share one
-
-
-@lru_cache(maxsize=LEVELS + 1)
-def _loss_style(level: int) -> Style:
-    return loss_style(min(level, LEVELS) / LEVELS, 1.0)
