@@ -22,6 +22,7 @@ from textual.widgets import ContentSwitcher, Footer
 
 from model import protocol as p
 from tui.commands import palette_commands
+from tui.compare_control import CompareControl
 from tui.exports import Exports
 from tui.history import LossSeries, RateMeter, next_speed, speed_label
 from tui.later_stages import LaterStages
@@ -39,6 +40,7 @@ from tui.screens.confirm import ConfirmReset
 from tui.screens.help import HelpScreen
 from tui.stages import CARDS
 from tui.throttle import Throttle
+from tui.views.compare import CompareView
 from tui.views.preference import PreferenceView
 from tui.views.sft import SFTView
 from tui.widgets.loop_diagram import LoopDiagram
@@ -61,7 +63,9 @@ PLAYING_INTERVAL = p.PLAYING_DRAW_INTERVAL
 TALL = 34  # rows from which the sample pane has room
 
 
-class TrainTermApp(EngineLifecycle, LoopControl, LaterStages, SamplingControl, Exports, App[int]):
+class TrainTermApp(
+    EngineLifecycle, LoopControl, CompareControl, LaterStages, SamplingControl, Exports, App[int]
+):
     CSS_PATH = "app.tcss"
     TITLE = "trainterm"
     AUTO_FOCUS = None  # nothing on the main screen takes keys: they are all the app's
@@ -74,6 +78,8 @@ class TrainTermApp(EngineLifecycle, LoopControl, LaterStages, SamplingControl, E
         Binding("1", "stage(1)", "stage 1", show=False),
         Binding("2", "stage(2)", "stage 2", show=False),
         Binding("3", "stage(3)", "stage 3", show=False),
+        Binding("4", "stage(4)", "compare", show=False),
+        Binding("slash", "compare_type", "your question", show=False),
         Binding("plus,equals_sign", "speed(1)", "speed", key_display="+-"),
         Binding("minus", "speed(-1)", "slower", show=False),
         Binding("g", "sample", "sample"),
@@ -152,6 +158,7 @@ class TrainTermApp(EngineLifecycle, LoopControl, LaterStages, SamplingControl, E
                         yield WeightPatchView(id="weights")
                 yield SFTView(id="stage-2")
                 yield PreferenceView(id="stage-3")
+                yield CompareView(id="stage-4")
         yield TooSmall()
         yield Footer(compact=True, show_command_palette=False)
 

@@ -14,7 +14,7 @@ from tui.views.sft import SFTView
 from tui.widgets.status import StatusBar, StatusInfo
 
 # Tab number → the engine's stage name, and the words for it.
-TAB_STAGE = {1: "pretrain", 2: "sft", 3: "dpo"}
+TAB_STAGE = {1: "pretrain", 2: "sft", 3: "dpo", 4: "compare"}  # 4: tui.compare_control
 WORDS = {"sft": "fine-tuning", "dpo": "preference tuning"}
 STATUS_STAGE = {"sft": "2 Fine-tuning", "dpo": "3 Preference (DPO)"}
 NOT_STARTED = {
