@@ -57,3 +57,11 @@ def test_a_missing_model_says_which_tab_and_key_make_it():
     assert hint(p.CompareColumn(1, "rlhf", missing="no-stage")) == NO_STAGE
     lacking = p.CompareColumn(1, "dpo", missing="no-data", detail="needs preference pairs")
     assert hint(lacking) == ("no data", "needs preference pairs")
+
+
+def test_an_answer_cut_by_the_token_budget_ends_with_an_ellipsis():
+    ended = p.CompareAnswer("Tarsk", (choice("Tar", 0.9), choice("sk", 0.9)), stop="end")
+    cut = p.CompareAnswer("Tarsk", (choice("Tar", 0.9), choice("sk", 0.9)), stop="")
+    assert [t for t, _, _ in answer_lines(ended, 20, -1, False)[0]] == ["Tar", "sk"]
+    assert [t for t, _, _ in answer_lines(cut, 20, -1, False)[0]] == ["Tar", "sk", "…"]
+    assert [t for t, _, _ in answer_lines(cut, 5, -1, True)[-1]] == ["…"]

@@ -98,7 +98,8 @@ PANES = (
         "pretraining text asks (Q: … A:) and answers with its first line. Each token is "
         "coloured by the probability its model gave it, green sure to red unsure, and "
         "underlined where the sampler did not take the model's favourite (without colour, "
-        "bars ▁…█ under the text). ← → select a token, ↑ ↓ a prompt, tab a model (or "
+        "bars ▁…█ under the text); a dim … means the 40-token budget cut the answer "
+        "short. ← → select a token, ↑ ↓ a prompt, tab a model (or "
         "click a token): the pane below shows what else that model could have said there. "
         "w explains the draw in full, x exports the answers, g asks again.",
     ),

@@ -142,6 +142,12 @@ def answer_lines(answer: CompareAnswer, width: int, selected: int, bars: bool) -
         out.append(pieces)
         if bars:
             out.append(under)
+    if not answer.stop and choices:  # the token budget ended it, not the model: say so
+        text_line = out[-2] if bars else out[-1]
+        if sum(cell_len(t) for t, _, _ in text_line) < width:
+            text_line.append(("…", DIM, -1))
+        else:
+            out.append([("…", DIM, -1)])
     return out
 
 
