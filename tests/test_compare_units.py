@@ -6,9 +6,10 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 from rich.cells import cell_len
+from stage_fixtures import until
 
 from model import protocol as p
-from tui.views.compare import NO_STAGE, UNTRAINED, hint
+from tui.views.compare import NO_STAGE, UNTRAINED, CompareView, hint
 from tui.widgets.compare_grid import BARS, answer_lines, wrap_tokens
 
 tokens = st.lists(st.sampled_from(["The", " capital", " of", " ", "Tar", "sk", ".", "↵", " a",
@@ -65,3 +66,28 @@ def test_an_answer_cut_by_the_token_budget_ends_with_an_ellipsis():
     assert [t for t, _, _ in answer_lines(ended, 20, -1, False)[0]] == ["Tar", "sk"]
     assert [t for t, _, _ in answer_lines(cut, 20, -1, False)[0]] == ["Tar", "sk", "…"]
     assert [t for t, _, _ in answer_lines(cut, 5, -1, True)[-1]] == ["…"]
+
+
+async def test_a_scenario_without_probes_says_so_and_what_each_column_needs(fake_engine):
+    from tui.app import TrainTermApp
+    from tui.widgets.compare_grid import CompareGrid
+
+    app = TrainTermApp(fake_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("4")
+        assert fake_engine.sent[-1] == p.CompareAsk(1, app.sampler)
+        grid = app.query_one(CompareGrid)
+        await pilot.pause()
+        assert "asking every model" in grid.lines()[0]
+        columns = [
+            p.CompareColumn(1, "pretrain", "cache", 1200, 1200, False),
+            p.CompareColumn(1, "sft", missing="no-data", detail="Fine-tuning needs pairs."),
+            p.CompareColumn(1, "dpo", missing="untrained"),
+            p.CompareColumn(1, "rlhf", missing="no-stage"),
+        ]
+        fake_engine.feed(p.ComparePrompts(1, ()), *columns)
+        await until(pilot, lambda: not app.query_one(CompareView).busy, "the columns")
+        await pilot.pause()
+        text = "\n".join(grid.lines())
+        assert "cache · 1200/1200" in text and "no data" in text and "tab 3 · enter" in text
+        assert "has no probes" in text and "Fine-tuning needs" in text

@@ -286,11 +286,11 @@ class CompareGrid(LinesWidget, can_focus=True):
     def build(self) -> list[Strip]:
         width, height = self.size
         base = self.rich_style
-        if not self.prompts:
+        if not self.prompts and (self.pending or not self.columns):
             hint = "asking every model… (the answers are worked out by the trainer process)"
             return [Strip([Segment(line, base + DIM)]) for line in textwrap.wrap(hint, width)]
         w = self.column_width(width)
-        body, spans, where = self._body(w)
+        body, spans, where = self._body(w) if self.prompts else self._no_prompts(w)
         self._spans = spans
         visible = max(1, height - 2)
         if self._follow:
@@ -364,6 +364,17 @@ class CompareGrid(LinesWidget, can_focus=True):
             if row == s.row and where is None:
                 where = (start, start)
         return lines, spans, where or (0, 0)
+
+    def _no_prompts(self, w: int):
+        """No rows to answer: say so, and what the missing models' columns say."""
+        full = len(COMPARE_STAGES) * (w + 1) - 1
+        hint = "this scenario has no probes (probes.jsonl): / asks your own question"
+        lines: list[list[list[Piece]]] = [[line] for line in _plain(hint, full)]
+        missing = [c is not None and bool(c.missing) for c in self.columns]
+        cells = [self._cell(0, col, w) if missing[col] else [] for col in range(len(missing))]
+        lines += [[c[n] if n < len(c) else [] for c in cells]
+                  for n in range(max(len(c) for c in cells))]  # fmt: skip
+        return lines, [[] for _ in lines], (0, 0)
 
     def _cell(self, row: int, col: int, w: int) -> list[list[Piece]]:
         stage = COMPARE_STAGES[col]
