@@ -115,6 +115,7 @@ class Engine:
         # are coalesced, so only here does every step's grad norm and rate survive. Keyed
         # by the trainer itself, so a reset run's log goes with it.
         self.step_logs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self.comparing = None  # the Compare tab's ask being answered (model.compare)
 
     @property
     def trainer(self):
@@ -125,16 +126,18 @@ class Engine:
             return
         while True:
             stepping = self.trainer is not None and (self.playing or self.pending_steps > 0)
-            busy = stepping or self.fast_forwarding
+            busy = stepping or self.fast_forwarding or self.comparing is not None
             if busy:
-                wait = 0.0 if self.fast_forwarding else self._wait_time()
+                wait = 0.0 if self.fast_forwarding or self.comparing else self._wait_time()
             else:
                 wait = REPORT_INTERVAL if self.unsent else None
             if self.conn.poll(wait):
                 if not self._handle(self.conn.recv()):
                     return
                 continue
-            if self.fast_forwarding:
+            if self.comparing is not None:  # one model's answers, then the pipe again
+                self.comparing = self.comparing.turn(self)
+            elif self.fast_forwarding:
                 self._fast_forward_step()
             elif stepping and self._wait_time() == 0:
                 if self._animated:
@@ -261,6 +264,10 @@ class Engine:
                     self._send_base()
             case p.RunEvals() if t is not None and t.stage != "pretrain":
                 self._evals(t)
+            case p.CompareAsk():
+                from model.compare import CompareJob
+
+                self.comparing = CompareJob.start(self, command)
             case p.MakeReport():
                 self._report_card()
             case p.ExportMetrics() if t is not None:

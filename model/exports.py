@@ -1,10 +1,11 @@
 """Files a run can be taken away as: per-step metrics (CSV and JSONL), one batch's per-token
-predictions (JSONL). Light (no torch): the engine writes the metrics, the screen the batch
-it shows."""
+predictions (JSONL), the Compare tab's answers (JSONL). Light (no torch): the engine writes
+the metrics, the screen the batch and the answers it shows."""
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import os
 from collections.abc import Iterable
@@ -115,6 +116,50 @@ def write_predictions(report: p.StepReport, path: str | Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         with _replacing(path) as f:
             for record in prediction_records(report):
+                f.write(json.dumps(record) + "\n")
+    except OSError as e:
+        raise ExportError(f"cannot write to {path.parent}: {e.strerror or e}") from None
+    return path
+
+
+def compare_records(prompts, columns, sampler: p.Sampler) -> list[dict]:
+    """The Compare tab's answers, one record per prompt and model: the answer, and token by
+    token the probability its model gave it and the model's favourites there."""
+    out = []
+    for column in columns:
+        for (name, prompt), answer in zip(prompts, column.answers, strict=False):
+            out.append(
+                {
+                    "prompt_name": name,
+                    "prompt": prompt,
+                    "stage": column.stage,
+                    "source": column.source,
+                    "step": column.step,
+                    "total_steps": column.total_steps,
+                    "asked": answer.asked,
+                    "answer": answer.text,
+                    "stop": answer.stop,
+                    "sampler": dataclasses.asdict(sampler),
+                    "tokens": [_choice(c) for c in answer.choices],
+                }
+            )
+    return out
+
+
+def _choice(c: p.TokenChoice) -> dict:
+    prob = next((k.prob for k in c.candidates if k.token_id == c.drawn_id), None)
+    top = [{"id": k.token_id, "token": k.text, "prob": k.prob} for k in c.candidates]
+    return {"id": c.drawn_id, "token": c.drawn_text, "prob": prob, "rank": c.drawn_rank,
+            "top": top}  # fmt: skip
+
+
+def write_records(records: Iterable[dict], path: str | Path) -> Path:
+    """One JSON object a line, written whole or not at all."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with _replacing(path) as f:
+            for record in records:
                 f.write(json.dumps(record) + "\n")
     except OSError as e:
         raise ExportError(f"cannot write to {path.parent}: {e.strerror or e}") from None

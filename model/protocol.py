@@ -8,6 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from model.compare_messages import (  # noqa: F401 — the Compare tab's, re-exported
+    COMPARE_STAGES,
+    CompareAnswer,
+    CompareAsk,
+    CompareColumn,
+    ComparePrompts,
+)
 from model.settings import DEFAULT_THREADS, TrainSettings
 
 STAGES = ("pretrain", "sft", "preference")

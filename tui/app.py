@@ -22,6 +22,7 @@ from textual.widgets import ContentSwitcher, Footer
 
 from model import protocol as p
 from tui.commands import palette_commands
+from tui.compare_control import CompareControl
 from tui.exports import Exports
 from tui.history import LossSeries, RateMeter, next_speed, speed_label
 from tui.later_stages import LaterStages
@@ -40,6 +41,7 @@ from tui.screens.confirm import ConfirmReset
 from tui.screens.help import HelpScreen
 from tui.stages import CARDS
 from tui.throttle import Throttle
+from tui.views.compare import CompareView
 from tui.views.preference import PreferenceView
 from tui.views.rlhf import RLHFView
 from tui.views.sft import SFTView
@@ -63,7 +65,9 @@ PLAYING_INTERVAL = p.PLAYING_DRAW_INTERVAL
 TALL = 34  # rows from which the sample pane has room
 
 
-class TrainTermApp(EngineLifecycle, LoopControl, LaterStages, SamplingControl, Exports, App[int]):
+class TrainTermApp(
+    EngineLifecycle, LoopControl, CompareControl, LaterStages, SamplingControl, Exports, App[int]
+):
     CSS_PATH = "app.tcss"
     TITLE = "trainterm"
     AUTO_FOCUS = None  # nothing on the main screen takes keys: they are all the app's
@@ -76,6 +80,8 @@ class TrainTermApp(EngineLifecycle, LoopControl, LaterStages, SamplingControl, E
         Binding("1", "stage(1)", "stage 1", show=False),
         Binding("2", "stage(2)", "stage 2", show=False),
         Binding("3", "stage(3)", "stage 3", show=False),
+        Binding("4", "stage(4)", "compare", show=False),
+        Binding("slash", "compare_type", "your question", show=False),
         Binding("plus,equals_sign", "speed(1)", "speed", key_display="+-"),
         Binding("minus", "speed(-1)", "slower", show=False),
         Binding("g", "sample", "sample"),
@@ -158,6 +164,7 @@ class TrainTermApp(EngineLifecycle, LoopControl, LaterStages, SamplingControl, E
                 with ContentSwitcher(id="stage-3", initial="dpo-view"):
                     yield PreferenceView(id="dpo-view")
                     yield RLHFView(id="rlhf-view")
+                yield CompareView(id="stage-4")
         yield TooSmall()
         yield Footer(compact=True, show_command_palette=False)
 

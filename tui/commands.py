@@ -34,6 +34,9 @@ def palette_commands(app) -> Iterator[SystemCommand]:
             f"Show the {card.title} tab ({card.number})",
             lambda n=card.number: app.action_stage(n),
         )
+    yield SystemCommand(
+        "Compare", "Every model's answers side by side (4)", lambda: app.action_stage(4)
+    )
     yield SystemCommand("Faster", "Raise the speed cap (+)", lambda: app.action_speed(1))
     yield SystemCommand("Slower", "Lower the speed cap (-)", lambda: app.action_speed(-1))
     yield SystemCommand("Sample text", "What does the model write now? (g)", app.action_sample)

@@ -17,7 +17,7 @@ from tui.views.sft import SFTView
 from tui.widgets.status import StatusBar, StatusInfo
 
 # Tab number → the engine's stage name (tab 3: DPO's, or RLHF's as m switches), and words.
-TAB_STAGE = {1: "pretrain", 2: "sft", 3: "dpo"}
+TAB_STAGE = {1: "pretrain", 2: "sft", 3: "dpo", 4: "compare"}  # 4: tui.compare_control
 WORDS = {
     "sft": "fine-tuning",
     "dpo": "preference tuning",

@@ -70,8 +70,12 @@ class SamplingControl:
             )
             return  # a greedy sample would come out the same
         # What a sample on screen would be now: asked again, so the change shows at once.
-        if isinstance(self.screen, WhyScreen) or (self.stage == 1 and self.samples):
+        if isinstance(self.screen, WhyScreen) or self.sample_on_screen():
             self._ask_sample()
+
+    def sample_on_screen(self) -> bool:
+        """Does the tab shown hold a sample the sampler drew (the Compare tab says yes)?"""
+        return self.stage == 1 and bool(self.samples)
 
     def _ask_sample(self) -> bool:
         if self.stage == 1:

@@ -97,10 +97,27 @@ PANES = (
         "the answers, and each answer's reward is its score less β × its KL to the "
         "fine-tuned model; an answer better than its siblings (advantage A > 0) is made "
         "more likely. The chart plots the reward model's score and a gold judge's, a rule "
-        "that knows the world's truth. o runs RL with β 0: nothing holds the model near "
+        "that knows the world's truth. o runs RL with β 0 at lr ×3: nothing holds it near "
         "the fine-tuned one, and when the two lines part the model is pleasing the reward "
         "model rather than being good (over-optimisation). If the answers collapse "
         "(all alike, looping, or the KL running away) the run pauses and says what to change.",
+    ),
+    (
+        "Compare",
+        "Tab 4 puts the scenario's probes, and your own question (/ to type it, enter asks, "
+        "esc goes back), to every model there is, side by side: the base model, the "
+        "fine-tuned one, DPO's and RLHF's. Each is its tab's run as it is now once it has "
+        "trained, else the finished run cached on this machine; a model that does not exist "
+        "yet is a column that says which tab and key make it. Every model draws with the "
+        "sampler of the status line and the same seed, so the columns differ only by their "
+        "weights. The base model never saw the chat template: it is asked as its "
+        "pretraining text asks (Q: … A:) and answers with its first line. Each token is "
+        "coloured by the probability its model gave it, green sure to red unsure, and "
+        "underlined where the sampler did not take the model's favourite (without colour, "
+        "bars ▁…█ under the text); a dim … means the 40-token budget cut the answer "
+        "short. ← → select a token, ↑ ↓ a prompt, tab a model (or "
+        "click a token): the pane below shows what else that model could have said there. "
+        "w explains the draw in full, x exports the answers, g asks again.",
     ),
     (
         "Sampling",
@@ -131,9 +148,15 @@ KEYS = (
     ("p", "run only the next phase of the step (sample → … → update)"),
     ("tab", "select the training loop · ← → a box · enter explains it · esc leaves"),
     ("← →", "move the token cursor (or click a token)"),
-    ("1 2 3", "stage tabs"),
+    ("1 2 3 · 4", "stage tabs · Compare: every model's answers side by side"),
+    ("← → ↑ ↓ tab", "Compare: a token · a prompt · a model (or click a token)"),
+    ("/ · enter · esc", "Compare: type your own question · ask every model · back to the answers"),
     ("+ -", "speed cap: 1, 2, 5, 10, 20 steps/s or max"),
-    ("g", "ask the model to write some text now (tab 2: refresh the evals and probes)"),
+    (
+        "g",
+        "ask the model to write some text now (tab 2: refresh the evals and probes; "
+        "Compare: ask every model again)",
+    ),
     ("w", "why this token: a sample of the tab's model, and how the sampler chose each token"),
     ("t T · 0", "sampler: temperature hotter / cooler · greedy on / off"),
     ("k K · u U", "sampler: top-k more / fewer tokens · top-p more / less probability"),

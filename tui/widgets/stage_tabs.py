@@ -1,4 +1,5 @@
-"""The stage tabs: one line of labels, the active one highlighted; click or press 1 2 3.
+"""The tabs: one line of labels, the active one highlighted; click or press 1 2 3 (the
+stages) or 4 (Compare, every model side by side).
 
 A plain line instead of Textual's TabbedContent: the same job for a third of its start-up
 time, and no focusable tab bar to take ← → from the token cursor.
@@ -14,6 +15,9 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from tui.stages import CARDS
+
+# (number, label) of every tab: the stages', then Compare's.
+TABS = (*((card.number, card.tab_label) for card in CARDS), (4, "4 Compare"))
 
 
 class StageTabs(Widget):
@@ -36,9 +40,9 @@ class StageTabs(Widget):
     def labels(self) -> list[tuple[int, int, int]]:
         """(stage number, x, width) of each label."""
         out, x = [], 1
-        for card in CARDS:
-            width = len(card.tab_label) + 2
-            out.append((card.number, x, width))
+        for number, label in TABS:
+            width = len(label) + 2
+            out.append((number, x, width))
             x += width + 1
         return out
 
@@ -46,13 +50,12 @@ class StageTabs(Widget):
         on = self.get_component_rich_style("stage-tabs--active")
         off = self.get_component_rich_style("stage-tabs--inactive")
         text = Text(" ", no_wrap=True, end="")
-        for card in CARDS:
-            label = f" {card.tab_label} "
-            if card.number == self.active:
+        for number, label in TABS:
+            if number == self.active:
                 # Reverse, bold and ▸: the active tab shows without colour too.
-                text.append(f"▸{card.tab_label} ", on + Style(bold=True))
+                text.append(f"▸{label} ", on + Style(bold=True))
             else:
-                text.append(label, off)
+                text.append(f" {label} ", off)
             text.append(" ")
         return text
 

@@ -25,6 +25,9 @@ STATE_SIGNS = {
     "diverged": "✖ diverged",
     "stopped": "✖ trainer stopped",
     "resetting": "↺ resetting",
+    # The Compare tab: its models answering, or all answered.
+    "computing": "… computing",
+    "compared": "⇆ compared",
 }
 
 

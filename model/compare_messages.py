@@ -1,0 +1,86 @@
+"""The Compare tab's messages: the same prompts put to every model there is, side by side.
+
+Plain frozen dataclasses like the rest of the protocol (model.protocol imports them from
+here, so ``p.CompareAsk`` works), kept apart so that protocol.py stays a size one can read.
+Nothing here imports anything at run time: the types named in the annotations live in
+model.protocol.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from model.protocol import Sampler, TokenChoice
+
+# The stages whose models answer, in the order they are made (the reward model ranks
+# answers, it writes none). "rlhf" is issue 10's policy stage: its column says how to get it.
+COMPARE_STAGES = ("pretrain", "sft", "dpo", "rlhf")
+COMPARE_TOKENS = 40  # new tokens per answer, as the evals allow
+
+
+# --- UI → engine -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompareAsk:
+    """Put the scenario's probes, and ``question`` if there is one, to every model there
+    is, each with ``sampler`` (the same seed for every model and every prompt). A newer ask
+    replaces one still being answered; replies carry ``ask_id``."""
+
+    ask_id: int
+    sampler: Sampler
+    question: str = ""
+    max_new_tokens: int = COMPARE_TOKENS
+
+
+# --- engine → UI -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ComparePrompts:
+    """The rows of an ask, sent before any answer: (name, prompt) each, the user's own
+    question (named "you") first."""
+
+    ask_id: int
+    prompts: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class CompareAnswer:
+    """One model's answer to one prompt, token by token: each token with the probability
+    the model gave it and its favourite alternatives there (the stop token last, if one
+    ended the answer)."""
+
+    text: str
+    choices: tuple[TokenChoice, ...]
+    # The prompt as this model was given it (a base model's in its "Q: …\nA:" form).
+    asked: str = ""
+    # How it ended: "end" (the model closed its turn), "turn" (it ran into a new
+    # turn), "line" (a base model's line of text ended), "eot" (end of text), or "" (it ran
+    # out of tokens).
+    stop: str = ""
+
+
+@dataclass(frozen=True)
+class CompareColumn:
+    """One model's answers to every prompt of an ask, or why there is no such model."""
+
+    ask_id: int
+    stage: str
+    # "tab": this session's run of the stage, as it is now; "cache": the finished run
+    # cached on this machine; "": no model (``missing`` says why).
+    source: str = ""
+    step: int = 0
+    total_steps: int = 0
+    # True: asked through the chat template. False: a base model, asked as its pretraining
+    # text asks ("Q: …\nA:"), a story continued as it stands.
+    template: bool = True
+    answers: tuple[CompareAnswer, ...] = ()
+    # "untrained": the stage can be trained here and has not been; "no-data": the scenario
+    # lacks what it trains on (``detail`` says what); "no-stage": this version has no such
+    # stage yet; "error": it could not be loaded or asked (``detail`` says why).
+    missing: str = ""
+    detail: str = ""
+    seconds: float = 0.0
