@@ -32,8 +32,7 @@ UNTRAINED = {
     "rlhf": ("tab 3 · m", "not trained yet: tab 3, m picks RLHF, enter starts it, then space "
              "trains it"),
 }  # fmt: skip
-NO_STAGE = ("not here yet", "RLHF is not in this version yet (issue 10): it will be tab 3's "
-            "other method, m")  # fmt: skip
+NO_STAGE = ("not here", "this version of trainterm has no such stage")
 
 
 def hint(column: p.CompareColumn) -> tuple[str, str]:
