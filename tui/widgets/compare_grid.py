@@ -272,6 +272,12 @@ class CompareGrid(LinesWidget, can_focus=True):
         event.stop()
         self._scroll(-2)
 
+    def on_resize(self) -> None:
+        super().on_resize()
+        # Lines wrap anew: from the top again, as far as the selection lets it show.
+        self._top = 0
+        self._follow = True
+
     def _scroll(self, lines: int) -> None:
         self._top = max(0, self._top + lines)
         self._follow = False
