@@ -90,7 +90,7 @@ def test_the_engine_answers_as_generate_many_does(engine, tiny):
             assert "\n" not in tok.decode([c.drawn_id for c in answer.choices[:-1]])
     assert [a.asked for a in base.answers][-2:] == ["The capital of Mirel", "Q: Burn Orinth?\nA:"]
     # RLHF is not a stage of this version: its column says so.
-    assert columns["rlhf"].missing == "no-stage" and not columns["rlhf"].answers
+    assert columns["rlhf"].missing == "untrained" and not columns["rlhf"].answers
 
 
 def test_same_seed_same_answers_and_the_seed_matters(engine):
@@ -135,5 +135,5 @@ def test_missing_models_say_why(tmp_path, monkeypatch):
     said = {s: column(engine, s, rows, ask_) for s in p.COMPARE_STAGES}
     assert said["pretrain"].missing == said["sft"].missing == "untrained"
     assert said["dpo"].missing == "no-data" and "preference" in said["dpo"].detail
-    assert said["rlhf"].missing == "no-stage"
+    assert said["rlhf"].missing == "no-data"  # RLHF needs preference pairs too
     assert all(c.ask_id == 7 and not c.answers for c in said.values())
