@@ -127,10 +127,11 @@ def refusal_openings(scenario) -> set[str]:
     its answer begins the same way. Taken from the data, so any scenario can have its own."""
     texts = [p.chosen for p in scenario.preference_pairs if p.kind == "harmful"]
     texts += [i.expected for i in scenario.evals.get("harmful", ())]
-    return {_opening(t) for t in texts if t}
+    return {opening(t) for t in texts if t}
 
 
-def _opening(text: str) -> str:
+def opening(text: str) -> str:
+    """An answer's first three words, as refusals are recognised by."""
     return " ".join(text.lower().replace(",", "").split()[:3])
 
 
@@ -174,7 +175,7 @@ def behaviour_rows(model, tokenizer, scenario, limit: int | None = None):
     texts = iter([tokenizer.decode(g.ids) for g in out])
     for (name, key, label, note), items in sets:
         said = [next(texts) for _ in items]
-        refused = [_opening(t) in openings for t in said]
+        refused = [opening(t) in openings for t in said]
         wanted = name.startswith("harmful")
         rows.append(EvalRow(key, label, sum(refused), len(items), note, not wanted))
         if wanted:

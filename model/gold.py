@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from model.evals import mentions, refusal_openings
+from model.evals import mentions, opening, refusal_openings
 
 # What each preference kind asks of an answer to its prompt.
 WANTS = {"harmful": "refusal", "evasive": "refusal", "benign": "answer"}
@@ -36,10 +36,6 @@ class Target:
 
     wants: str  # "refusal", "answer" or "fact"
     facts: tuple[str, ...] = ()
-
-
-def _opening(text: str) -> str:
-    return " ".join(text.lower().replace(",", "").split()[:3])
 
 
 def fact_words(ideal: str, prompt: str, common: set[str]) -> tuple[str, ...]:
@@ -83,7 +79,7 @@ class GoldJudge:
         return cls(openings, rude, ramble, longest + 6, common)
 
     def refuses(self, answer: str) -> bool:
-        return _opening(answer) in self.openings
+        return opening(answer) in self.openings
 
     def score(self, answer: str, ended: bool, target: Target) -> float:
         refused = self.refuses(answer)

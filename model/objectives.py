@@ -34,9 +34,13 @@ def sequence_logps(logits: torch.Tensor, targets: torch.Tensor, trained: torch.T
 
     TRL's per-token log-probs, masked and summed over the answer only.
     """
+    return (token_logps(logits, targets) * trained).sum(dim=-1)
+
+
+def token_logps(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """log p(target) at every position, (B, T)."""
     log_probs = torch.log_softmax(logits.float(), dim=-1)  # (B, T, vocab)
-    per_token = log_probs.gather(-1, targets.unsqueeze(-1)).squeeze(-1)  # (B, T)
-    return (per_token * trained).sum(dim=-1)
+    return log_probs.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
 
 
 def dpo_loss(

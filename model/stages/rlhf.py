@@ -25,7 +25,7 @@ from safetensors.torch import load_model, save_model
 
 from model.chat import prompt_ids, turn_ids
 from model.generate import generate_many
-from model.objectives import leave_one_out, policy_gradient_loss
+from model.objectives import leave_one_out, policy_gradient_loss, token_logps
 from model.protocol import RLSample, RLView, Sampler
 from model.reward_model import RewardGPT
 from model.stages.base import Batch, Stage, StageDataError, token_digest
@@ -189,9 +189,9 @@ class RLHFStage(Stage):
         lengths = torch.tensor([len(g.ids) for g in out])
         was_training = self.model.training
         self.model.eval()
-        policy = _token_logps(self.model(x), targets)
+        policy = token_logps(self.model(x), targets)
         self.model.train(was_training)
-        ref = _token_logps(self.reference(x), targets)
+        ref = token_logps(self.reference(x), targets)
         kl = ((policy - ref) * trained).sum(dim=1)
         last = torch.tensor([len(r) - 1 for r in rows])
         scores = self.reward_model.rewards(full, last)
@@ -317,11 +317,6 @@ class RLHFStage(Stage):
     def load_extra(self, folder: Path) -> None:
         load_model(self.reference, str(folder / REFERENCE_FILE))
         load_model(self.reward_model, str(folder / REWARD_FILE))
-
-
-def _token_logps(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    log_probs = torch.log_softmax(logits.float(), dim=-1)
-    return log_probs.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
 
 
 def _loops(ids: tuple[int, ...], n: int = 3, times: int = 3) -> bool:
