@@ -96,6 +96,23 @@ def write_preference(folder) -> None:
     (folder / "eval_preference.jsonl").write_text(json.dumps(held_out[0]) + "\n")
 
 
+def train_sft_and_reward_model(scenario, folder):
+    """(fine-tuned, reward model) checkpoints of a tiny scenario, really trained: what RLHF
+    starts from and optimises against."""
+    from model.checkpoint import save_checkpoint
+    from model.models import load_model
+    from model.pipeline import new_trainer, run_headless
+
+    pretrain = new_trainer(scenario, "pretrain")
+    run_headless(pretrain)
+    sft = new_trainer(scenario, "sft", base=load_model(save_checkpoint(pretrain, folder / "pt")))
+    run_headless(sft)
+    sft_path = save_checkpoint(sft, folder / "sft")
+    reward = new_trainer(scenario, "reward-model", base=load_model(sft_path))
+    run_headless(reward)
+    return sft_path, save_checkpoint(reward, folder / "rm")
+
+
 def write_sft_scenario(folder, toml: str = SFT_SCENARIO) -> None:
     (folder / "scenario.toml").write_text(toml)
     (folder / "corpus.txt").write_text(tiny_corpus())

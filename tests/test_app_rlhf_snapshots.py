@@ -6,7 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import pytest
-from stage_fixtures import settle_view, until, write_preference, write_sft_scenario
+from stage_fixtures import (
+    settle_view,
+    train_sft_and_reward_model,
+    until,
+    write_preference,
+    write_sft_scenario,
+)
 
 from model import protocol as p
 from tui.app import TrainTermApp
@@ -26,24 +32,18 @@ class RLRecording:
 @pytest.fixture(scope="module")
 def rl_recording(tmp_path_factory) -> RLRecording:
     from model.announce import ready_message
-    from model.checkpoint import save_checkpoint
+    from model.checkpoint import load_checkpoint
     from model.evals import run_evals
     from model.models import load_model
-    from model.pipeline import new_trainer, run_headless
+    from model.pipeline import new_trainer
     from scenarios import load_scenario
 
     folder = tmp_path_factory.mktemp("tiny-rl")
     write_sft_scenario(folder)
     write_preference(folder)
     scenario = load_scenario(folder)
-    pretrain = new_trainer(scenario, "pretrain")
-    run_headless(pretrain)
-    sft = new_trainer(scenario, "sft", base=load_model(save_checkpoint(pretrain, folder / "pt")))
-    run_headless(sft)
-    sft_path = save_checkpoint(sft, folder / "sft")
-    reward = new_trainer(scenario, "reward-model", base=load_model(sft_path))
-    run_headless(reward)
-    rm_path = save_checkpoint(reward, folder / "rm")
+    sft_path, rm_path = train_sft_and_reward_model(scenario, folder)
+    pretrain = load_checkpoint(folder / "pt", scenario)  # its ready message opens the app
     rl = new_trainer(scenario, "rlhf", base=load_model(sft_path), reward=load_model(rm_path))
     tok, rm = rl.tokenizer, rl.data.reward_model
     before = run_evals(rl.model, tok, scenario, "rlhf", 0, reward_model=rm)

@@ -7,7 +7,7 @@ import copy
 
 import pytest
 import torch
-from stage_fixtures import write_preference, write_sft_scenario
+from stage_fixtures import train_sft_and_reward_model, write_preference, write_sft_scenario
 
 from model.checkpoint import load_checkpoint, save_checkpoint
 from model.gold import GoldJudge, Target
@@ -30,15 +30,7 @@ def scenario(tmp_path_factory):
 @pytest.fixture(scope="module")
 def models(scenario, tmp_path_factory):
     """(fine-tuned, reward model) checkpoints, really trained."""
-    folder = tmp_path_factory.mktemp("rl-stages")
-    pretrain = new_trainer(scenario, "pretrain")
-    run_headless(pretrain)
-    sft = new_trainer(scenario, "sft", base=load_model(save_checkpoint(pretrain, folder / "pt")))
-    run_headless(sft)
-    sft_path = save_checkpoint(sft, folder / "sft")
-    reward = new_trainer(scenario, "reward-model", base=load_model(sft_path))
-    run_headless(reward)
-    return sft_path, save_checkpoint(reward, folder / "rm")
+    return train_sft_and_reward_model(scenario, tmp_path_factory.mktemp("rl-stages"))
 
 
 def rl_trainer(scenario, models, **kw):
