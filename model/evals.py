@@ -48,10 +48,12 @@ def run_evals(
     limit: int | None = None,
     preference=None,
     reward_model=None,
+    gold_scored=None,
 ):
     """Score ``model`` on the scenario's eval sets; ``limit`` caps each set (live tabs).
     ``preference``: a DPO stage's data (its reference model), for held-out accuracy;
-    ``reward_model``: RLHF's, to score the answers with beside the gold judge."""
+    ``reward_model``: RLHF's, to score the answers with beside the gold judge;
+    ``gold_scored``: the gold set's scores if this model's answers were just scored."""
     reference = getattr(preference, "reference", None)
     sets = {name: _take(scenario.evals.get(name, ()), limit) for name, _ in FACT_SETS}
     unknown = _take(scenario.evals.get("unknown", ()), None if limit is None else limit // 3)
@@ -112,7 +114,7 @@ def run_evals(
         more_rows, more_answers = behaviour_rows(model, tokenizer, scenario, limit)
         rows += more_rows
         answers += more_answers
-        rows += gold_rows(model, tokenizer, scenario, reward_model)
+        rows += gold_rows(model, tokenizer, scenario, reward_model, gold_scored)
     if reference is not None and preference is not None:
         _, accuracy = preference.preference_accuracy(model)
         n = len(preference.val_pairs)

@@ -40,16 +40,20 @@ def score_answers(model, tokenizer, gold_set, judge, reward_model=None, max_new=
     return gold, scores, answers
 
 
-def gold_rows(model, tokenizer, scenario, reward_model=None) -> list[EvalRow]:
+def gold_rows(model, tokenizer, scenario, reward_model=None, scored=None) -> list[EvalRow]:
     """The "gold" row (and "reward", given a reward model) of a chat model's evals; none for
-    a scenario without a gold judge."""
+    a scenario without a gold judge. ``scored``: (gold, reward-model scores) of this very
+    model's answers to the gold set, already measured (RLHF's held-out evaluation)."""
     judge = GoldJudge.from_scenario(scenario)
     if judge is None:
         return []
     gold_set = gold_prompts(scenario)
     if not gold_set:
         return []
-    gold, scores, _ = score_answers(model, tokenizer, gold_set, judge, reward_model)
+    if scored is None:
+        gold, scores, _ = score_answers(model, tokenizer, gold_set, judge, reward_model)
+    else:
+        gold, scores = scored
     rows = [
         EvalRow(
             "gold", "gold score", sum(g > 0 for g in gold), len(gold),

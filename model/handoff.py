@@ -168,9 +168,23 @@ def live_evals(engine, trainer) -> p.EvalTable:
     table = run_evals(
         trainer.model, trainer.tokenizer, engine.scenario, trainer.stage, trainer.state.step,
         limit=LIVE_EVAL_LIMIT, preference=preference, reward_model=reward_model,
+        gold_scored=_gold_just_scored(trainer),
     )  # fmt: skip
     trainer.model.train()
     return table
+
+
+def _gold_just_scored(trainer):
+    """RLHF's held-out evaluation at this very step (the weights have not moved since)
+    answered the gold set already, as long as the evals would: its scores, or None."""
+    from model.gold_eval import MAX_ANSWER_TOKENS
+
+    val = trainer.state.val_losses
+    if trainer.stage != "rlhf" or not val or val[-1][0] != trainer.state.step:
+        return None
+    if trainer.data.max_new != MAX_ANSWER_TOKENS:
+        return None
+    return trainer.data.gold_scored
 
 
 def reward_rows(trainer) -> p.EvalTable:

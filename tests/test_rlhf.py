@@ -177,3 +177,27 @@ def test_the_chart_says_so_when_the_reward_models_score_and_the_gold_score_part(
     assert title == "Reward · held-out RM +1.60 · gold +0.69" and parted == ""
     title, parted = reward_title(hacked)
     assert parted.startswith("Over-optimised: the reward model's score went +0.5 → +7.0")
+
+
+def test_the_live_evals_take_the_gold_scores_of_the_held_out_evaluation_at_the_same_step(
+    scenario, models, monkeypatch
+):
+    from model.gold_eval import score_answers
+    from model.handoff import _gold_just_scored
+
+    trainer = rl_trainer(scenario, models)
+    data = trainer.data
+    data.judge = GoldJudge({"sorry"}, set(), set(), 30, set())
+    data.gold_set = [("Capital of Tarsk?", Target("answer")), ("Hello?", Target("answer"))]
+    # The evals answer as long as RL does here (the tiny context holds 8 answer tokens).
+    monkeypatch.setattr("model.gold_eval.MAX_ANSWER_TOKENS", data.max_new)
+    while not trainer.state.val_losses:
+        assert _gold_just_scored(trainer) is None
+        trainer.step()
+    gold, scores, _ = score_answers(
+        trainer.model, trainer.tokenizer, data.gold_set, data.judge, data.reward_model,
+        data.max_new,
+    )  # fmt: skip
+    assert _gold_just_scored(trainer) == (gold, scores)  # what answering again would give
+    trainer.step()  # the weights move: the scores are of another model now
+    assert _gold_just_scored(trainer) is None

@@ -123,6 +123,7 @@ class RLHFStage(Stage):
             by_kind.setdefault(kinds[prompt.text], []).append(i)
         self.groups = [by_kind[k] for k in sorted(by_kind)]
         self.gold_set = list(gold_set)
+        self.gold_scored: tuple[list[float], list[float] | None] | None = None
         self.model = None
         self._seed = 0
         self._metrics: dict[str, float] = {}
@@ -289,6 +290,7 @@ class RLHFStage(Stage):
         gold, scores, answers = score_answers(
             model, self.tokenizer, self.gold_set, self.judge, self.reward_model, self.max_new
         )
+        self.gold_scored = (gold, scores)  # the live evals' gold rows, without answering twice
         return {"reward model": sum(scores) / len(scores), "gold": sum(gold) / len(gold)}
 
     def evaluate(self, model, settings) -> dict[str, float]:
