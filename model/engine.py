@@ -17,6 +17,7 @@ from multiprocessing.connection import Connection
 
 from model import protocol as p
 from model.announce import ready_message, stage_data
+from model.engine_stages import StageCommands
 from model.exports import step_record
 from model.settings import DEFAULT_THREADS
 
@@ -88,7 +89,7 @@ def engine_main(conn: Connection, options: EngineOptions) -> None:
         os._exit(1)
 
 
-class Engine:
+class Engine(StageCommands):
     """One run per stage; the keys act on the active one. Fast-forward trains pretraining
     headless (whatever tab is active) until it reaches its configured end."""
 
@@ -366,62 +367,6 @@ class Engine:
         self.unsent_val.clear()
         self.unsent_series.clear()
 
-    # --- later stages ---------------------------------------------------------------------
-
-    def _begin_fast_forward(self) -> None:
-        pretrain = self.runs.get("pretrain")
-        if pretrain is None or pretrain.divergence is not None:
-            self.conn.send(p.EngineError("stage 1 cannot be fast-forwarded: reset it first (r)"))
-            return
-        if self.active == "pretrain":
-            self._halt()
-        self.fast_forwarding = True
-        self._send_base()
-
-    def _fast_forward_step(self) -> None:
-        from model.pipeline import store_finished
-
-        pretrain = self.runs["pretrain"]
-        if pretrain.done:
-            self.fast_forwarding = False
-            self._flush(force=True)
-            store_finished(pretrain, self.scenario)
-            self._send_base()
-            return
-        display = time.perf_counter() - self.last_sent_at >= REPORT_INTERVAL
-        self._accept(pretrain, pretrain.step(display=display))
-        if display:
-            self._flush(force=True)
-
-    def _start(self, stage: str, from_path: str, beta=None, method=None, lr=None) -> None:
-        from model.handoff import start_stage
-        from model.pipeline import stage_settings
-
-        if self.fast_forwarding:
-            self.conn.send(p.EngineError("stage 1 is still fast-forwarding: wait or cancel it"))
-            return
-        self._halt()
-        self._flush(force=True)
-        try:
-            choices = {"dpo": {"beta": beta, "method": method}, "rlhf": {"beta": beta, "lr": lr}}
-            given = choices.get(stage, {})
-            settings = stage_settings(self.scenario, stage, **given)
-            trainer = start_stage(self, stage, from_path, settings)
-        except ValueError as e:
-            self.conn.send(p.EngineError(str(e).splitlines()[0]))
-            return
-        self.runs[stage] = trainer
-        self.active = stage
-        self._announce(trainer)
-        self._evals(trainer)  # the "before" column: the stage's model at step 0
-
-    def _evals(self, trainer) -> None:
-        from model.handoff import live_evals, probe_table
-
-        self.conn.send(live_evals(self, trainer))
-        if trainer.stage != "reward-model":  # it answers no probes: it scores answers
-            self.conn.send(probe_table(self, trainer))
-
     # --- saving and resetting ---------------------------------------------------------------
 
     def _save(self, path: str | None) -> None:
@@ -435,34 +380,6 @@ class Engine:
             self.conn.send(p.EngineError(str(e)))
             return
         self.conn.send(p.Saved(str(saved), trainer.state.step, trainer.stage))
-
-    # --- the report card and exports ------------------------------------------------------
-
-    def _report_card(self) -> None:
-        from model.live_report import live_card
-
-        # The screen has every step trained so far before the card (which takes a while).
-        self._flush(force=True)
-        self.conn.send(live_card(self))
-
-    def _export_metrics(self, trainer) -> None:
-        from model.exports import ExportError, write_metrics
-
-        log = self.step_logs.get(trainer, {})
-        # A resumed run's steps before this session are in its state: loss and validation.
-        val = dict(trainer.state.val_losses)
-        records = [
-            log.get(step)
-            or {"step": step, "loss": loss, **({"val_loss": val[step]} if step in val else {})}
-            for step, loss in trainer.state.losses
-        ]
-        stem = f"{trainer.stage}-metrics-step{trainer.state.step}"
-        try:
-            paths = write_metrics(records, self.options.save_dir, stem)
-        except ExportError as e:
-            self.conn.send(p.EngineError(str(e)))
-            return
-        self.conn.send(p.Exported(trainer.stage, trainer.state.step, tuple(map(str, paths))))
 
     def _reset(self) -> None:
         self._halt()
