@@ -19,7 +19,6 @@ from model import protocol as p
 from model.announce import ready_message, stage_data
 from model.engine_stages import StageCommands
 from model.exports import step_record
-from model.settings import DEFAULT_THREADS
 
 # The screen redraws at most ~10 times a second; a faster stream of reports is wasted work.
 REPORT_INTERVAL = 0.1
@@ -31,7 +30,9 @@ ANIMATE_AT_OR_BELOW = 2.0
 class EngineOptions:
     scenario: str | None = None
     corpus: str | None = None
-    threads: int = DEFAULT_THREADS
+    # None: model.settings.DEFAULT_THREADS, looked up in the trainer process (the settings
+    # bring the scenario loader, which the screen need not import before its first frame).
+    threads: int | None = None
     seed: int | None = None
     save_dir: str = "runs/app"
     resume: str | None = None
@@ -79,6 +80,9 @@ def engine_main(conn: Connection, options: EngineOptions) -> None:
     with contextlib.suppress(OSError):
         os.dup2(2, 1)
     try:
+        from model.settings import DEFAULT_THREADS
+
+        options = replace(options, threads=options.threads or DEFAULT_THREADS)
         Engine(conn, options).run()
     except (EOFError, BrokenPipeError, KeyboardInterrupt):
         pass

@@ -1,12 +1,14 @@
 """What crosses the process boundary between the trainer and the screen.
 
 Plain, frozen, picklable dataclasses of Python numbers and strings. This module imports
-nothing heavy so the UI process can use it without loading torch.
+nothing heavy so the UI process can use it without loading torch (nor, until a run's
+settings arrive, the scenario loader: the first frame comes sooner).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from model.compare_messages import (  # noqa: F401 — the Compare tab's, re-exported
     COMPARE_STAGES,
@@ -15,7 +17,9 @@ from model.compare_messages import (  # noqa: F401 — the Compare tab's, re-exp
     CompareColumn,
     ComparePrompts,
 )
-from model.settings import DEFAULT_THREADS, TrainSettings
+
+if TYPE_CHECKING:  # the settings bring the scenario loader: the screen needs neither to start
+    from model.settings import TrainSettings
 
 STAGES = ("pretrain", "sft", "preference")
 # While playing, the screen draws four times a second (a batch can still be read), so the
@@ -139,8 +143,8 @@ class EngineReady:
     d_model: int
     optimizer: str
     total_steps: int
+    threads: int
     step: int = 0
-    threads: int = DEFAULT_THREADS
     # The run's settings, so the screen can draw the learning-rate schedule.
     settings: TrainSettings | None = None
     # Per later stage ("sft", "preference"): what this scenario holds for it, or what it lacks.
@@ -359,153 +363,14 @@ class StepPhase:
     """Run only the next phase of the current step."""
 
 
-# --- evaluations and hand-off -------------------------------------------------------------
+# The later stages' messages (evaluations, hand-off, the report card, exports) live in
+# model.protocol_stages and load when first named here: the screen's first frame needs none.
+def __getattr__(name: str):
+    if name.startswith("__"):  # what `from model.protocol import …` asks first (__path__)
+        raise AttributeError(name)
+    from model import protocol_stages
 
-
-@dataclass(frozen=True)
-class EvalRow:
-    """One line of an eval table: "facts on fine-tuned countries  19/20"."""
-
-    key: str
-    label: str
-    correct: int
-    total: int
-    # Plain words on what the figure means, filled with the figure where it helps.
-    note: str = ""
-    # False refusals, rude answers: a count of failures, where less is better.
-    lower_is_better: bool = False
-    # A mean score rather than a share (the gold judge's, the reward model's): shown as is;
-    # ``correct`` then counts the answers scored above 0.
-    score: float | None = None
-
-    @property
-    def rate(self) -> float:
-        return self.correct / self.total if self.total else 0.0
-
-
-@dataclass(frozen=True)
-class EvalAnswer:
-    set: str
-    prompt: str
-    expected: str
-    answer: str
-    ok: bool
-
-
-@dataclass(frozen=True)
-class EvalTable:
-    stage: str
-    step: int
-    rows: tuple[EvalRow, ...]
-    answers: tuple[EvalAnswer, ...] = ()
-
-
-@dataclass(frozen=True)
-class ProbeAnswers:
-    """The scenario's probes answered by the base model and by the model now."""
-
-    stage: str
-    step: int
-    # (probe name, prompt, base model's answer, the answer now)
-    rows: tuple[tuple[str, str, str, str], ...]
-
-
-@dataclass(frozen=True)
-class BaseModel:
-    """Where a later stage's starting model comes from, as its tab says it."""
-
-    stage: str  # the stage that will start from it ("sft")
-    source: str  # "cache", "tab" (the run in tab 1, as it is now), "file", or "" (none yet)
-    step: int
-    total_steps: int
-    val_loss: float | None
-    path: str = ""
-    # What the stage will train on, in a sentence.
-    trains_on: str = ""
-    fast_forwarding: bool = False
-    # RLHF: where its reward model comes from ("cache", "tab" — trained in this tab this
-    # session — or "" when it has yet to be trained), and its held-out accuracy.
-    reward_model: str = ""
-    reward_accuracy: float | None = None
-
-
-@dataclass(frozen=True)
-class StartStage:
-    """Start ``stage`` from the best base there is (the cache, else tab 1's model as it is)."""
-
-    stage: str
-    from_path: str = ""
-    # Preference tuning's choices, made in its tab before the run starts (None: scenario's).
-    beta: float | None = None
-    method: str | None = None
-    # RLHF's over-optimisation experiment pushes harder than the scenario's learning rate.
-    lr: float | None = None
-
-
-@dataclass(frozen=True)
-class FastForward:
-    """Train ``stage`` headless to its configured end, then cache it; cancelled by Cancel."""
-
-    stage: str = "pretrain"
-
-
-@dataclass(frozen=True)
-class Cancel:
-    pass
-
-
-@dataclass(frozen=True)
-class Activate:
-    """The tab the keys now act on: play, step, sample and save go to this stage's run."""
-
-    stage: str
-
-
-@dataclass(frozen=True)
-class RunEvals:
-    pass
-
-
-# --- the report card and exports ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReportColumn:
-    """One model's figures on the report card: the same as `trainterm eval` gives it."""
-
-    stage: str
-    step: int
-    total_steps: int
-    val_loss: float | None
-    # Time spent in its steps and their held-out evals (pauses between them excluded);
-    # None for a checkpoint written before trainterm kept it.
-    seconds: float | None
-    tokens_seen: int
-    rows: tuple[EvalRow, ...]
-    model: str = ""
-
-
-@dataclass(frozen=True)
-class ReportCard:
-    scenario: str
-    columns: tuple[ReportColumn, ...]
-    # The folder the engine wrote report.md and report.json into, or why it could not.
-    written: str = ""
-    error: str = ""
-
-
-@dataclass(frozen=True)
-class MakeReport:
-    """Score every model this session has, each as `trainterm eval` would."""
-
-
-@dataclass(frozen=True)
-class ExportMetrics:
-    """Write the active run's per-step metrics, every step, as CSV and JSONL."""
-
-
-@dataclass(frozen=True)
-class Exported:
-    stage: str
-    step: int
-    paths: tuple[str, ...]
+    try:
+        return getattr(protocol_stages, name)
+    except AttributeError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None

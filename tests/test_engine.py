@@ -10,6 +10,7 @@ from test_cli import TINY_SCENARIO
 
 from model import protocol as p
 from model.engine import REPORT_INTERVAL, EngineHandle, EngineOptions
+from model.settings import DEFAULT_THREADS
 
 
 @pytest.fixture(scope="module")
@@ -20,6 +21,7 @@ def engine(tmp_path_factory):
     handle = EngineHandle(EngineOptions(scenario=str(folder), save_dir=str(folder / "saves")))
     ready = receive(handle, p.EngineReady)
     assert ready.scenario == "tiny" and ready.n_layer == 2 and ready.total_steps == 100000
+    assert ready.threads == DEFAULT_THREADS  # no --threads: the trainer process's default
     yield handle
     handle.stop()
     assert not handle.process.is_alive()

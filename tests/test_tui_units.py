@@ -161,7 +161,8 @@ def test_app_options_reach_the_engine():
     options = engine_options(args)
     assert (options.corpus, options.threads, options.seed, options.resume) == ("a.txt", 2, 9, "c")
     assert args.no_mouse and options.scenario is None
-    assert engine_options(build_parser().parse_args([])).threads == 1
+    # No --threads: the trainer process takes the default (tests/test_engine.py checks it).
+    assert engine_options(build_parser().parse_args([])).threads is None
 
 
 def test_bench_ui_argument_errors_are_one_line(capsys):

@@ -102,12 +102,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def engine_options(args):
     from model.engine import EngineOptions
-    from model.settings import DEFAULT_THREADS
 
     return EngineOptions(
         scenario=args.scenario,
         corpus=args.corpus,
-        threads=args.threads or DEFAULT_THREADS,
+        threads=args.threads,
         seed=args.seed,
         save_dir=args.save_dir,
         resume=args.resume,

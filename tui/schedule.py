@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from model.settings import TrainSettings, lr_at
+if TYPE_CHECKING:  # imported when first needed: the settings bring the scenario loader
+    from model.settings import TrainSettings
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 
@@ -26,6 +28,8 @@ class Schedule:
         return self.settings.steps
 
     def lr(self, step: int) -> float:
+        from model.settings import lr_at
+
         return lr_at(step, self.settings)
 
     def matches(self, step: int, lr: float) -> bool:
@@ -46,6 +50,8 @@ def schedule_for(ready) -> tuple[Schedule, bool]:
     """The schedule an EngineReady announces, and whether it said so. Without settings the
     default schedule is drawn, and the caller must check it against the learning rates the
     reports carry (``Schedule.matches``)."""
+    from model.settings import TrainSettings
+
     settings = getattr(ready, "settings", None)
     if settings is not None:
         return Schedule(settings), True

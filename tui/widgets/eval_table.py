@@ -3,13 +3,16 @@ then the model now, with what each figure means in plain words."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from model.protocol import EvalRow, EvalTable
+if TYPE_CHECKING:  # the later stages' messages load after the first frame
+    from model.protocol import EvalRow, EvalTable
 
 
 def _cell(row: EvalRow, counts: bool) -> Text:

@@ -3,6 +3,8 @@ fast-forwarding stage 1 with a progress bar when it has not trained enough yet."
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -11,8 +13,10 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import ProgressBar
 
-from model.protocol import BaseModel
 from tui.stages import BY_KEY
+
+if TYPE_CHECKING:  # the later stages' messages load after the first frame
+    from model.protocol import BaseModel
 
 # The engine's stage name → the tab's card; and what each starts from, in words.
 CARD_FOR = {"sft": "sft", "dpo": "preference", "rlhf": "rlhf"}

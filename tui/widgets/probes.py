@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.table import Table
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from model.protocol import ProbeAnswers
 from tui.widgets.lines import set_title
+
+if TYPE_CHECKING:  # the later stages' messages load after the first frame
+    from model.protocol import ProbeAnswers
 
 
 def _one_line(text: str) -> str:
