@@ -160,6 +160,11 @@ async def until(pilot, condition, what: str, timeout: float = 90.0) -> None:
     raise AssertionError(f"never happened: {what}")
 
 
+async def later_tabs(pilot) -> None:
+    """Tabs 2–4 are mounted after the app's first frame: wait for them."""
+    await until(pilot, lambda: pilot.app.later_tabs_mounted, "tabs 2–4 mounted")
+
+
 async def settle_view(pilot, app, view_type, evals_id: str) -> None:
     """Wait until a later stage's tab shows its finished run, its evals and a drawn chart."""
     view = app.query_one(view_type)

@@ -7,7 +7,7 @@ import json
 
 import pytest
 from compare_fixtures import cache_at, trained_scenario
-from stage_fixtures import until
+from stage_fixtures import later_tabs, until
 
 from tui.app import TrainTermApp
 from tui.screens.why import WhyScreen
@@ -43,6 +43,7 @@ def answered(view: CompareView) -> bool:
 async def test_compare_tab_with_three_tiny_checkpoints(engine):
     app = TrainTermApp(engine)
     async with app.run_test(size=(100, 34)) as pilot:
+        await later_tabs(pilot)
         view = app.query_one(CompareView)
         grid = app.query_one(CompareGrid)
         await until(pilot, lambda: app.ready is not None, "the engine to be ready")

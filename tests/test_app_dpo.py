@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from stage_fixtures import start_engine, until
+from stage_fixtures import later_tabs, start_engine, until
 
 from tui.app import TrainTermApp
 from tui.views.preference import PreferenceView
@@ -28,6 +28,7 @@ def engine(tmp_path, monkeypatch):
 async def test_dpo_tab_trains_from_tab_2_with_the_chosen_settings(engine):
     app = TrainTermApp(engine)
     async with app.run_test(size=(100, 34)) as pilot:
+        await later_tabs(pilot)
         sft, dpo = app.query_one(SFTView), app.query_one(PreferenceView)
         await pilot.press("3")
         await until(pilot, lambda: dpo.base is not None, "the preference tab's offer")

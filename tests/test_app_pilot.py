@@ -391,3 +391,17 @@ async def test_fatal_error_at_start_is_shown_and_exits_2(tmp_path):
     finally:
         handle.stop()
     assert app.return_code == 2
+
+
+async def test_keys_pressed_while_tabs_2_to_4_mount_are_kept_in_order():
+    # The later tabs join after the first frame: keys pressed before then wait, not vanish.
+    app = TrainTermApp(None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert not app.later_tabs_mounted  # the pilot starts right after the first frame
+        await app.run_action("stage(2)")  # what a key does, without the pilot's pause
+        await app.run_action("stage(3)")
+        await until(pilot, lambda: app.later_tabs_mounted, what="tabs 2–4")
+        await pilot.pause()
+        assert app.stage == 3
+        assert app.query_one("#stages").current == "stage-3"
+        assert not app._waiting_actions and not app._waiting

@@ -5,7 +5,7 @@ answers, metrics, reward chart and gold row fill in."""
 from __future__ import annotations
 
 import pytest
-from stage_fixtures import start_engine, until
+from stage_fixtures import later_tabs, start_engine, until
 
 from tui.app import TrainTermApp
 from tui.views.rlhf import RLHFView
@@ -27,6 +27,7 @@ def engine(tmp_path, monkeypatch):
 async def test_rlhf_trains_a_reward_model_then_the_policy_in_tab_3(engine):
     app = TrainTermApp(engine)
     async with app.run_test(size=(100, 34)) as pilot:
+        await later_tabs(pilot)
         sft, rl = app.query_one(SFTView), app.query_one(RLHFView)
         await pilot.press("2")
         await until(pilot, lambda: sft.base is not None, "the fine-tuning offer")

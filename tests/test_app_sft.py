@@ -4,7 +4,7 @@ fast-forward stage 1, start fine-tuning, see the mask, the evals and the probes.
 from __future__ import annotations
 
 import pytest
-from stage_fixtures import start_engine, until
+from stage_fixtures import later_tabs, start_engine, until
 
 from tui.app import TrainTermApp
 from tui.screens.why import WhyScreen
@@ -26,6 +26,7 @@ def engine(tmp_path, monkeypatch):
 async def test_fast_forward_then_fine_tune_live(engine):
     app = TrainTermApp(engine)
     async with app.run_test(size=(100, 34)) as pilot:
+        await later_tabs(pilot)
         view = app.query_one(SFTView)
         await pilot.press("2")
         await until(pilot, lambda: view.base is not None, "the base model offer")

@@ -18,6 +18,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer
 
 from model import protocol as p
@@ -63,6 +64,22 @@ DRAW_INTERVAL = 0.1  # paused or stepping, the panes redraw at most ten times a 
 # from the same report, so the status line, the loop ring and the loss agree on the step.
 PLAYING_INTERVAL = p.PLAYING_DRAW_INTERVAL
 TALL = 34  # rows from which the sample pane has room
+
+
+def later_tabs() -> list[Widget]:
+    """Tabs 2–4, hidden, for the stage switcher."""
+    tabs = [
+        SFTView(id="stage-2"),
+        # Tab 3 shows one method at a time: m switches DPO ⇄ RLHF.
+        ContentSwitcher(
+            PreferenceView(id="dpo-view"), RLHFView(id="rlhf-view"),
+            id="stage-3", initial="dpo-view",
+        ),
+        CompareView(id="stage-4"),
+    ]  # fmt: skip
+    for tab in tabs:
+        tab.display = False  # as the switcher does with what it does not show
+    return tabs
 
 
 class TrainTermApp(
@@ -138,6 +155,9 @@ class TrainTermApp(
         self._link: EngineLink | None = None
         self._signals: list[int] = []
         self._draw_throttle = Throttle(self, DRAW_INTERVAL, self._draw)
+        self.later_tabs_mounted = False
+        self._waiting: list[Any] = []  # messages that came before the later tabs
+        self._waiting_actions: list[tuple[Any, Any]] = []  # and keys
         self.loop_setup()
 
     # --- layout -------------------------------------------------------------------------
@@ -146,25 +166,19 @@ class TrainTermApp(
         yield StatusBar()
         with Vertical(id="main"):
             yield StageTabs()
-            with ContentSwitcher(id="stages", initial="stage-1"):
-                with Vertical(id="stage-1"):
-                    yield CardLine(CARDS[0], id="card-line")
-                    yield LoopDiagram(id="loop")
-                    with Horizontal(id="top-row"):
-                        yield TokenStream(id="stream")
-                        yield PredictionPane(id="prediction")
-                    with Horizontal(id="bottom-row"):
-                        yield LossPane(id="loss")
-                        yield ModelPane(id="model")
-                    with Horizontal(id="tall-row"):
-                        yield SamplePane(id="samples")
-                        yield WeightPatchView(id="weights")
-                yield SFTView(id="stage-2")
-                # Tab 3 shows one method at a time: m switches DPO ⇄ RLHF.
-                with ContentSwitcher(id="stage-3", initial="dpo-view"):
-                    yield PreferenceView(id="dpo-view")
-                    yield RLHFView(id="rlhf-view")
-                yield CompareView(id="stage-4")
+            # Tabs 2–4 join the switcher after the first frame (later_tabs).
+            with ContentSwitcher(id="stages", initial="stage-1"), Vertical(id="stage-1"):
+                yield CardLine(CARDS[0], id="card-line")
+                yield LoopDiagram(id="loop")
+                with Horizontal(id="top-row"):
+                    yield TokenStream(id="stream")
+                    yield PredictionPane(id="prediction")
+                with Horizontal(id="bottom-row"):
+                    yield LossPane(id="loss")
+                    yield ModelPane(id="model")
+                with Horizontal(id="tall-row"):
+                    yield SamplePane(id="samples")
+                    yield WeightPatchView(id="weights")
         yield TooSmall()
         yield Footer(compact=True, show_command_palette=False)
 
@@ -177,7 +191,17 @@ class TrainTermApp(
         self._status()
         self.call_after_refresh(self._after_first_frame)
 
-    def _after_first_frame(self) -> None:
+    async def _after_first_frame(self) -> None:
+        # The hidden tabs took a third of the first frame's time: they come after it. Until
+        # they are there, the engine's messages (its first take a second: torch loading)
+        # and the keys wait, in order.
+        await self.query_one("#stages", ContentSwitcher).mount_all(later_tabs())
+        self.later_tabs_mounted = True
+        waiting, self._waiting = self._waiting, []
+        self.on_engine_messages(EngineMessages(waiting))
+        keys, self._waiting_actions = self._waiting_actions, []
+        for action, namespace in keys:
+            await self.run_action(action, namespace)
         # tui.cli turns the garbage collector off while starting (a faster first frame).
         # What exists now lives as long as the app: keep it out of the collector's sweeps,
         # which otherwise stall the screen for tens of milliseconds now and then.
@@ -197,6 +221,9 @@ class TrainTermApp(
     def on_engine_messages(self, message: EngineMessages) -> None:
         if not self.is_running:
             return  # shutting down: the panes the messages would go to are being removed
+        if not self.later_tabs_mounted:
+            self._waiting += message.batch
+            return
         for item in message.batch:
             self._receive(item)
 
@@ -373,8 +400,14 @@ class TrainTermApp(
         self.later_activate(number)
         self._status()
 
-    def on_stage_tabs_selected(self, message: StageTabs.Selected) -> None:
-        self.action_stage(message.number)
+    async def on_stage_tabs_selected(self, message: StageTabs.Selected) -> None:
+        await self.run_action(f"stage({message.number})")
+
+    async def run_action(self, action, default_namespace=None) -> bool:
+        if not self.later_tabs_mounted:
+            self._waiting_actions.append((action, default_namespace))
+            return True
+        return await super().run_action(action, default_namespace)
 
     def action_speed(self, direction: int) -> None:
         self.speed = next_speed(self.speed, direction)
