@@ -42,10 +42,6 @@ from tui.screens.confirm import ConfirmReset
 from tui.screens.help import HelpScreen
 from tui.stages import CARDS
 from tui.throttle import Throttle
-from tui.views.compare import CompareView
-from tui.views.preference import PreferenceView
-from tui.views.rlhf import RLHFView
-from tui.views.sft import SFTView
 from tui.widgets.loop_diagram import LoopDiagram
 from tui.widgets.loss_chart import LossPane
 from tui.widgets.model_pane import ModelPane
@@ -67,7 +63,12 @@ TALL = 34  # rows from which the sample pane has room
 
 
 def later_tabs() -> list[Widget]:
-    """Tabs 2–4, hidden, for the stage switcher."""
+    """Tabs 2–4, hidden, for the stage switcher. Imported here, after the first frame."""
+    from tui.views.compare import CompareView
+    from tui.views.preference import PreferenceView
+    from tui.views.rlhf import RLHFView
+    from tui.views.sft import SFTView
+
     tabs = [
         SFTView(id="stage-2"),
         # Tab 3 shows one method at a time: m switches DPO ⇄ RLHF.

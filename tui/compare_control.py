@@ -5,16 +5,17 @@ hands them on (super())."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from model import protocol as p
 from model.exports import ExportError, compare_records, write_records
 from tui.exports import _fresh
 from tui.history import speed_label
 from tui.sampler import label as sampler_label
-from tui.screens.why import WhyScreen
-from tui.views.compare import CompareView
 from tui.widgets.status import StatusBar, StatusInfo
+
+if TYPE_CHECKING:  # imported with tab 4, after the first frame
+    from tui.views.compare import CompareView
 
 COMPARE_TAB = 4
 NOTHING_TRAINS = "Compare trains nothing: 1 2 3 go to the stages · g asks again · / your question"
@@ -29,7 +30,7 @@ class CompareControl:
 
     @property
     def compare_view(self) -> CompareView:
-        return self.query_one(CompareView)
+        return self.query_one("#stage-4")
 
     def compare_ask(self, question: str | None = None) -> None:
         """Put the probes (and the question: by default the one asked last) to every model."""
@@ -131,6 +132,8 @@ class CompareControl:
         return True
 
     def action_why(self) -> None:
+        from tui.screens.why import WhyScreen
+
         if self.stage != COMPARE_TAB:
             super().action_why()
             return
@@ -156,6 +159,8 @@ class CompareControl:
 
     def _compare_why(self) -> None:
         """The why view opened on a Compare answer follows it when it is asked again."""
+        from tui.screens.why import WhyScreen
+
         if self._why_compare and isinstance(self.screen, WhyScreen):
             sample = self._compare_sample()
             if sample is not None and sample.sampler == self.sampler:

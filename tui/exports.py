@@ -9,7 +9,6 @@ from typing import Any
 from model import protocol as p
 from model.exports import ExportError, write_predictions
 from tui.later_stages import TAB_STAGE
-from tui.screens.report import ReportScreen
 
 DEFAULT_SAVE_DIR = "runs/app"
 
@@ -43,6 +42,8 @@ class Exports:
         return Path(getattr(options, "save_dir", None) or DEFAULT_SAVE_DIR)
 
     def exports_receive(self, m: Any) -> bool:
+        from tui.screens.report import ReportScreen
+
         match m:
             case p.ReportCard():
                 self.report_card = m
@@ -72,6 +73,8 @@ class Exports:
         return TAB_STAGE[self.stage], view.latest if view is not None else None
 
     def action_report_card(self) -> None:
+        from tui.screens.report import ReportScreen
+
         if isinstance(self.screen, ReportScreen):
             return
         if self.state in ("starting", "stopped"):
@@ -98,6 +101,8 @@ class Exports:
         self.send(p.ExportMetrics())
 
     def action_save_screen(self) -> None:
+        from tui.screens.report import ReportScreen
+
         stage, report = self._shown_report()
         screen = "report" if isinstance(self.screen, ReportScreen) else stage
         step = report.step if report is not None else 0

@@ -3,18 +3,22 @@ view, and the keys while such a tab is shown. A mixin of TrainTermApp."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.widgets import ContentSwitcher
 
 from model import protocol as p
 from tui.history import speed_label
 from tui.sampler import label as sampler_label
-from tui.views.later import LaterStageView
-from tui.views.preference import PreferenceView
-from tui.views.rlhf import OVEROPTIMISE_BETA, OVEROPTIMISE_LR, RLHFView
-from tui.views.sft import SFTView
 from tui.widgets.status import StatusBar, StatusInfo
+
+if TYPE_CHECKING:
+    from tui.views.later import LaterStageView
+    from tui.views.rlhf import RLHFView
+    from tui.views.sft import SFTView
+
+# The views of tabs 2–4 are imported where a key or a message needs them, not here: the app
+# imports this module before its first frame, and mounts those tabs after it.
 
 # Tab number → the engine's stage name (tab 3: DPO's, or RLHF's as m switches), and words.
 TAB_STAGE = {1: "pretrain", 2: "sft", 3: "dpo", 4: "compare"}  # 4: tui.compare_control
@@ -43,10 +47,10 @@ class LaterStages:
 
     @property
     def sft_view(self) -> SFTView:
-        return self.query_one(SFTView)
+        return self.query_one("#stage-2")
 
     def later_view(self, stage: str) -> LaterStageView | None:
-        for view in self.query(LaterStageView):
+        for view in self.query("LaterStageView"):
             if stage in getattr(view, "stages", (view.stage,)):
                 return view
         return None
@@ -58,12 +62,12 @@ class LaterStages:
     @property
     def tab_view(self) -> LaterStageView | None:
         if self.stage == 3 and self.rlhf_shown:
-            return self.query_one(RLHFView)
+            return self.query_one("#rlhf-view")
         return self.later_view(TAB_STAGE.get(self.stage, ""))
 
     def _tab_stage(self, number: int) -> str:
         if number == 3 and self.rlhf_shown:
-            return self.query_one(RLHFView).current_stage
+            return self.query_one("#rlhf-view").current_stage
         return TAB_STAGE[number]
 
     def later_receive(self, m: Any) -> bool:
@@ -123,7 +127,7 @@ class LaterStages:
         self.sft_view.on_parent_progress(report.step, report.total_steps)
 
     def later_draw(self) -> None:
-        for view in self.query(LaterStageView):
+        for view in self.query("LaterStageView"):
             view.draw()
 
     def later_stage_data(self, stage_data) -> None:
@@ -135,7 +139,7 @@ class LaterStages:
     def later_activate(self, number: int) -> None:
         if self.state == "playing":
             self.state = "paused"  # the engine pauses a run whose tab is left
-        for view in self.query(LaterStageView):
+        for view in self.query("LaterStageView"):
             if view.state == "playing":
                 view.state = "paused"
         self.send(p.Activate(self._tab_stage(number)))
@@ -214,6 +218,9 @@ class LaterStages:
             self.send(p.Reset())
 
     def action_start_stage(self) -> None:
+        from tui.views.preference import PreferenceView
+        from tui.views.rlhf import RLHFView
+
         view = self.tab_view
         if view is None:
             return
@@ -271,6 +278,8 @@ class LaterStages:
 
     def action_method(self) -> None:
         """m: DPO+NLL → plain DPO → RLHF → DPO+NLL. Each method keeps its own run."""
+        from tui.views.preference import PreferenceView
+
         view = self.tab_view
         if self.stage != 3 or view is None:
             return
@@ -283,7 +292,7 @@ class LaterStages:
             self.send(p.Pause())
             view.state = "paused"
         if not to_rlhf:
-            dpo = self.query_one(PreferenceView)
+            dpo = self.query_one("#dpo-view", PreferenceView)
             if not dpo.running:
                 dpo.choose_method()  # back to the first method
         switcher.current = "rlhf-view" if to_rlhf else "dpo-view"
@@ -291,6 +300,9 @@ class LaterStages:
         self._status()
 
     def action_beta(self, direction: int) -> None:
+        from tui.views.preference import PreferenceView
+        from tui.views.rlhf import RLHFView
+
         view = self.tab_view
         # RLHF's β is RL's: it may change until RL starts (the reward model may have run).
         before_rl = isinstance(view, RLHFView) and view.phase != "rlhf"
@@ -299,6 +311,8 @@ class LaterStages:
 
     def action_overoptimise(self) -> None:
         """o in RLHF: the over-optimisation experiment, RL with β 0 and lr ×3."""
+        from tui.views.rlhf import OVEROPTIMISE_BETA, OVEROPTIMISE_LR, RLHFView
+
         view = self.tab_view
         if not isinstance(view, RLHFView):
             return

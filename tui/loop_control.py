@@ -6,7 +6,6 @@ A mixin of TrainTermApp, kept apart so app.py stays about the panes and the engi
 from __future__ import annotations
 
 from model import protocol as p
-from tui.screens.explain import ExplainScreen, patch_layer
 from tui.throttle import Throttle
 from tui.widgets.loop_diagram import LoopDiagram
 from tui.widgets.weight_patch import WeightPatchView
@@ -85,17 +84,23 @@ class LoopControl:
         self._refresh_explanation()
 
     def _refresh_explanation(self) -> None:
+        from tui.screens.explain import ExplainScreen
+
         for screen in self.screen_stack:
             if isinstance(screen, ExplainScreen):
                 position = self.query_one(LoopDiagram).position
                 screen.update(self.figures, position, self.patches)
 
     def on_loop_diagram_selected(self, message: LoopDiagram.Selected) -> None:
+        from tui.screens.explain import patch_layer
+
         layer = patch_layer(message.node)
         if layer is not None:
             self.query_one(WeightPatchView).layer_name = layer
 
     def on_loop_diagram_asked(self, message: LoopDiagram.Asked) -> None:
+        from tui.screens.explain import ExplainScreen
+
         diagram = self.query_one(LoopDiagram)
         screen = ExplainScreen(
             message.node, self.figures, diagram.position, diagram.n_layer, self.patches

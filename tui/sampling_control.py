@@ -9,7 +9,6 @@ from textual.binding import Binding
 
 from model import protocol as p
 from tui import sampler as ladders
-from tui.screens.why import WhyScreen
 from tui.widgets.sample_log import SamplePane
 
 # The same keys work inside the "why this token" view, which re-samples as they change.
@@ -54,6 +53,8 @@ class SamplingControl:
             self._set_sampler(replace(self.sampler, temperature=0.0))
 
     def _set_sampler(self, sampler: p.Sampler) -> None:
+        from tui.screens.why import WhyScreen
+
         if sampler == self.sampler:
             return
         if sampler.greedy and not self.sampler.greedy:
@@ -101,6 +102,8 @@ class SamplingControl:
     def sampling_receive(self, sample: p.SampleText) -> bool:
         """A sample arrived: into the open view, or the view opened on it when asked for.
         False when the view has no use for it."""
+        from tui.screens.why import WhyScreen
+
         wanted, self._why_wanted = self._why_wanted, False
         if isinstance(self.screen, WhyScreen):
             self.screen.sample = sample
