@@ -10,15 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from model.compare_messages import (  # noqa: F401 — the Compare tab's, re-exported
-    COMPARE_STAGES,
-    CompareAnswer,
-    CompareAsk,
-    CompareColumn,
-    ComparePrompts,
-)
-
 if TYPE_CHECKING:  # the settings bring the scenario loader: the screen needs neither to start
+    from model.protocol_stages import PairView, RLView
     from model.settings import TrainSettings
 
 STAGES = ("pretrain", "sft", "preference")
@@ -92,32 +85,6 @@ class StepReport:
     rl: RLView | None = None
     # Said when the run should stop and be looked at (RL collapsing); the engine pauses.
     alarm: str = ""
-
-
-@dataclass(frozen=True)
-class RLSample:
-    text: str
-    score: float  # the reward model's
-    kl: float  # log π/π_ref summed over the answer
-    reward: float  # score − β·kl (− the penalty for not ending)
-    advantage: float  # reward − the mean of the prompt's other answers
-    ended: bool
-    gold: float | None = None  # the gold judge's, where the scenario has one
-
-
-@dataclass(frozen=True)
-class RLView:
-    prompt: str
-    samples: tuple[RLSample, ...]
-
-
-@dataclass(frozen=True)
-class PairView:
-    """One preference pair as DPO sees it: each answer token with log π/π_ref at it."""
-
-    prompt: str
-    chosen: tuple[tuple[str, float], ...]
-    rejected: tuple[tuple[str, float], ...]
 
 
 @dataclass(frozen=True)
@@ -363,14 +330,15 @@ class StepPhase:
     """Run only the next phase of the current step."""
 
 
-# The later stages' messages (evaluations, hand-off, the report card, exports) live in
-# model.protocol_stages and load when first named here: the screen's first frame needs none.
+# The later stages' messages (a DPO pair and an RL batch as shown, evaluations, hand-off,
+# the report card, exports; the Compare tab's) live in model.protocol_stages and
+# model.compare_messages, loaded when first named here: the first frame needs none of them.
 def __getattr__(name: str):
     if name.startswith("__"):  # what `from model.protocol import …` asks first (__path__)
         raise AttributeError(name)
-    from model import protocol_stages
+    from model import compare_messages, protocol_stages
 
-    try:
-        return getattr(protocol_stages, name)
-    except AttributeError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    for module in (protocol_stages, compare_messages):
+        if hasattr(module, name):
+            return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

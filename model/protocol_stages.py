@@ -1,11 +1,41 @@
-"""The protocol's messages of the stages after pretraining: evaluations, the hand-off of a
-base model, the report card and exports. Named through model.protocol (`p.EvalTable`),
+"""The protocol's messages of the stages after pretraining: a DPO pair and an RL batch as
+the screen shows them, evaluations, the hand-off of a base model, the report card and
+exports. Named through model.protocol (`p.EvalTable`),
 which loads this module the first time one is used.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+# --- what DPO and RL show of a step ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RLSample:
+    text: str
+    score: float  # the reward model's
+    kl: float  # log π/π_ref summed over the answer
+    reward: float  # score − β·kl (− the penalty for not ending)
+    advantage: float  # reward − the mean of the prompt's other answers
+    ended: bool
+    gold: float | None = None  # the gold judge's, where the scenario has one
+
+
+@dataclass(frozen=True)
+class RLView:
+    prompt: str
+    samples: tuple[RLSample, ...]
+
+
+@dataclass(frozen=True)
+class PairView:
+    """One preference pair as DPO sees it: each answer token with log π/π_ref at it."""
+
+    prompt: str
+    chosen: tuple[tuple[str, float], ...]
+    rejected: tuple[tuple[str, float], ...]
+
 
 # --- evaluations and hand-off -------------------------------------------------------------
 
