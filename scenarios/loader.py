@@ -112,7 +112,12 @@ def corpus_scenario(file: str | Path, **overrides: Any) -> Scenario:
     label = str(file)
     if not _is_file(path):
         try:
-            reason = "is a folder, expected a text file" if path.is_dir() else "file not found"
+            if path.is_dir():
+                reason = "is a folder, expected a text file"
+            elif path.exists():  # /dev/null, a pipe, a socket: there, but not a file of text
+                reason = "not a regular file (a device or a pipe?), expected a text file"
+            else:
+                reason = "file not found"
         except (OSError, ValueError):
             reason = "file not found"
         raise ScenarioError(reason, file=label)

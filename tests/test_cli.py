@@ -1,6 +1,7 @@
 """The headless CLI, run as a user runs it: in a fresh process."""
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -116,6 +117,7 @@ def _bad_inputs(tmp_path, scenario):
         "empty corpus": ["train", "--corpus", str(empty)],
         "binary corpus": ["train", "--corpus", str(binary)],
         "directory as corpus": ["train", "--corpus", str(tmp_path)],
+        "device as corpus": ["train", "--corpus", os.devnull],
         "corpus shorter than a window": ["train", "--corpus", str(tiny)],
         "vocabulary too small": ["train", "--scenario", s, "--vocab", "100"],
         "unknown stage": ["train", "--scenario", s, "--stage", "pretraining"],

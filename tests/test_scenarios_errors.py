@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 import pytest
@@ -310,6 +311,8 @@ def test_corpus_scenario_bad_files(tmp_path: Path, content, fragment: str) -> No
 def test_corpus_scenario_rejects_a_folder_and_bad_overrides(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match="folder"):
         corpus_scenario(tmp_path)
+    with pytest.raises(ScenarioError, match="not a regular file"):  # it exists: say so
+        corpus_scenario(os.devnull)
     path = tmp_path / "c.txt"
     path.write_text(CORPUS)
     with pytest.raises(
