@@ -3,11 +3,18 @@ the signals that end the app. A mixin of TrainTermApp."""
 
 from __future__ import annotations
 
+import os
+import threading
 from typing import Any
 
 from model import protocol as p
 from tui.link import EngineClosed, EngineLink, EngineMessages, handle_signals, unhandle_signals
 from tui.screens.crash import TrainerStopped
+
+# After SIGTERM or SIGHUP the app gets this long to close as q does. Past it, the trainer is
+# stopped and the process ends: a terminal that hung up can leave Textual's closing wait
+# for ever on the thread that writes to it (seen in tests/test_e2e_tmux.py, 1 run in 3).
+SIGNAL_GRACE = 3.0
 
 
 class EngineLifecycle:
@@ -72,7 +79,18 @@ class EngineLifecycle:
 
     def _install_signals(self) -> None:
         # SIGTERM, SIGHUP (the terminal went away) and SIGINT end the app like q does.
-        self._signals = handle_signals(lambda sig: self.exit(None, 128 + sig))
+        self._signals = handle_signals(self._signalled)
+
+    def _signalled(self, sig: int) -> None:
+        watchdog = threading.Timer(SIGNAL_GRACE, self._end_now, args=(128 + sig,))
+        watchdog.daemon = True
+        watchdog.start()
+        self.exit(None, 128 + sig)
+
+    def _end_now(self, code: int) -> None:
+        if self.engine is not None:
+            self.engine.stop()
+        os._exit(code)
 
     def on_unmount(self) -> None:
         if self._link is not None:
