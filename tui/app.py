@@ -18,7 +18,6 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer
 
 from model import protocol as p
@@ -26,7 +25,7 @@ from tui.commands import palette_commands
 from tui.compare_control import CompareControl
 from tui.exports import Exports
 from tui.history import LossSeries, RateMeter, next_speed, speed_label
-from tui.later_stages import LaterStages
+from tui.later_stages import LaterStages, later_tabs
 from tui.lifecycle import EngineLifecycle
 from tui.link import (
     Engine,
@@ -60,27 +59,6 @@ DRAW_INTERVAL = 0.1  # paused or stepping, the panes redraw at most ten times a 
 # from the same report, so the status line, the loop ring and the loss agree on the step.
 PLAYING_INTERVAL = p.PLAYING_DRAW_INTERVAL
 TALL = 34  # rows from which the sample pane has room
-
-
-def later_tabs() -> list[Widget]:
-    """Tabs 2–4, hidden, for the stage switcher. Imported here, after the first frame."""
-    from tui.views.compare import CompareView
-    from tui.views.preference import PreferenceView
-    from tui.views.rlhf import RLHFView
-    from tui.views.sft import SFTView
-
-    tabs = [
-        SFTView(id="stage-2"),
-        # Tab 3 shows one method at a time: m switches DPO ⇄ RLHF.
-        ContentSwitcher(
-            PreferenceView(id="dpo-view"), RLHFView(id="rlhf-view"),
-            id="stage-3", initial="dpo-view",
-        ),
-        CompareView(id="stage-4"),
-    ]  # fmt: skip
-    for tab in tabs:
-        tab.display = False  # as the switcher does with what it does not show
-    return tabs
 
 
 class TrainTermApp(

@@ -42,10 +42,10 @@ class Exports:
         return Path(getattr(options, "save_dir", None) or DEFAULT_SAVE_DIR)
 
     def exports_receive(self, m: Any) -> bool:
-        from tui.screens.report import ReportScreen
-
         match m:
             case p.ReportCard():
+                from tui.screens.report import ReportScreen  # here: every message passes by
+
                 self.report_card = m
                 self._card_asked = None
                 if isinstance(self.screen, ReportScreen):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from textual.widget import Widget
 from textual.widgets import ContentSwitcher
 
 from model import protocol as p
@@ -39,6 +40,27 @@ NOT_STARTED = {
     "dpo": "preference tuning has not started: enter starts it (m method, [ ] β)",
     "rlhf": "RLHF has not started: enter trains the reward model, then RL (m method, [ ] β)",
 }
+
+
+def later_tabs() -> list[Widget]:
+    """Tabs 2–4, hidden, for the stage switcher. Imported here, after the first frame."""
+    from tui.views.compare import CompareView
+    from tui.views.preference import PreferenceView
+    from tui.views.rlhf import RLHFView
+    from tui.views.sft import SFTView
+
+    tabs = [
+        SFTView(id="stage-2"),
+        # Tab 3 shows one method at a time: m switches DPO ⇄ RLHF.
+        ContentSwitcher(
+            PreferenceView(id="dpo-view"), RLHFView(id="rlhf-view"),
+            id="stage-3", initial="dpo-view",
+        ),
+        CompareView(id="stage-4"),
+    ]  # fmt: skip
+    for tab in tabs:
+        tab.display = False  # as the switcher does with what it does not show
+    return tabs
 
 
 class LaterStages:

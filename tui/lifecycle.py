@@ -13,7 +13,7 @@ from tui.screens.crash import TrainerStopped
 
 # After SIGTERM or SIGHUP the app gets this long to close as q does. Past it, the trainer is
 # stopped and the process ends: a terminal that hung up can leave Textual's closing wait
-# for ever on the thread that writes to it (seen in tests/test_e2e_tmux.py, 1 run in 3).
+# for ever on the thread that writes to it (tests/test_e2e_tmux.py's SIGHUP case: 3 runs in 7).
 SIGNAL_GRACE = 3.0
 
 
