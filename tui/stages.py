@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class StageCard:
-    key: str  # as in model.protocol.STAGES
+    key: str  # the tab's stage (tab 3: "preference"; RLHF_CARD: "rlhf")
     number: int
     title: str
     input: str
