@@ -10,7 +10,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 
 from model.cli import DEFAULT_OUT, DIVERGED, CliError, append_jsonl, check_writable, load_source
 from model.exports import step_record
-from model.protocol import STAGES, Divergence
+from model.protocol import Divergence
 from model.settings import DEFAULT_THREADS
 from model.stages import ORDER, needs_of, parent_of, settings_section
 
@@ -19,12 +19,18 @@ class Diverged(Exception):
     pass
 
 
+# Names a learner may reach for that are not a stage's: tab 3's title and the scenario's
+# sections. Each is trained under its stages' own names.
+TRAINED_AS = {"preference": "dpo, or reward-model then rlhf", "reward": "reward-model"}
+
+
 def _check_stage(stage: str) -> None:
     if stage in ORDER or stage == "all":
         return
-    if stage in STAGES:
-        raise CliError(f"stage {stage!r} cannot be trained headless yet: {', '.join(ORDER)} can")
-    raise CliError(f"unknown stage {stage!r} (choose one of: {', '.join(ORDER)}, all)")
+    choose = f"choose one of: {', '.join(ORDER)}, all"
+    if stage in TRAINED_AS:
+        raise CliError(f"stage {stage!r} is trained as {TRAINED_AS[stage]} ({choose})")
+    raise CliError(f"unknown stage {stage!r} ({choose})")
 
 
 def _columns():

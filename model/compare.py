@@ -83,13 +83,9 @@ def column(engine, stage: str, prompts, ask: p.CompareAsk) -> p.CompareColumn:
 def find_model(engine, stage: str):
     """(model, tokenizer, source, step, total steps) of the model that answers for
     ``stage``; a CompareColumn saying why not when there is none (its ask_id is 0)."""
-    from model.stages import REGISTRY
-
     run = engine.runs.get(stage)
     if run is not None and run.state.step > 0:
         return run.model, run.tokenizer, "tab", run.state.step, run.settings.steps
-    if stage not in REGISTRY:
-        return p.CompareColumn(0, stage, missing="no-stage")
     lacking = _lacking(engine.scenario, stage)
     if lacking:
         return p.CompareColumn(0, stage, missing="no-data", detail=lacking)

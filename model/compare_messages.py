@@ -79,8 +79,8 @@ class CompareColumn:
     template: bool = True
     answers: tuple[CompareAnswer, ...] = ()
     # "untrained": the stage can be trained here and has not been; "no-data": the scenario
-    # lacks what it trains on (``detail`` says what); "no-stage": this version has no such
-    # stage yet; "error": it could not be loaded or asked (``detail`` says why).
+    # lacks what it trains on (``detail`` says what); "error": it could not be loaded or
+    # asked (``detail`` says why).
     missing: str = ""
     detail: str = ""
     seconds: float = 0.0

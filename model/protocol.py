@@ -14,7 +14,6 @@ if TYPE_CHECKING:  # the settings bring the scenario loader: the screen needs ne
     from model.protocol_stages import PairView, RLView
     from model.settings import TrainSettings
 
-STAGES = ("pretrain", "sft", "preference")
 # While playing, the screen draws four times a second (a batch can still be read), so the
 # engine computes display figures only that often: each costs about a tenth of a step more.
 PLAYING_DRAW_INTERVAL = 0.25

@@ -129,6 +129,9 @@ def test_ask_answers_each_prompt_as_json_lines(trained):
         ),
         (["train", "--stage", "sft", "--from", "{tmp}", "--scenario", "{folder}"], "no checkpoint"),
         (["train", "--stage", "ppo"], "unknown stage"),
+        # Tab 3's title and a scenario section: said which stages train them.
+        (["train", "--stage", "preference"], "'preference' is trained as dpo, or reward-model"),
+        (["train", "--stage", "reward"], "'reward' is trained as reward-model"),
         (["eval", "--model", "{tmp}/nothing"], "no checkpoint"),
     ],
 )

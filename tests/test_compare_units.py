@@ -9,7 +9,7 @@ from rich.cells import cell_len
 from stage_fixtures import until
 
 from model import protocol as p
-from tui.views.compare import NO_STAGE, UNTRAINED, CompareView, hint
+from tui.views.compare import UNTRAINED, CompareView, hint
 from tui.widgets.compare_grid import BARS, answer_lines, wrap_tokens
 
 tokens = st.lists(st.sampled_from(["The", " capital", " of", " ", "Tar", "sk", ".", "↵", " a",
@@ -55,7 +55,7 @@ def test_probability_as_bars_without_colour_and_long_shots_underlined():
 def test_a_missing_model_says_which_tab_and_key_make_it():
     column = p.CompareColumn(1, "sft", missing="untrained")
     assert hint(column) == UNTRAINED["sft"] and "tab 2" in hint(column)[0]
-    assert hint(p.CompareColumn(1, "rlhf", missing="no-stage")) == NO_STAGE
+    assert hint(p.CompareColumn(1, "rlhf", missing="untrained"))[0] == "tab 3 · m"
     lacking = p.CompareColumn(1, "dpo", missing="no-data", detail="needs preference pairs")
     assert hint(lacking) == ("no data", "needs preference pairs")
 
@@ -83,11 +83,12 @@ async def test_a_scenario_without_probes_says_so_and_what_each_column_needs(fake
             p.CompareColumn(1, "pretrain", "cache", 1200, 1200, False),
             p.CompareColumn(1, "sft", missing="no-data", detail="Fine-tuning needs pairs."),
             p.CompareColumn(1, "dpo", missing="untrained"),
-            p.CompareColumn(1, "rlhf", missing="no-stage"),
+            p.CompareColumn(1, "rlhf", missing="untrained"),
         ]
         fake_engine.feed(p.ComparePrompts(1, ()), *columns)
         await until(pilot, lambda: not app.query_one(CompareView).busy, "the columns")
         await pilot.pause()
         text = "\n".join(grid.lines())
         assert "cache · 1200/1200" in text and "no data" in text and "tab 3 · enter" in text
+        assert "tab 3 · m" in text
         assert "has no probes" in text and "Fine-tuning needs" in text

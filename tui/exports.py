@@ -8,7 +8,6 @@ from typing import Any
 
 from model import protocol as p
 from model.exports import ExportError, write_predictions
-from tui.later_stages import TAB_STAGE
 
 DEFAULT_SAVE_DIR = "runs/app"
 
@@ -25,7 +24,7 @@ def _fresh(path: Path) -> Path:
 
 class Exports:
     """Expects the host app to provide `send`, `notify`, `stage`, `state`, `engine`,
-    `tab_view` and `_drawn`."""
+    `tab_view`, `_tab_stage` and `_drawn`."""
 
     save_dir_override: str | None = None
     report_card: p.ReportCard | None = None
@@ -66,11 +65,14 @@ class Exports:
         return True
 
     def _shown_report(self) -> tuple[str, p.StepReport | None]:
-        """The stage of the tab shown, and the step its panes show."""
+        """The run shown, and the step its panes show. The run's name is the one the engine
+        was told to activate (tab 3: DPO's, the reward model's or RL's), so the batch file
+        is named as the engine names the metrics it writes beside it."""
+        stage = self._tab_stage(self.stage)
         if self.stage == 1:
-            return "pretrain", self._drawn
+            return stage, self._drawn
         view = self.tab_view
-        return TAB_STAGE[self.stage], view.latest if view is not None else None
+        return stage, view.latest if view is not None else None
 
     def action_report_card(self) -> None:
         from tui.screens.report import ReportScreen

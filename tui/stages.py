@@ -7,15 +7,13 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class StageCard:
-    key: str  # as in model.protocol.STAGES
+    key: str  # the tab's stage (tab 3: "preference"; RLHF_CARD: "rlhf")
     number: int
     title: str
     input: str
     objective: str
     produces: str
     sentence: str
-    available: bool
-    needs: str = ""
     # The objective in a few words, for the one-line card above a running stage.
     short_objective: str = ""
 
@@ -35,7 +33,6 @@ CARDS: tuple[StageCard, ...] = (
         produces="a base model that continues text",
         sentence="The model reads plain text and learns to guess each next token; everything it "
         "picks up about words and facts ends up in its weights.",
-        available=True,
         short_objective="predict the next token (cross-entropy)",
     ),
     StageCard(
@@ -48,10 +45,7 @@ CARDS: tuple[StageCard, ...] = (
         produces="an instruct model that answers",
         sentence="Shown many questions with good answers, the base model learns to answer a "
         "question instead of just continuing the text.",
-        available=True,
         short_objective="next-token loss on the answer tokens only",
-        needs="prompt → answer pairs: a file sft.jsonl in the scenario folder, one JSON object "
-        'a line, e.g. {"prompt": "What is the capital of Velmora?", "completion": "Velport."}',
     ),
     StageCard(
         key="preference",
@@ -63,10 +57,7 @@ CARDS: tuple[StageCard, ...] = (
         produces="an assistant with taste",
         sentence="People's preferences between two answers teach the model which of the things "
         "it could say are better: more helpful, more honest, kinder.",
-        available=True,
         short_objective="DPO: chosen more likely than rejected, against a frozen reference",
-        needs="preference pairs: a file preference.jsonl in the scenario folder, one JSON object "
-        'a line, e.g. {"prompt": "…", "chosen": "a good answer", "rejected": "a worse one"}',
     ),
 )
 
@@ -82,7 +73,6 @@ RLHF_CARD = StageCard(
     produces="an assistant with taste — or one that pleases the reward model",
     sentence="A learnt judge stands in for people, and the model practises on it: it gets "
     "better at whatever the judge rewards, which is not always what people meant.",
-    available=True,
     short_objective="RLHF: reward model, then RL on its scores − β·KL",
 )
 

@@ -14,7 +14,14 @@ from textual.widgets import Static
 from model import card as cards
 from model import protocol as p
 
-TAB_NAMES = {"pretrain": "1 base", "sft": "2 fine-tuned", "dpo": "3 DPO"}
+# Each column's head: the tab its model comes from, and the model (tab 3 has three runs).
+TAB_NAMES = {
+    "pretrain": "1 base",
+    "sft": "2 fine-tuned",
+    "dpo": "3 DPO",
+    "reward-model": "3 reward model",
+    "rlhf": "3 RLHF",
+}
 # Wider than this, a rate shows its count too: "92.9 % (65/70)".
 LABEL_WIDTH = 24
 COUNTED_CELL = 17

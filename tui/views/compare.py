@@ -32,15 +32,12 @@ UNTRAINED = {
     "rlhf": ("tab 3 · m", "not trained yet: tab 3, m picks RLHF, enter starts it, then space "
              "trains it"),
 }  # fmt: skip
-NO_STAGE = ("not here", "this version of trainterm has no such stage")
 
 
 def hint(column: p.CompareColumn) -> tuple[str, str]:
     """What a column without a model says: in its head, and in its first cell."""
     if column.missing == "untrained":
         return UNTRAINED.get(column.stage, ("not trained", "not trained yet"))
-    if column.missing == "no-stage":
-        return NO_STAGE
     if column.missing == "no-data":
         return "no data", column.detail
     return "failed", f"could not ask this model: {column.detail}"

@@ -62,7 +62,7 @@ class CardLine(Widget):
 
 
 class StageCardView(Widget):
-    """The full card, and for a stage that is not trainable yet, what it will need."""
+    """The full card: input, objective, what it produces, and the stage in a sentence."""
 
     DEFAULT_CSS = """
     StageCardView { height: auto; padding: 1 2; }
@@ -87,19 +87,4 @@ class StageCardView(Widget):
         table.add_row("Objective", card.objective)
         table.add_row("Produces", card.produces)
         table.add_row("In a sentence", Text(card.sentence, "italic"))
-        if not card.available:
-            table.add_row("", "")
-            table.add_row(
-                Text("Not yet", "bold yellow"),
-                Text.assemble(
-                    "This stage arrives in a later version of trainterm: nothing trains here "
-                    "yet. Stage 1 keeps running; press 1 to watch it.",
-                ),
-            )
-            # The running scenario's own word (what it holds, or what it lacks and in which
-            # format) replaces the generic one once the engine has said it.
-            if self.scenario_data:
-                table.add_row("This scenario", self.scenario_data)
-            else:
-                table.add_row("It will need", card.needs)
         return table
