@@ -9,7 +9,6 @@ README's key table names other keys than the help does.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
 
 from textual.binding import Binding
 from textual.keys import format_key
@@ -31,11 +30,14 @@ OWNERS = {
 SAID = {"enter": "enter"}
 
 
-@dataclass(frozen=True)
+# Plain classes: made at start-up, where two dataclasses cost a few milliseconds.
 class Keys:
     """The keys of one or more actions, shown together ("t T")."""
 
-    actions: tuple[tuple[str, str], ...]  # (owner, action)
+    __slots__ = ("actions",)
+
+    def __init__(self, actions: tuple[tuple[str, str], ...]) -> None:
+        self.actions = actions  # (owner, action)
 
     def __add__(self, other: Keys) -> Keys:
         return Keys(self.actions + other.actions)
@@ -49,10 +51,12 @@ def on(owner: str, *actions: str) -> Keys:
     return Keys(tuple((owner, a) for a in actions))
 
 
-@dataclass(frozen=True)
 class Row:
-    keys: tuple[Keys, ...]  # shown joined by " · ", as the text's parts are
-    text: str
+    __slots__ = ("keys", "text")
+
+    def __init__(self, keys: tuple[Keys, ...], text: str) -> None:
+        self.keys = keys  # shown joined by " · ", as the text's parts are
+        self.text = text
 
 
 def row(text: str, *keys: Keys | str) -> Row:
