@@ -10,6 +10,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui import keys
 from tui.stages import CARDS
 
 PANES = (
@@ -142,41 +143,18 @@ PANES = (
     ),
 )
 
-KEYS = (
-    ("space", "play / pause training"),
-    ("n", "train exactly one step, then pause"),
-    ("p", "run only the next phase of the step (sample → … → update)"),
-    ("tab", "select the training loop · ← → a box · enter explains it · esc leaves"),
-    ("← →", "move the token cursor (or click a token)"),
-    ("1 2 3 · 4", "stage tabs · Compare: every model's answers side by side"),
-    ("← → ↑ ↓ tab", "Compare: a token · a prompt · a model (or click a token)"),
-    ("/ · enter · esc", "Compare: type your own question · ask every model · back to the answers"),
-    ("+ -", "speed cap: 1, 2, 5, 10, 20 steps/s or max"),
-    (
-        "g",
-        "ask the model to write some text now (tab 2: refresh the evals and probes; "
-        "Compare: ask every model again)",
-    ),
-    ("w", "why this token: a sample of the tab's model, and how the sampler chose each token"),
-    ("t T · 0", "sampler: temperature hotter / cooler · greedy on / off"),
-    ("k K · u U", "sampler: top-k more / fewer tokens · top-p more / less probability"),
-    ("d D", "sampler: next / previous seed"),
-    ("enter · f · esc", "tab 2: start fine-tuning · fast-forward stage 1 · cancel it"),
-    ("v · e", "tabs 2, 3: evals ⇄ probes · run the evals now"),
-    ("m · [ ]", "tab 3: method (DPO+NLL, DPO, RLHF) · β, before the run starts"),
-    ("o", "tab 3, RLHF: RL with β 0, the over-optimisation experiment"),
-    ("s", "save a checkpoint"),
-    ("c", "report card: every model this session has, scored as `trainterm eval` does"),
-    ("x", "export the run's per-step metrics (CSV, JSONL) and the batch's predictions"),
-    ("i", "save an SVG screenshot of the screen (into the save folder, like s)"),
-    ("r", "reset the stage (asks first)"),
-    ("ctrl+p", "command palette: every action by name"),
-    ("?", "this help · esc closes it"),
-    ("q", "quit (ctrl+q and ctrl+c too)"),
+# The line under the text: its own keys, said the same way.
+FOOT = keys.row(
+    "scroll · close", keys.on("scroll", "scroll_up", "scroll_down"), keys.on("help", "close")
 )
 
 
-def help_text() -> Table:
+def key_rows(lookup: keys.Lookup) -> list[tuple[str, str]]:
+    """The keys, as the App and the main screen's widgets bind them, with their words."""
+    return [(lookup.cell(row), row.text) for row in keys.HELP]
+
+
+def help_text(lookup: keys.Lookup) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column(ratio=1)
@@ -197,7 +175,7 @@ def help_text() -> Table:
             ),
         )
     table.add_row("", "")
-    for key, action in KEYS:
+    for key, action in key_rows(lookup):
         table.add_row(Text(key, "bold reverse"), action)
     return table
 
@@ -208,11 +186,12 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,question_mark", "close", "close")]
 
     def compose(self) -> ComposeResult:
+        lookup = keys.Lookup(type(self.app))
         with Vertical(classes="dialog -help"):
             yield Static("trainterm · what you are looking at", classes="dialog-title")
             with VerticalScroll():
-                yield Static(help_text())
-            yield Static("↑ ↓ scroll · esc close", classes="dialog-keys")
+                yield Static(help_text(lookup))
+            yield Static(lookup.line(FOOT), classes="dialog-keys")
 
     def action_close(self) -> None:
         self.dismiss(None)
