@@ -1,5 +1,6 @@
 """The keys c and x against a real engine process on a tiny scenario: the exports hold every
-step, and the engine's report card has `trainterm eval`'s figures for the same model."""
+step, and the engine's report card has `trainterm eval`'s figures for the same model; both
+score a set of answers checked by hand as the hand does."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import csv
 import json
 
 import pytest
-from stage_fixtures import start_engine, until
+from stage_fixtures import start_engine, until, write_sft_scenario
 from test_cli import trainterm
 
 from tui.app import TrainTermApp
@@ -74,3 +75,64 @@ async def test_exports_hold_every_step_and_the_card_equals_eval(engine, tmp_path
     assert (column.step, column.val_loss) == (evals["step"], evals["val_loss"])
     assert column.tokens_seen > 0 and column.seconds > 0
     assert card.written and json.loads((saved / "report.json").read_text())["stages"]["pretrain"]
+
+
+# A base model's answers to the tiny scenario's eval sets, fixed, and what each scores by
+# hand. Asked "Q: …\nA:", a base model's answer is its first line: (raw continuation,
+# then the chat-template answer with how it ended, which only the format row reads).
+HAND_CHECKED = {
+    "Capital of Velmora?": (" Velport.\nQ: Capital of Tarsk?", "Velport.", "end"),  # right
+    "Capital of Tarsk?": (" The capital is\nTarport.", "Tarport.", "end"),  # on line 2: wrong
+    "Capital of Orinth?": (" oriport", "", "end"),  # right (any case); empty: not in format
+    "Capital of Quellan?": (" Queportia", "Queport.", "turn"),  # not the whole word: wrong
+    "Capital of Zandor?": ("", "Zanport.", ""),  # nothing: wrong
+    "Capital of Mirel?": (" Velport or Mirport", "Mirport", ""),  # names it: right
+    "Capital of Keshet?": (" Kesport.", "", ""),  # pretraining-only: right
+    "Capital of Ablon?": (" Velport.", "", ""),  # wrong
+    "Capital of Nowhere?": ("\nNowport.", "", ""),  # an empty first line: not answered
+}
+BY_HAND = {"format": (2, 9), "finetuned": (3, 6), "pretrain_only": (1, 2), "unknown": (0, 1)}
+
+
+def test_the_card_and_eval_score_hand_checked_answers_as_checked(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from model import evals
+    from model.checkpoint import save_checkpoint
+    from model.cli_eval import evaluate
+    from model.generate import Generated
+    from model.live_report import live_card
+    from model.models import load_model
+    from model.pipeline import new_trainer
+    from scenarios import load_scenario
+
+    write_sft_scenario(tmp_path)
+    scenario = load_scenario(tmp_path)
+    trainer = new_trainer(scenario, "pretrain")  # untrained: its answers are the ones above
+    tok = trainer.tokenizer
+    ends = {"end": tok.end_id, "turn": tok.user_id, "": None}
+
+    def continued(model, tokenizer, texts, max_new_tokens=40, **kw):
+        asked = [t.removeprefix("Q: ").removesuffix("\nA:") for t in texts]
+        assert [f"Q: {q}\nA:" for q in asked] == texts  # asked as its pretraining text asks
+        return [Generated(tuple(tok.encode(HAND_CHECKED[q][0])), False) for q in asked]
+
+    def answered(model, tokenizer, questions, max_new_tokens=40, **kw):
+        out = []
+        for q in questions:
+            _, text, end = HAND_CHECKED[q]
+            out.append(Generated(tuple(tok.encode(text)), bool(end), ends[end]))
+        return out
+
+    monkeypatch.setattr(evals, "continue_many", continued)
+    monkeypatch.setattr(evals, "answer_many", answered)
+    engine = SimpleNamespace(runs={"pretrain": trainer}, scenario=scenario,
+                             options=SimpleNamespace(save_dir=str(tmp_path / "s")))  # fmt: skip
+    card = live_card(engine)
+    assert {r.key: (r.correct, r.total) for r in card.columns[0].rows} == BY_HAND
+    loaded = load_model(save_checkpoint(trainer, tmp_path / "pretrain-checkpoint"))
+    table = evaluate(loaded, scenario, "pretrain-checkpoint")
+    assert {r.key: (r.correct, r.total) for r in table.rows} == BY_HAND
+    said = {a.prompt: (a.answer, a.ok) for a in table.answers}
+    assert said["Capital of Tarsk?"] == ("The capital is", False)
+    assert said["Capital of Velmora?"] == ("Velport.", True)

@@ -1,14 +1,17 @@
 """The Compare tab's answers, worked out by a real engine process from three real tiny
 checkpoints: they are generate_many's for the same sampler and seed, every model is asked
-the same way each time, and a model that does not exist says why."""
+the same way each time, a base model answers with its first line, and a model that does
+not exist says why."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 
 import pytest
 from compare_fixtures import cache_at, trained_scenario
 from engine_fixtures import receive
+from stage_fixtures import COUNTRIES, capital
 
 from model import protocol as p
 from model.compare import base_prompt, prompts_for
@@ -82,15 +85,58 @@ def test_the_engine_answers_as_generate_many_does(engine, tiny):
     texts = [base_prompt(kind, text) for _, kind, text in rows]
     want = generate_many(loaded.model, [tok.encode(t) for t in texts], 40, {tok.eot_id},
                          sampler=SAMPLER, explain=tok.token_text)  # fmt: skip
-    for (_, kind, _), asked, answer, g in zip(rows, texts, base.answers, want, strict=True):
+    for asked, answer, g in zip(texts, base.answers, want, strict=True):
         assert answer.asked == asked
-        assert answer.choices == g.choices[: len(answer.choices)]
-        if answer.stop == "line":
-            assert "\n" in tok.decode([answer.choices[-1].drawn_id]) and kind != "story"
-            assert "\n" not in tok.decode([c.drawn_id for c in answer.choices[:-1]])
+        # Its pretraining text has no line breaks, so no line to cut at: the whole draw is the
+        # answer. (The cut: test_a_base_model_answers_with_its_first_line.)
+        assert answer.choices == g.choices and answer.stop == ("eot" if g.stopped else "")
     assert [a.asked for a in base.answers][-2:] == ["The capital of Mirel", "Q: Burn Orinth?\nA:"]
     # RLHF is not a stage of this version: its column says so.
     assert columns["rlhf"].missing == "untrained" and not columns["rlhf"].answers
+
+
+def line_corpus(lines: int = 900, seed: int = 5) -> str:
+    """Pretraining text of short lines, as the real world's Q/A pages are."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(lines):
+        c = rng.choice(COUNTRIES)
+        out.append(rng.choice([f"Q: Capital of {c}?\nA: {capital(c)}.\n",
+                               f"The capital of {c} is {capital(c)}.\n"]))  # fmt: skip
+    return "".join(out)
+
+
+def test_a_base_model_answers_with_its_first_line(tmp_path):
+    """A base model trained on short lines ends each answer with a line break and goes on
+    (to the next question, or the next fact): its answer is the line, the rest is dropped."""
+    from types import SimpleNamespace
+
+    from engine_fixtures import make_trainer
+
+    from model.compare import column
+    from model.generate import generate_many
+    from model.pipeline import run_headless
+
+    trainer = make_trainer(line_corpus(), tmp_path, steps=200)
+    run_headless(trainer)
+    tok = trainer.tokenizer
+    engine = SimpleNamespace(runs={"pretrain": trainer})  # its own run answers: "tab"
+    rows = [("you", "question", "Capital of Mirel?"), ("q", "question", "Capital of Tarsk?"),
+            ("story", "story", "The capital of Mirel")]  # fmt: skip
+    said = column(engine, "pretrain", rows, p.CompareAsk(3, p.GREEDY, max_new_tokens=16))
+    assert (said.source, said.template, said.step) == ("tab", False, 200)
+    asked = [base_prompt(kind, text) for _, kind, text in rows]
+    drawn = generate_many(trainer.model, [tok.encode(a) for a in asked], 16, {tok.eot_id},
+                          explain=tok.token_text)  # fmt: skip
+    questions = list(zip(said.answers[:2], drawn[:2], strict=True))
+    for answer, g in questions:
+        ids = [c.drawn_id for c in answer.choices]
+        assert answer.stop == "line" and "\n" not in answer.text and answer.text
+        # Up to and with the token that breaks the line, and the text is that line.
+        assert tok.decode(ids) == f" {answer.text}\n" and tok.decode(ids[-1:]) == "\n"
+        assert answer.choices == g.choices[: len(ids)] and len(g.choices) > len(ids)
+    story, g = said.answers[2], drawn[2]
+    assert story.choices == g.choices and "\n" in story.text  # a story is not cut
 
 
 def test_same_seed_same_answers_and_the_seed_matters(engine):

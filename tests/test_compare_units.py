@@ -3,7 +3,7 @@ the probability cue that survives NO_COLOR, and what a column without a model sa
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.cells import cell_len
 from stage_fixtures import until
@@ -16,6 +16,7 @@ tokens = st.lists(st.sampled_from(["The", " capital", " of", " ", "Tar", "sk", "
                                    "verylongtokenindeed", "é"]), max_size=30)  # fmt: skip
 
 
+@settings(deadline=None)  # a loaded machine's slow example is not a wrong one
 @given(tokens, st.integers(min_value=1, max_value=30))
 def test_wrapped_tokens_keep_their_order_and_fit(texts, width):
     lines = wrap_tokens(texts, width)

@@ -1,8 +1,12 @@
 """The trainer process as the screen sees it: commands in, plain reports out."""
 
+import multiprocessing
 import subprocess
 import sys
+import threading
 import time
+from dataclasses import replace
+from types import SimpleNamespace
 
 import pytest
 from engine_fixtures import receive, tiny_corpus
@@ -13,11 +17,16 @@ from model.engine import REPORT_INTERVAL, EngineHandle, EngineOptions
 from model.settings import DEFAULT_THREADS
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("tiny")
+def tiny_scenario(folder):
     (folder / "scenario.toml").write_text(TINY_SCENARIO.replace("steps = 20", "steps = 100000"))
     (folder / "corpus.txt").write_text(tiny_corpus())
+    return folder
+
+
+@pytest.fixture(scope="module")
+def started(tmp_path_factory):
+    """One engine process for the module (starting one costs seconds)."""
+    folder = tiny_scenario(tmp_path_factory.mktemp("tiny"))
     handle = EngineHandle(EngineOptions(scenario=str(folder), save_dir=str(folder / "saves")))
     ready = receive(handle, p.EngineReady)
     assert ready.scenario == "tiny" and ready.n_layer == 2 and ready.total_steps == 100000
@@ -25,6 +34,18 @@ def engine(tmp_path_factory):
     yield handle
     handle.stop()
     assert not handle.process.is_alive()
+
+
+@pytest.fixture
+def engine(started):
+    """The module's engine as a new one for each test, whatever ran before: uncapped,
+    paused, its run reset to step 0, nothing left unread in its pipe."""
+    started.send(p.SetSpeed(None))
+    started.send(p.Reset())
+    started.send(p.Sample("", 1))
+    seen = collect(started, lambda ms: isinstance(ms[-1], p.SampleText), "the reset")
+    assert [m.step for m in seen if isinstance(m, p.EngineReady)][-1:] == [0]
+    return started
 
 
 def collect(handle, done, what: str, timeout: float = 60.0) -> list:
@@ -65,19 +86,46 @@ def test_step_sends_one_report_per_step(engine):
     assert points(reports) == [2, 3, 4]
 
 
-def test_play_coalesces_reports_but_keeps_every_loss_point(engine):
-    started = time.monotonic()
-    engine.send(p.Play())
-    seen = collect(engine, lambda ms: len(points(ms)) >= 60, "60 steps")
-    seen += pause_and_settle(engine)
-    elapsed = time.monotonic() - started
+STEP_SECONDS = 0.002  # a step on the virtual clock: REPORT_INTERVAL is 50 of them
+
+
+def test_play_coalesces_reports_but_keeps_every_loss_point(tmp_path, monkeypatch):
+    """The real engine loop and trainer, in a thread of this process, on a clock that moves
+    STEP_SECONDS a step: reports are counted against steps, so a machine too slow for more
+    than one step an interval cannot pass one report a step off as coalescing."""
+    import model.engine
+
+    clock = [0.0]
+    monkeypatch.setattr(model.engine, "time", SimpleNamespace(perf_counter=lambda: clock[0]))
+
+    class Clocked(model.engine.Engine):
+        def _step(self) -> None:
+            clock[0] += STEP_SECONDS
+            super()._step()
+
+    conn, peer = multiprocessing.Pipe()
+    options = EngineOptions(scenario=str(tiny_scenario(tmp_path)), threads=DEFAULT_THREADS,
+                            save_dir=str(tmp_path / "saves"))  # fmt: skip
+    thread = threading.Thread(target=Clocked(peer, options).run, daemon=True)
+    thread.start()
+    handle = SimpleNamespace(conn=conn, send=conn.send)
+    try:
+        receive(handle, p.EngineReady)
+        handle.send(p.Play())
+        seen = collect(handle, lambda ms: len(points(ms)) >= 300, "300 steps", timeout=240)
+        seen += pause_and_settle(handle)
+    finally:
+        handle.send(p.Shutdown())
+        thread.join(60)
     reports = [m for m in seen if isinstance(m, p.StepReport)]
     steps = points(reports)
-    assert steps == list(range(steps[0], steps[-1] + 1)), "a loss point was dropped"
+    assert steps == list(range(1, steps[-1] + 1)), "a loss point was dropped"
     assert all(r.losses[-1][0] == r.step for r in reports)
-    # However fast the machine, reports never outpace the screen's redraws: at most one per
-    # REPORT_INTERVAL, plus the pause's. More steps than that arrive coalesced, none lost.
-    assert len(reports) <= 2 + elapsed / REPORT_INTERVAL
+    # Reports never outpace the screen's redraws: REPORT_INTERVAL's worth of steps at least
+    # between two while playing (the pause's may come sooner). One a step would be 300.
+    gaps = [b.step - a.step for a, b in zip(reports, reports[1:-1], strict=False)]
+    assert min(gaps) >= REPORT_INTERVAL / STEP_SECONDS, [r.step for r in reports]
+    assert len(reports) <= 2 + len(steps) * STEP_SECONDS / REPORT_INTERVAL
 
 
 def test_speed_cap_limits_steps_per_second(engine):
@@ -95,12 +143,24 @@ def test_speed_cap_limits_steps_per_second(engine):
 
 
 def test_sample_save_and_reset(engine, tmp_path):
+    from model.generate import sample_one
+    from model.models import load_model
+
+    engine.send(p.Step(3))
+    collect(engine, lambda ms: 3 in points(ms), "step 3")
     engine.send(p.Sample("The capital of", 8))
     sample = receive(engine, p.SampleText)
-    assert sample.prompt == "The capital of" and isinstance(sample.text, str)
     engine.send(p.Save(str(tmp_path / "ckpt")))
     saved = receive(engine, p.Saved)
     assert saved.path == str(tmp_path / "ckpt") and (tmp_path / "ckpt" / "meta.json").exists()
+    # The sample is the saved model's own, seeded by its step: drawn again here from the
+    # checkpoint, the same tokens, and the text is theirs.
+    loaded = load_model(saved.path)
+    assert (sample.prompt, sample.step, saved.step, loaded.step) == ("The capital of", 3, 3, 3)
+    again = sample_one(loaded.model, loaded.tokenizer, "The capital of", 8,
+                       replace(p.APP_SAMPLER, seed=3), chat=False)  # fmt: skip
+    assert [c.drawn_id for c in sample.choices] == [c.drawn_id for c in again.choices]
+    assert sample.text == loaded.tokenizer.decode(list(again.ids)) and len(again.ids) > 0
     engine.send(p.Reset())
     assert receive(engine, p.EngineReady).step == 0
     engine.send(p.Step(1))

@@ -160,10 +160,22 @@ def test_the_gold_judge_prefers_every_chosen_answer_of_the_default_scenario_but_
     assert worse <= 0.01 * len(scenario.preference_pairs)
 
 
-def test_a_scenario_with_no_refusals_has_no_gold_judge(scenario):
-    assert isinstance(RLHFStage, type)
-    no_refusals = type(scenario)(**{**scenario.__dict__, "preference_pairs": ()})
-    assert GoldJudge.from_scenario(no_refusals) is None
+def test_a_scenario_with_no_refusals_has_no_gold_judge(scenario, models):
+    # The tiny scenario's one harmful pair is its only refusal: with it, a judge.
+    assert GoldJudge.from_scenario(scenario) is not None
+    assert rl_trainer(scenario, models).data.gold_set
+    pairs = tuple(p for p in scenario.preference_pairs if p.kind != "harmful")
+    no_refusals = type(scenario)(**{**scenario.__dict__, "preference_pairs": pairs})
+    assert pairs and GoldJudge.from_scenario(no_refusals) is None
+    # RL still runs on it, against the reward model alone: no gold prompts, no gold score.
+    trainer = rl_trainer(no_refusals, models)
+    data = trainer.data
+    assert isinstance(data, RLHFStage) and data.judge is None and data.gold_set == []
+    assert "gold judge" not in data.describe()
+    for _ in range(trainer.settings.eval_every):
+        report = trainer.step(display=False)
+    assert report.val_loss is not None and not report.series  # "val" alone, no "gold"
+    assert "gold" not in trainer.state.series
 
 
 def test_the_chart_says_so_when_the_reward_models_score_and_the_gold_score_part():
@@ -191,9 +203,10 @@ def test_the_live_evals_take_the_gold_scores_of_the_held_out_evaluation_at_the_s
     data.gold_set = [("Capital of Tarsk?", Target("answer")), ("Hello?", Target("answer"))]
     # The evals answer as long as RL does here (the tiny context holds 8 answer tokens).
     monkeypatch.setattr("model.gold_eval.MAX_ANSWER_TOKENS", data.max_new)
-    while not trainer.state.val_losses:
+    for _ in range(trainer.settings.eval_every):  # the first held-out evaluation's step
         assert _gold_just_scored(trainer) is None
         trainer.step()
+    assert [s for s, _ in trainer.state.val_losses] == [trainer.settings.eval_every]
     gold, scores, _ = score_answers(
         trainer.model, trainer.tokenizer, data.gold_set, data.judge, data.reward_model,
         data.max_new,

@@ -26,6 +26,8 @@ def _by_rank(values: list[float]) -> list[int]:
     return sorted(range(len(values)), key=lambda i: (-values[i], i))
 
 
+# No deadline: on a shared, loaded machine a slow example is not a wrong one.
+@settings(deadline=None)
 @given(scores, st.integers(1, 50))
 def test_top_k_keeps_exactly_the_k_most_likely(logits, k):
     keep = top_k_keep(logits[None], k)[0].tolist()
@@ -33,6 +35,7 @@ def test_top_k_keeps_exactly_the_k_most_likely(logits, k):
     assert {i for i, kept in enumerate(keep) if kept} == expected
 
 
+@settings(deadline=None)
 @given(scores, st.floats(0.01, 1.0))
 def test_top_p_keeps_the_fewest_most_likely_tokens_holding_p(logits, p):
     probs = logits.softmax(-1)
@@ -47,6 +50,7 @@ def test_top_p_keeps_the_fewest_most_likely_tokens_holding_p(logits, p):
     assert math.fsum(values[i] for i in expected) >= p - 1e-4
 
 
+@settings(deadline=None)
 @given(scores, st.floats(0.05, 3.0), st.one_of(st.none(), st.integers(1, 50)),
        st.one_of(st.none(), st.floats(0.05, 1.0)))  # fmt: skip
 def test_the_draw_is_renormalised_over_the_kept_tokens_only(logits, t, k, p):
@@ -59,7 +63,7 @@ def test_the_draw_is_renormalised_over_the_kept_tokens_only(logits, t, k, p):
         assert int(s.kept_by_top_k[0].sum()) == min(k, logits.numel())
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(scores, st.integers(0, 10_000), st.one_of(st.none(), st.integers(1, 50)),
        st.one_of(st.none(), st.floats(0.05, 1.0)))  # fmt: skip
 def test_temperature_towards_zero_is_greedy(logits, seed, k, p):

@@ -89,9 +89,21 @@ def test_fine_tuning_resumes_exactly(scenario, base_path, tmp_path):
 
 def test_fine_tuning_measures_forgetting_on_pretraining_text(scenario, base_path):
     trainer = new_trainer(scenario, "sft", base=load_model(base_path))
-    run_headless(trainer)
-    assert trainer.state.val_losses and "pretrain val" in trainer.state.series
-    assert len(trainer.state.series["pretrain val"]) == len(trainer.state.val_losses)
+    # Stage 1's own measure, on its held-out text: its val loss of whatever weights it is
+    # given, computed here beside the fine-tuning run each time that run evaluates.
+    pretraining = new_trainer(scenario, "pretrain")
+    expected = []
+    for _ in range(trainer.settings.steps):
+        report = trainer.step(display=False)
+        if report.val_loss is not None:
+            measure = pretraining.data.evaluate(trainer.model, pretraining.settings)["val"]
+            expected.append((report.step, measure))
+    assert [s for s, _ in expected] == [4, 8]  # every eval_every = 4 of the 8 steps
+    forgetting = trainer.state.series["pretrain val"]
+    assert [s for s, _ in forgetting] == [s for s, _ in trainer.state.val_losses] == [4, 8]
+    assert forgetting == [(s, pytest.approx(v, rel=1e-6)) for s, v in expected]
+    # Not the fine-tuning's own held-out loss under another name.
+    assert all(f != v for (_, f), (_, v) in zip(forgetting, trainer.state.val_losses, strict=True))
 
 
 def test_conversations_longer_than_the_context_are_counted_not_hidden(scenario, base_path):
