@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
@@ -49,7 +50,7 @@ def stage(scenario):
 
     config = model_config(scenario)
     tokenizer = scenario_tokenizer(scenario, config.vocab_size)
-    config = type(config)(**{**config.__dict__, "vocab_size": tokenizer.n_vocab})
+    config = replace(config, vocab_size=tokenizer.n_vocab)
     settings = stage_settings(scenario, "rlhf", beta=0.05)
     return RLHFStage(
         scenario.preference_pairs, tokenizer, config.context, settings, GPT(config), None
