@@ -126,11 +126,21 @@ def _stage_model(given: str | None, args, scenario, stage: str, parent: str, thr
         raise CliError("cancelled") from None
 
 
+def _check_cached_base_vocab(args, scenario, stage: str, config) -> None:
+    """A later stage keeps its base's tokenizer: the cached base has the scenario's."""
+    if parent_of(stage) and not args.base and config.vocab_size != scenario.model.vocab_size:
+        raise CliError(
+            f"--vocab {args.vocab}: {stage} keeps its base model's tokenizer; drop --vocab, "
+            "or start --from a model trained with it"
+        )
+
+
 def _make_trainer(args, scenario, stage: str, threads: int, base=None, reward=None):
     from model.checkpoint import CheckpointError, load_checkpoint
     from model.pipeline import PipelineError, model_config, new_trainer, stage_settings
     from model.tokenizer import TokenizerError
     from scenarios import ScenarioError
+    from scenarios.schema import check_fits
 
     try:
         if args.resume:
@@ -139,7 +149,13 @@ def _make_trainer(args, scenario, stage: str, threads: int, base=None, reward=No
         if args.vocab is not None:
             config = replace(config, vocab_size=args.vocab)
         settings = stage_settings(scenario, stage, **_overrides(args, stage))
+        # What can refuse the run is checked before a missing parent stage is trained
+        # (minutes, and a cache entry) for a run that would not start.
+        check_fits(scenario.model, settings_section(stage), settings)  # as the loader does
+        if reward is None and args.reward_model:
+            reward = _reward_model(args, scenario, stage, threads)  # named: loaded, not trained
         if base is None:
+            _check_cached_base_vocab(args, scenario, stage, config)
             base = _base_model(args, scenario, stage, threads)
         if reward is None:
             reward = _reward_model(args, scenario, stage, threads)

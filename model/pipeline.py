@@ -235,8 +235,9 @@ def trainer_key(trainer: Trainer, scenario) -> str:
     return stage_key(scenario, trainer.stage, config, trainer.settings, parent_key)
 
 
-def store_finished(trainer: Trainer, scenario) -> Path | None:
-    """Save a finished run in the cache under its recipe's key; None if it cannot be cached."""
+def store_finished(trainer: Trainer, scenario, *, rebuild: bool = False) -> Path | None:
+    """Save a finished run in the cache under its recipe's key; None if it cannot be cached.
+    ``rebuild`` (--fresh) replaces an entry already there."""
     from model.checkpoint import CheckpointError, save_checkpoint
     from model.stage_cache import cache_path, read_only
 
@@ -246,8 +247,9 @@ def store_finished(trainer: Trainer, scenario) -> Path | None:
         return None
     trainer.cache_key = key
     try:
-        # Write-once: a run of the same recipe that got there first stays (see stage_cache).
-        return save_checkpoint(trainer, path, if_absent=True)
+        # Write-once: a run of the same recipe that got there first stays (see stage_cache),
+        # unless --fresh asked for this run rather than the cache's.
+        return save_checkpoint(trainer, path, if_absent=not rebuild)
     except CheckpointError:
         return None  # a cache that cannot be written only means no caching
 
@@ -279,7 +281,9 @@ def ensure_stage(
                                          progress=progress))  # fmt: skip
     trainer = new_trainer(scenario, stage, base=base, threads=threads, reward=reward)
     run_headless(trainer, progress)
-    path = store_finished(trainer, scenario)
+    # --fresh: the cache's entry may be what the user distrusts; the run just trained is
+    # the one to start from, so it takes the entry's place.
+    path = store_finished(trainer, scenario, rebuild=fresh)
     if path is None:
         raise PipelineError(f"cannot write the {stage} checkpoint to the cache")
     return path

@@ -7,7 +7,9 @@ of it: they change speed, not the weights' recipe.
 
 An entry, once there, is never replaced (the same key is the same recipe): a reader never
 sees a folder swapped under it, and two processes finishing the same stage at once write it
-once, in turns, under the checkpoint folder lock (model.checkpoint).
+once, in turns, under the checkpoint folder lock (model.checkpoint). The one exception is
+`train --fresh`, which retrains the stage because the entry is not trusted: its run takes
+the entry's place (renamed in, under the same lock).
 """
 
 from __future__ import annotations

@@ -8,11 +8,13 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
+from pathlib import Path
 
 import pytest
 from engine_fixtures import receive
 from textual.widgets import ContentSwitcher
 
+import tui.app
 from model import protocol as p
 from model.engine import EngineHandle, EngineOptions
 from tui.app import TrainTermApp
@@ -393,15 +395,38 @@ async def test_fatal_error_at_start_is_shown_and_exits_2(tmp_path):
     assert app.return_code == 2
 
 
-async def test_keys_pressed_while_tabs_2_to_4_mount_are_kept_in_order():
-    # The later tabs join after the first frame: keys pressed before then wait, not vanish.
-    app = TrainTermApp(None)
+class HeldLaterTabs(TrainTermApp):
+    """Tabs 2–4 mount when the test says so, not when asyncio gets round to it: what the
+    test sends before then surely comes before them."""
+
+    CSS_PATH = str(Path(tui.app.__file__).with_name(TrainTermApp.CSS_PATH))  # not beside tests
+    first_frame = False
+
+    async def _after_first_frame(self) -> None:
+        self.first_frame = True
+
+    async def mount_later_tabs(self) -> None:
+        await TrainTermApp._after_first_frame(self)
+
+
+async def test_keys_and_messages_before_tabs_2_to_4_mount_are_kept_in_order(fake_engine, recording):
+    # The later tabs join after the first frame: what comes before then waits, not vanish.
+    reports = recording.reports[:3]
+    fake_engine.feed(recording.ready, *reports)
+    app = HeldLaterTabs(fake_engine)
     async with app.run_test(size=(80, 24)) as pilot:
-        assert not app.later_tabs_mounted  # the pilot starts right after the first frame
-        await app.run_action("stage(2)")  # what a key does, without the pilot's pause
-        await app.run_action("stage(3)")
-        await until(pilot, lambda: app.later_tabs_mounted, what="tabs 2–4")
+        await until(pilot, lambda: app.first_frame, what="the first frame")
+        await until(pilot, lambda: len(app._waiting) == 4, what="the engine's messages")
+        await pilot.press("2", "3")
+        assert not app.later_tabs_mounted
+        assert app.ready is None and app.latest is None and app.stage == 1, "nothing is lost"
+        assert fake_engine.sent == []
+        await app.mount_later_tabs()
         await pilot.pause()
+        assert app.later_tabs_mounted and not app._waiting_actions and not app._waiting
+        # The messages in the order they came, the keys in the order they were pressed.
+        assert app.ready == recording.ready and app.latest == reports[-1]
+        assert app.series.train == [point for r in reports for point in r.losses]
+        assert fake_engine.sent == [p.Activate("sft"), p.Activate("dpo")]
         assert app.stage == 3
         assert app.query_one("#stages").current == "stage-3"
-        assert not app._waiting_actions and not app._waiting

@@ -67,10 +67,12 @@ async def test_why_this_token_shows_each_step_of_the_draw(engine):  # noqa: F811
         sample = view.sample
         assert sample.sampler == app.sampler and sample.choices
         choice = sample.choices[view.position]
-        # It opens where the sampler passed over the model's favourite, if it ever did.
-        if any(c.drawn_rank > 1 for c in sample.choices):
-            assert choice.drawn_rank > 1
-            assert all(c.drawn_rank == 1 for c in sample.choices[: view.position])
+        # It opens where the sampler first passed over the model's favourite. A model two
+        # steps in is near uniform over its top 10, and T 1.5 flattens it further: 4 tokens
+        # in 5 are not the favourite (49 of 60 in this seeded draw).
+        assert any(c.drawn_rank > 1 for c in sample.choices), "no long shot to open on"
+        assert choice.drawn_rank > 1
+        assert all(c.drawn_rank == 1 for c in sample.choices[: view.position])
         text = plain(view._body())
         for heading in ("model", "÷ T 1.5", "top-k 10", "top-p 0.95", "◀ drawn"):
             assert heading in text
@@ -86,6 +88,39 @@ async def test_why_this_token_shows_each_step_of_the_draw(engine):  # noqa: F811
         assert "greedy" in status_text(app)
         await pilot.press("escape")
         assert not isinstance(app.screen, WhyScreen)
+
+
+def crafted_choice(rank: int) -> p.TokenChoice:
+    """A token drawn as the model's ``rank``-th choice of three."""
+    candidates = tuple(
+        p.Candidate(i, text, prob, prob, prob, prob)
+        for i, (text, prob) in enumerate([(" the", 0.5), (" a", 0.3), (" sea", 0.2)])
+    )
+    drawn = candidates[rank - 1]
+    return p.TokenChoice(drawn.token_id, drawn.text, candidates, 3, 3, drawn_rank=rank)
+
+
+@pytest.mark.parametrize(
+    ("ranks", "opens_at"),
+    [((1, 1, 3, 1, 2), 2), ((1, 1, 1), 0)],
+    ids=["first long shot", "never a long shot"],
+)
+async def test_why_opens_on_the_first_token_the_sampler_did_not_favour(
+    fake_engine, recording, ranks, opens_at
+):
+    # Samples made by hand: the position to open on is known, not left to a draw.
+    choices = tuple(crafted_choice(r) for r in ranks)
+    text = "".join(c.drawn_text for c in choices)
+    fake_engine.feed(recording.ready, *recording.reports[:3])
+    app = TrainTermApp(fake_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.latest is not None, what="the reports")
+        await pilot.press("w")
+        fake_engine.feed(p.SampleText("pretrain", 3, "", text, p.APP_SAMPLER, choices))
+        await until(pilot, lambda: isinstance(app.screen, WhyScreen), what="the view")
+        assert app.screen.position == opens_at
+        shown = plain(app.screen._body())
+        assert choices[opens_at].drawn_text.strip() in shown
 
 
 async def test_why_on_a_stage_without_a_model_says_so(engine):  # noqa: F811

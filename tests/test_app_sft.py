@@ -4,12 +4,14 @@ fast-forward stage 1, start fine-tuning, see the mask, the evals and the probes.
 from __future__ import annotations
 
 import pytest
-from stage_fixtures import later_tabs, start_engine, until
+from stage_fixtures import SFT_SCENARIO, later_tabs, start_engine, until, write_sft_scenario
 
+from model.engine import EngineHandle, EngineOptions
 from tui.app import TrainTermApp
 from tui.screens.why import WhyScreen
 from tui.views.sft import SFTView
 from tui.widgets.eval_table import EvalPane
+from tui.widgets.handoff import HandoffPane
 from tui.widgets.probes import ProbePane
 from tui.widgets.token_stream import TokenStream
 
@@ -73,3 +75,38 @@ async def test_fast_forward_then_fine_tune_live(engine):
         # Tab 1 is untouched by fine-tuning: still its finished run.
         await pilot.press("1")
         assert app.latest.stage == "pretrain" and app.latest.step == 12
+
+
+# Stage 1 long enough that a fast-forward is still running when esc comes, however loaded the
+# machine: 100,000 steps.
+LONG_PRETRAINING = SFT_SCENARIO.replace("steps = 12", "steps = 100000", 1)
+
+
+async def test_esc_cancels_a_fast_forward(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRAINTERM_CACHE", str(tmp_path / "cache"))
+    write_sft_scenario(tmp_path, LONG_PRETRAINING)
+    handle = EngineHandle(EngineOptions(scenario=str(tmp_path), save_dir=str(tmp_path / "s")))
+    app = TrainTermApp(handle)
+    try:
+        async with app.run_test(size=(100, 34)) as pilot:
+            await later_tabs(pilot)
+            view = app.query_one(SFTView)
+            pane = view.query_one(HandoffPane)
+            await pilot.press("2")
+            await until(pilot, lambda: view.base is not None, "the base model offer")
+            await pilot.press("f")
+            await until(pilot, lambda: pane.has_class("-forwarding"), "the fast-forward")
+            await until(pilot, lambda: app.latest is not None, "stage 1's first steps")
+            assert app.state == "playing"
+
+            await pilot.press("escape")
+            await until(pilot, lambda: not view.base.fast_forwarding, "the cancel")
+            assert not pane.has_class("-forwarding") and app.state == "paused"
+            assert view.base.source == "tab" and 0 < view.base.step < 100_000
+            # Stage 1 stopped there: by the answer to a later command, no step beyond it.
+            stopped = view.base.step
+            await pilot.press("1", "g")
+            await until(pilot, lambda: app.samples, "a sample after the cancel")
+            assert app.latest.step == stopped
+    finally:
+        handle.stop()
