@@ -132,7 +132,7 @@ class Trainer:
             {"params": decay, "weight_decay": self.settings.weight_decay},
             {"params": no_decay, "weight_decay": 0.0},
         ]
-        # Fused AdamW on CPU cut the optimizer step 2.4-2.9x here (README, "How it is built").
+        # Fused AdamW on CPU cut the optimizer step 2.4-2.9x here (docs/architecture.md).
         return torch.optim.AdamW(groups, lr=self.settings.lr, betas=(0.9, 0.95), fused=True)
 
     def _layer_groups(self) -> list[tuple[str, list[torch.nn.Parameter]]]:

@@ -14,7 +14,7 @@ from scenarios.schema import DEFAULT_SEED, PreferenceSettings, StageSettings
 TrainSettings = StageSettings
 
 # One torch thread holds its speed on a shared 2-core machine; two collapse when another
-# process takes a core (measured; see README "How it is built").
+# process takes a core (measured; see docs/architecture.md).
 DEFAULT_THREADS = 1
 
 __all__ = [

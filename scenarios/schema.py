@@ -93,7 +93,7 @@ class StageSettings:
     """
 
     # Measured: validation loss 0.470 at 1,200 steps, 0.454 at 1,400-1,500 of a 1,600-step
-    # run: the last 400 steps buy 0.016 for a third more time (README, "Measured here").
+    # run: the last 400 steps buy 0.016 for a third more time (docs/measured.md).
     steps: int = 1200
     batch_size: int = 16
     lr: float = 3e-3
@@ -188,7 +188,7 @@ def warmup_for(steps: int, warmup_steps: int) -> int:
 
 
 PRETRAIN_DEFAULTS = StageSettings()
-# Measured on the default scenario (README, "Measured here"): without replay, fine-tuning
+# Measured on the default scenario (docs/measured.md): without replay, fine-tuning
 # raised pretraining's validation loss 0.47 → 1.16 and kept 39 % of the pretraining-only
 # facts; 32 windows of replay a batch hold it at 0.45 and keep 77 %, which also lets a high
 # learning rate (2e-3, a tenth of the steps of 3e-4 for the same answer format) do no harm.
@@ -198,8 +198,9 @@ SFT_DEFAULTS = StageSettings(
 PREFERENCE_DEFAULTS = PreferenceSettings()
 # The reward model: the fine-tuned network with a scalar head, trained on the same pairs as
 # DPO (its own section: it wants other steps and learning rate). Measured on the default
-# scenario (README): held-out accuracy 0.93-0.96 from step 50 to 150; 300 steps overfit
-# (the held-out loss rose from 0.10 to 0.19 and "wrong" pairs fell from 16/20 to 12/20).
+# scenario when chosen (its preference data has grown since; docs/measured.md has today's
+# accuracy): held-out accuracy 0.93-0.96 from step 50 to 150; 300 steps overfit (the
+# held-out loss rose from 0.10 to 0.19 and "wrong" pairs fell from 16/20 to 12/20).
 REWARD_DEFAULTS = StageSettings(steps=150, batch_size=16, lr=1e-3, warmup_steps=15, eval_every=25)
 RLHF_DEFAULTS = RLHFSettings()
 STAGE_DEFAULTS: dict[str, StageSettings] = {

@@ -22,7 +22,7 @@ from tui.views.sft import SFTView
 
 
 def _rows(stage: str) -> tuple[p.EvalRow, ...]:
-    """The eval rows each stage has, with figures like the README's (fixed: a screenshot)."""
+    """The eval rows each stage has, with figures like docs/measured.md's (fixed: a screenshot)."""
     rows = [
         p.EvalRow("format", "format", 0 if stage == "pretrain" else 69, 70),
         p.EvalRow("finetuned", "facts: fine-tuned", 58, 70),

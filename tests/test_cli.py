@@ -50,7 +50,7 @@ def test_train_writes_metrics_and_a_checkpoint_that_resumes_exactly(scenario, tm
     assert "saved" in straight.stderr
     expected = losses(tmp_path / "a")
     assert len(expected) == 20 and expected[-1] < expected[0]
-    # Every line has the figures the README lists; validation only every eval_every (5) steps.
+    # Every line has the figures docs/cli.md lists; validation only every eval_every (5) steps.
     lines = [json.loads(x) for x in (tmp_path / "a" / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in lines] == list(range(1, 21))
     for r in lines:

@@ -21,7 +21,7 @@ import sys
 from model.cli import USAGE_ERROR, CliError, OneLineParser, _positive_int
 
 DEFAULT_PORT = 8000
-# Measured (README, "trainterm serve"): two shared cores kept 4 visitors playing at max
+# Measured (docs/serve.md): two shared cores kept 4 visitors playing at max
 # speed at ≥ 2 steps/s each, and 6 at 1.6. --max-sessions raises it for a quieter machine.
 SEATS_PER_CORE = 2
 PUBLIC_WARNING = (

@@ -117,7 +117,7 @@ class RLHFStage(Stage):
         # Prompts are drawn kind by kind, each kind as often: the world has three times as
         # many harmful prompts as harmless look-alikes, and RL drawing them as they come
         # taught the policy to refuse the look-alikes too (measured: false refusals 2/20 →
-        # 11/20, README).
+        # 11/20).
         by_kind: dict[str, list[int]] = {}
         for i, prompt in enumerate(self.prompts):
             by_kind.setdefault(kinds[prompt.text], []).append(i)

@@ -21,7 +21,7 @@ from tui.widgets.rl_samples import SamplesPane
 BETAS = (0.0, 0.01, 0.05, 0.1, 0.3)
 # The one-key experiment (o), found by measurement on the default scenario: RL pushed three
 # times as hard (lr 1e-4 for 3e-5) with nothing holding it near the fine-tuned model (β 0).
-# The reward model's held-out score climbs while the gold judge's falls (README).
+# The reward model's held-out score climbs while the gold judge's falls (docs/measured.md).
 OVEROPTIMISE_BETA = 0.0
 OVEROPTIMISE_LR = 1e-4
 
