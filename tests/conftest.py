@@ -10,7 +10,7 @@ import queue
 import random
 import tempfile
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -121,27 +121,9 @@ class Recording:
 
 
 @pytest.fixture(scope="session")
-def recording(tmp_path_factory) -> Recording:
-    """40 steps of the real trainer (in this process; tests may import torch), with the
-    wall-clock fields fixed so screenshots do not depend on the machine's speed."""
-    from model.gpt import GPTConfig
-    from model.pipeline import build_trainer
-    from model.settings import TrainSettings
+def recording() -> Recording:
+    """40 steps of the real trainer, recorded by tests/record.py with the wall-clock fields
+    fixed: screenshots depend neither on the machine's speed nor on torch's arithmetic."""
+    from recorded import load
 
-    config = GPTConfig(vocab_size=320, context=64, n_layer=3, n_head=2, d_model=48)
-    settings = TrainSettings(
-        steps=400, batch_size=8, lr=3e-3, warmup_steps=10, eval_every=10, seed=7
-    )
-    cache = tmp_path_factory.mktemp("bpe")
-    trainer = build_trainer(seeded_text(), config, settings, "places", cache_dir=cache)
-    reports = []
-    for _ in range(40):
-        report = trainer.step()
-        assert isinstance(report, p.StepReport)
-        reports.append(replace(report, tokens_per_s=6000.0, step_seconds=0.085))
-    from model.announce import ready_message
-
-    ready = ready_message(trainer)
-    text = trainer.sample("", 40)
-    sample = p.SampleText("pretrain", trainer.state.step, "", text)
-    return Recording(ready, tuple(reports), sample)
+    return Recording(**load("pretrain"))

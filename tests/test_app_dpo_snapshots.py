@@ -1,16 +1,21 @@
 """Screenshots of the Preference tab, fed with messages recorded from a real tiny DPO run
-(timings fixed): the hand-off with its choices, and the live run at 80×24 and 120×40."""
+(timings fixed; tests/record.py): the hand-off with its choices, and the live run at 80×24
+and 120×40; and a run trained now, checked by what its screen must say, not by pixels."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import pytest
-from stage_fixtures import settle_view, until, write_preference, write_sft_scenario
+import record
+from recorded import load
+from stage_fixtures import settle_view, until
+from test_app_snapshots import drawn_text
 
 from model import protocol as p
 from tui.app import TrainTermApp
 from tui.views.preference import PreferenceView
+from tui.widgets.status import StatusBar
 
 
 @dataclass(frozen=True)
@@ -24,35 +29,9 @@ class DPORecording:
 
 
 @pytest.fixture(scope="module")
-def dpo_recording(tmp_path_factory) -> DPORecording:
-    from model.announce import ready_message
-    from model.checkpoint import save_checkpoint
-    from model.evals import run_evals
-    from model.models import load_model
-    from model.pipeline import new_trainer, run_headless
-    from scenarios import load_scenario
-
-    folder = tmp_path_factory.mktemp("tiny-dpo")
-    write_sft_scenario(folder)
-    write_preference(folder)
-    scenario = load_scenario(folder)
-    pretrain = new_trainer(scenario, "pretrain")
-    run_headless(pretrain)
-    save_checkpoint(pretrain, folder / "pretrain")
-    sft = new_trainer(scenario, "sft", base=load_model(folder / "pretrain"))
-    run_headless(sft)
-    save_checkpoint(sft, folder / "sft")
-    dpo = new_trainer(scenario, "dpo", base=load_model(folder / "sft"))
-    tok = dpo.tokenizer
-    before = run_evals(dpo.model, tok, scenario, "dpo", 0, preference=dpo.data)
-    reports = [
-        replace(dpo.step(), tokens_per_s=5000.0, step_seconds=0.02)
-        for _ in range(dpo.settings.steps)
-    ]
-    after = run_evals(dpo.model, tok, scenario, "dpo", dpo.state.step, preference=dpo.data)
-    offer = p.BaseModel("dpo", "cache", 8, 8, 1.5, "cache", dpo.data.describe())
-    ready = replace(ready_message(dpo), starts_from="sft step 8/8, the cached run")
-    return DPORecording(ready_message(pretrain), offer, ready, before, tuple(reports), after)
+def dpo_recording() -> DPORecording:
+    """A real tiny run pretrained, fine-tuned, then DPO, recorded by tests/record.py."""
+    return DPORecording(**load("dpo"))
 
 
 def fed(fake_engine, rec: DPORecording, running: bool = True) -> TrainTermApp:
@@ -87,3 +66,26 @@ def test_preference_live(snap_compare, fake_engine, dpo_recording, size):
         await settle(pilot, app)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+async def test_a_dpo_run_trained_now_shows_its_last_report(fake_engine, tmp_path):
+    """DPO trained here, with whatever numbers this torch computes: the screen says what
+    the last report says, a pair's chosen and rejected answers token by token."""
+    live = DPORecording(**record.dpo(tmp_path))
+    last = live.reports[-1]
+    app = fed(fake_engine, live)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("3")
+        await settle(pilot, app)
+        status = app.query_one(StatusBar).render().plain
+        assert f"step {last.step}/{last.total_steps}" in status
+        assert f"loss {last.loss:.3f}" in status
+        pair = last.pairs[0]
+        shown = drawn_text(app.query_one("#dpo-pair"))
+        for label, answer in (("chosen", pair.chosen), ("rejected", pair.rejected)):
+            said = "".join(piece for piece, _ in answer)
+            up = sum(r for _, r in answer)
+            assert f"{label:<9}{said}  Σ {up:+.1f}" in shown.splitlines(), shown
+        metrics = drawn_text(app.query_one("#dpo-metrics"))
+        for name, value in last.metrics:
+            assert f"{value:.3f}" in metrics, (name, value)

@@ -1,22 +1,22 @@
 """Screenshots of tab 3 by RLHF, fed with messages recorded from a real tiny run (timings
-fixed): the hand-off, and RL live at 80×24 and 120×40."""
+fixed; tests/record.py): the hand-off, and RL live at 80×24 and 120×40; and a run trained
+now, checked by what its screen must say rather than by pixels."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import pytest
-from stage_fixtures import (
-    settle_view,
-    train_sft_and_reward_model,
-    until,
-    write_preference,
-    write_sft_scenario,
-)
+import record
+from recorded import load
+from stage_fixtures import settle_view, until
+from test_app_snapshots import drawn_text
 
 from model import protocol as p
 from tui.app import TrainTermApp
 from tui.views.rlhf import RLHFView
+from tui.widgets.rl_samples import flat
+from tui.widgets.status import StatusBar
 
 
 @dataclass(frozen=True)
@@ -30,31 +30,10 @@ class RLRecording:
 
 
 @pytest.fixture(scope="module")
-def rl_recording(tmp_path_factory) -> RLRecording:
-    from model.announce import ready_message
-    from model.checkpoint import load_checkpoint
-    from model.evals import run_evals
-    from model.models import load_model
-    from model.pipeline import new_trainer
-    from scenarios import load_scenario
-
-    folder = tmp_path_factory.mktemp("tiny-rl")
-    write_sft_scenario(folder)
-    write_preference(folder)
-    scenario = load_scenario(folder)
-    sft_path, rm_path = train_sft_and_reward_model(scenario, folder)
-    pretrain = load_checkpoint(folder / "pt", scenario)  # its ready message opens the app
-    rl = new_trainer(scenario, "rlhf", base=load_model(sft_path), reward=load_model(rm_path))
-    tok, rm = rl.tokenizer, rl.data.reward_model
-    before = run_evals(rl.model, tok, scenario, "rlhf", 0, reward_model=rm)
-    reports = [
-        replace(rl.step(), tokens_per_s=5000.0, step_seconds=0.02) for _ in range(rl.settings.steps)
-    ]
-    after = run_evals(rl.model, tok, scenario, "rlhf", rl.state.step, reward_model=rm)
-    offer = p.BaseModel("rlhf", "cache", 8, 8, 1.5, "cache", rl.data.describe(),
-                        reward_model="cache", reward_accuracy=0.92)  # fmt: skip
-    ready = replace(ready_message(rl), starts_from="sft step 8/8, the cached run")
-    return RLRecording(ready_message(pretrain), offer, ready, before, tuple(reports), after)
+def rl_recording() -> RLRecording:
+    """A real tiny run fine-tuned, a reward model, then RL against it, recorded by
+    tests/record.py (``rlhf``)."""
+    return RLRecording(**load("rlhf"))
 
 
 def fed(fake_engine, rec: RLRecording, running: bool = True) -> TrainTermApp:
@@ -89,3 +68,25 @@ def test_rlhf_live(snap_compare, fake_engine, rl_recording, size):
         await settle_view(pilot, app, RLHFView, "#rlhf-evals")
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+async def test_an_rl_run_trained_now_shows_its_last_report(fake_engine, tmp_path):
+    """RL trained here against a reward model trained here, with whatever numbers this
+    torch computes: the screen says what the last report says, each sampled answer with
+    the score and the advantage it earned."""
+    live = RLRecording(**record.rlhf(tmp_path))
+    last = live.reports[-1]
+    app = fed(fake_engine, live)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await show_rlhf(pilot, app)
+        await settle_view(pilot, app, RLHFView, "#rlhf-evals")
+        status = app.query_one(StatusBar).render().plain
+        assert f"step {last.step}/{last.total_steps}" in status
+        # RL's loss says little: the line shows the batch's reward-model score instead.
+        assert f"RM score {dict(last.metrics)['score']:.3f}" in status
+        shown = drawn_text(app.query_one("#rl-samples"))
+        assert flat(last.rl.prompt) in shown
+        rows = shown.splitlines()
+        for sample in last.rl.samples:
+            figures = (f"{sample.score:+.2f}", f"{sample.kl:.1f}", f"{sample.advantage:+.2f}")
+            assert any(all(f in row for f in figures) for row in rows), (sample, shown)

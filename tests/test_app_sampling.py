@@ -6,11 +6,14 @@ from __future__ import annotations
 import io
 
 import pytest
+import record
+from recorded import load
 from rich.console import Console
 from test_app_pilot import make_app, status_text, until
 
 from model import protocol as p
 from tui.app import TrainTermApp
+from tui.fmt import token_display
 from tui.screens.why import WhyScreen
 from tui.widgets.sample_log import SamplePane
 
@@ -134,14 +137,10 @@ async def test_why_on_a_stage_without_a_model_says_so(engine):  # noqa: F811
 
 
 @pytest.fixture(scope="module")
-def explained(tmp_path_factory) -> p.SampleText:
-    """A sample of a real tiny model after a few seeded steps, as the engine sends it."""
-    from engine_fixtures import make_trainer, tiny_corpus
-
-    trainer = make_trainer(tiny_corpus(), tmp_path_factory.mktemp("why"), seed=3)
-    for _ in range(40):
-        trainer.step()
-    return trainer.sample_message("The capital of", 24, p.Sampler(1.5, 10, 0.9, 2))
+def explained() -> p.SampleText:
+    """A sample of a real tiny model after a few seeded steps, as the engine sends it:
+    recorded by tests/record.py (``why``)."""
+    return load("why")["sample"]
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
@@ -158,3 +157,24 @@ def test_why_view_screenshot(snap_compare, fake_engine, recording, explained, si
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+async def test_why_view_of_a_sample_drawn_now(fake_engine, recording, tmp_path):
+    """A sample drawn now by a model trained now, with whatever this torch computes: the
+    view names the token it opens on as the one drawn, among the sample's tokens."""
+    live = record.why_sample(tmp_path)["sample"]
+    fake_engine.feed(recording.ready, *recording.reports[:10])
+    app = TrainTermApp(fake_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.latest is not None and app.latest.step == 10)
+        await pilot.press("w")
+        fake_engine.feed(live)
+        await until(pilot, lambda: isinstance(app.screen, WhyScreen), what="the view")
+        view = app.screen
+        assert view.sample == live
+        choice = live.choices[view.position]
+        drawn = next(c for c in choice.candidates if c.token_id == choice.drawn_id)
+        text = plain(view._body())
+        line = next(line for line in text.splitlines() if "◀ drawn" in line)
+        assert token_display(drawn.text) in line and f"{100 * drawn.prob:5.1f}%" in line
+        assert "÷ T 1.5" in text, "the sample's own sampler"

@@ -1,16 +1,21 @@
 """Screenshots of the fine-tuning tab, fed with messages recorded from a real tiny run
-(timings fixed): the hand-off, and the live run at 80×24 and 120×40."""
+(timings fixed; tests/record.py): the hand-off, and the live run at 80×24 and 120×40; and a
+run trained now, checked by what its screen must say rather than by pixels."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import pytest
-from stage_fixtures import settle_view, until, write_sft_scenario
+import record
+from recorded import load
+from stage_fixtures import settle_view, until
+from test_app_snapshots import assert_chips_show, drawn_text
 
 from model import protocol as p
 from tui.app import TrainTermApp
 from tui.views.sft import SFTView
+from tui.widgets.status import StatusBar
 
 
 @dataclass(frozen=True)
@@ -25,53 +30,9 @@ class SFTRecording:
 
 
 @pytest.fixture(scope="module")
-def sft_recording(tmp_path_factory) -> SFTRecording:
-    from model.announce import ready_message
-    from model.evals import probe_answers, run_evals
-    from model.pipeline import new_trainer, run_headless
-    from scenarios import load_scenario
-
-    folder = tmp_path_factory.mktemp("tiny-sft")
-    write_sft_scenario(folder)
-    scenario = load_scenario(folder)
-    pretrain = new_trainer(scenario, "pretrain")
-    run_headless(pretrain)
-    import copy
-
-    from model.models import LoadedModel
-
-    base_model = copy.deepcopy(pretrain.model)
-    meta = {"state": {"step": 12}, "settings": {"steps": 12}}
-    base = LoadedModel(
-        folder, "pretrain", pretrain.model, pretrain.tokenizer, pretrain.config,
-        pretrain.settings, meta,
-    )  # fmt: skip
-    sft = new_trainer(scenario, "sft", base=base)
-    tok = sft.tokenizer
-    before = run_evals(sft.model, tok, scenario, "sft", 0)
-    reports = []
-    for _ in range(sft.settings.steps):
-        r = sft.step()
-        reports.append(replace(r, tokens_per_s=9000.0, step_seconds=0.03))
-    after = run_evals(sft.model, tok, scenario, "sft", sft.state.step)
-    probes = scenario.probes
-    rows = tuple(
-        (pr.name, pr.prompt, b, n)
-        for pr, b, n in zip(
-            probes,
-            probe_answers(base_model, tok, probes, chat=False),
-            probe_answers(sft.model, tok, probes, chat=True),
-            strict=True,
-        )
-    )
-    base_offer = p.BaseModel("sft", "cache", 12, 12, 2.5, "cache", sft.data.describe())
-    return SFTRecording(
-        # The base's path is a temporary folder: fixed here, so the screen is the same.
-        ready_message(pretrain), base_offer,
-        replace(ready_message(sft), starts_from="pretrain step 12/12, the cached run"),
-        before, tuple(reports), after,
-        p.ProbeAnswers("sft", sft.state.step, rows),
-    )  # fmt: skip
+def sft_recording() -> SFTRecording:
+    """A real tiny run pretrained then fine-tuned, recorded by tests/record.py (``sft``)."""
+    return SFTRecording(**load("sft"))
 
 
 async def settle(pilot, app) -> None:
@@ -117,3 +78,30 @@ def test_probes_side_by_side_80x24(snap_compare, fake_engine, sft_recording):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_a_fine_tuning_run_trained_now_shows_its_last_report(fake_engine, tmp_path):
+    """Fine-tuned here, with whatever numbers this torch computes: the screen says what
+    the run's messages say, and the prompt's tokens are shown out of the loss."""
+    live = SFTRecording(**record.sft(tmp_path))
+    last = live.reports[-1]
+    app = fed(fake_engine, live)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        await settle(pilot, app)
+        status = app.query_one(StatusBar).render().plain
+        assert f"step {last.step}/{last.total_steps}" in status
+        assert f"loss {last.loss:.3f}" in status
+        positions = assert_chips_show(app.query_one("#sft-stream"), last.row)
+        counted = [q is not None and q.counts_in_loss for q in positions]
+        assert not counted[0] and counted[-1], "the prompt out of the loss, the answer in it"
+        evals = drawn_text(app.query_one("#sft-evals"))
+        assert "base @0" in evals and f"@{live.after.step}" in evals
+        for row in live.after.rows:
+            assert row.label in evals and f"{100 * row.rate:3.0f}%" in evals, row
+        await pilot.press("v")
+        await pilot.pause()
+        probes = drawn_text(app.query_one("#sft-probes"))
+        for _, prompt, base, now in live.probes.rows:
+            for said in (prompt, base, now):
+                assert " ".join(said.split())[:20] in probes, said

@@ -1,19 +1,24 @@
 """Screenshots of paused states, fed with reports recorded from the real trainer (timings
-fixed), so they are the same on every run; and what the app does with messages that a
-healthy engine rarely sends (divergence, a non-fatal error)."""
+fixed; tests/record.py), so they are the same on every run and every torch; a run trained
+live, checked by what its screen must say rather than by pixels; and what the app does with
+messages that a healthy engine rarely sends (divergence, a non-fatal error)."""
 
 from __future__ import annotations
 
 import io
+import re
 import time
 
 import pytest
+import record
 from stage_fixtures import until
 
 from model import protocol as p
 from tui.app import TrainTermApp
+from tui.fmt import fit, token_display
 from tui.widgets.loss_plot import LossPlot
 from tui.widgets.status import StatusBar
+from tui.widgets.token_stream import BARS, SEPARATOR, TokenStream
 
 
 async def settle(pilot, app: TrainTermApp, step: int) -> None:
@@ -42,6 +47,75 @@ def fed_app(fake_engine, recording, *, steps: int = 40, sample: bool = False) ->
     if sample:
         fake_engine.feed(recording.sample)
     return TrainTermApp(fake_engine)
+
+
+def drawn_text(widget) -> str:
+    """What ``widget`` shows inside its border, as drawn."""
+    return "\n".join(widget.render_line(y).text.rstrip() for y in range(widget.size.height))
+
+
+def shown_chips(stream: TokenStream) -> list[tuple[int, str, str, bool]]:
+    """The chips on screen, read off the drawn lines: (token id, the chip's cells, the mark
+    that ends it, dimmed), in order. A chip's text line is over its id line, both starting at
+    the same cell; its mark is the first separator or loss bar after its start."""
+    marks = SEPARATOR + BARS
+    drawn = [stream.render_line(y) for y in range(stream.size.height)]
+    chips = []
+    for text_line, id_line in zip(drawn[::2], drawn[1::2], strict=False):
+        text = text_line.text
+        styles = [style for piece, style, _ in text_line for _ in piece]
+        for m in re.finditer(r"\d+", id_line.text):
+            start = m.start()
+            end = next(i for i in range(start + 1, len(text)) if text[i] in marks)
+            chips.append((int(m.group()), text[start:end], text[end], bool(styles[end].dim)))
+    return chips
+
+
+def assert_chips_show(stream: TokenStream, row: tuple[p.Position, ...]) -> list:
+    """The chips on screen are a run of the row's tokens, in order, each with its text; the
+    ones the loss skips dimmed and marked │, the others ended by a loss bar. Returns, for
+    each chip shown, the position whose target it is (None: the window's first token)."""
+    wanted = [(row[0].token_id, row[0].text, None)]
+    wanted += [(q.target_id, q.target_text, q) for q in row]
+    shown = shown_chips(stream)
+    assert shown, "no chips on screen"
+    starts = [
+        k for k in range(len(wanted) - len(shown) + 1)
+        if [w[0] for w in wanted[k : k + len(shown)]] == [c[0] for c in shown]
+    ]  # fmt: skip
+    assert starts, f"the ids shown {[c[0] for c in shown]} are not a run of the row's"
+    positions = []
+    for (token_id, cells, mark, dim), (_, text, q) in zip(shown, wanted[starts[0] :], strict=False):
+        assert cells == fit(token_display(text), len(cells)), (token_id, cells, text)
+        counted = q is not None and q.counts_in_loss
+        assert (mark in BARS, dim) == (counted, not counted), (text, mark, dim, q)
+        positions.append(q)
+    return positions
+
+
+async def test_a_run_trained_now_shows_its_last_report(fake_engine, tmp_path):
+    """Five steps trained here, with whatever numbers this torch computes: the screen says
+    what the last report says. Invariants, not pixels: a new kernel cannot break this."""
+    live = record.pretrain(tmp_path, steps=5)
+    reports = live["reports"]
+    last = reports[-1]
+    fake_engine.feed(live["ready"], *reports)
+    app = TrainTermApp(fake_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app, last.step)
+        status = app.query_one(StatusBar).render().plain
+        assert f"step {last.step}/{last.total_steps}" in status
+        assert f"loss {last.loss:.3f}" in status
+        assert f"step {last.step}/{last.total_steps}" in "\n".join(app.query_one("#model").lines())
+        assert app.series.train == [(r.step, r.loss) for r in reports], "a loss point lost"
+        positions = assert_chips_show(app.query_one("#stream", TokenStream), last.row)
+        assert len(positions) > 10, "most of the batch fits at 120×40"
+        cursor = app.query_one("#stream", TokenStream).cursor
+        prediction = "\n".join(app.query_one("#prediction").lines())
+        q = last.row[cursor]
+        prob = f"{q.target_prob:.3f}" if q.target_prob >= 0.001 else f"{q.target_prob:.0e}"
+        assert f"p(actual) {prob}" in prediction
+        assert f"loss  {q.loss:.2f}" in prediction
 
 
 def test_paused_80x24(snap_compare, fake_engine, recording):
