@@ -3,6 +3,7 @@ pipe, and a short training run recorded from the real trainer (for deterministic
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import multiprocessing
 import os
@@ -30,15 +31,53 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 _spec = importlib.util.spec_from_file_location("no_network", NO_NETWORK / "sitecustomize.py")
 no_network = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(no_network)
+# Every process of this run, this one and those the tests start, appends its refused attempts
+# here. Always a new file: a test run a test starts must not write into its parent's.
+_fd, NETWORK_LOG = tempfile.mkstemp(prefix="trainterm-test-network-", suffix=".log")
+os.close(_fd)
+os.environ[no_network.LOG_VARIABLE] = NETWORK_LOG
+atexit.register(lambda: Path(NETWORK_LOG).unlink(missing_ok=True))
+_forgiven_to = 0
+
+
+def network_attempts_since(offset: int) -> list[str]:
+    with open(NETWORK_LOG, encoding="utf-8") as log:
+        log.seek(max(offset, _forgiven_to))
+        return log.read().splitlines()
+
+
+def forgive_network_attempts() -> None:
+    """The attempts so far were made on purpose (a test of the guard): not a failure."""
+    global _forgiven_to
+    _forgiven_to = os.path.getsize(NETWORK_LOG)
 
 
 @pytest.fixture(autouse=True)
 def network_stays_unused():
-    """Fail a test that tried the network, even if the code under test hid the error."""
-    before = len(no_network.attempts)
+    """Fail a test that tried the network, even if the code under test hid the error, in
+    this process or in any process the test started."""
+    start = os.path.getsize(NETWORK_LOG)
     yield
-    tried = no_network.attempts[before:]
+    tried = network_attempts_since(start)
     assert not tried, f"the test tried to reach the network: {tried}"
+
+
+def _ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """In CI a slow test never skips: a missing tmux or browser there would hide the only
+    tests of what they drive, so the skip fails the run instead."""
+    outcome = yield
+    report = outcome.get_result()
+    slow = item.get_closest_marker("slow") is not None
+    if report.skipped and slow and not hasattr(report, "wasxfail") and _ci():
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+        reason = str(reason).removeprefix("Skipped: ")
+        report.outcome = "failed"
+        report.longrepr = f"a slow test skipped in CI (CI={os.environ['CI']}): {reason}"
 
 
 _PLACES = ["Velmora", "Tarsk", "Orinth", "Quellan", "Zandor", "Mirel", "Keshet", "Ablon"]

@@ -12,8 +12,13 @@ import time
 from pathlib import Path
 
 from tui import procs
+from tui.serve_server import QUIT_GRACE, TERM_GRACE
 
 URL = re.compile(r"open (http://127\.0\.0\.1:\d+)")
+# The longest a leaving session holds its seat by the server's own clock (Session.stop: the
+# quit grace, then up to TERM_GRACE each for the group to empty, after SIGTERM, after
+# SIGKILL, the process reaped, its output read), and a minute for a loaded machine.
+LEAVING_DEADLINE = QUIT_GRACE + 5 * TERM_GRACE + 60.0
 
 
 def wait_until(condition, what: str, timeout: float = 90.0, every: float = 0.05):

@@ -144,6 +144,25 @@ def step_of(screen: str) -> int:
     return int(found.group(1)) if found else -1
 
 
+def engine_step(session: Tmux) -> int:
+    """Ask the paused trainer for a sample (g); the step it says it sampled at."""
+    seen = set(re.findall(r"Sample @ step (\d+)", session.screen()))
+    session.keys("g")
+
+    def fresh():
+        new = set(re.findall(r"Sample @ step (\d+)", session.screen())) - seen
+        return new.pop() if len(new) == 1 else None
+
+    deadline = time.monotonic() + 30
+    while (step := fresh()) is None:
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"no sample at a step other than {sorted(seen)}; the screen:\n{session.screen()}"
+            )
+        time.sleep(0.1)
+    return int(step)
+
+
 def test_keys_in_a_real_terminal_then_q_leaves_nothing_behind(session):
     session.wait_for(rf"paused .* step 0/{STEPS}", timeout=60)
     app = session.pane_pid()
@@ -157,10 +176,15 @@ def test_keys_in_a_real_terminal_then_q_leaves_nothing_behind(session):
     assert step_of(session.screen()) >= 3
     session.keys("space")
     session.wait_for(r"paused")
-    time.sleep(0.5)
-    before = step_of(session.screen())
+    # The engine answers g after it has paused and sent every step it trained: the sample's
+    # step is where it stopped, and the status line, drawn from those steps, settles there.
+    before = engine_step(session)
+    session.wait_for(rf"step {before}/{STEPS}")
     session.keys("n")
     session.wait_for(rf"step {before + 1}/{STEPS}")
+    # n is one step, not one more drawn late: the engine says so too, and the screen agrees.
+    assert engine_step(session) == before + 1
+    assert step_of(session.screen()) == before + 1
     assert re.search(r"Batch · \d+ tokens", session.screen())
     assert "Next token @ pos" in session.screen()
     session.keys("?")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -101,3 +102,20 @@ def test_procs_sees_this_process_and_its_memory():
     assert rss >= pss > 0
     assert b"python" in procs.cmdline(os.getpid()).lower()
     assert procs.read(2**22 + 1) is None
+
+
+def test_the_browser_tests_find_chromium_as_ci_does(tmp_path, monkeypatch):
+    """`chromium` on PATH, the `command -v chromium` .ci/run installs by: one rule, so the
+    browser tests cannot skip where .ci/run saw a browser and installed none."""
+    from tui.serve_browser import chromium
+
+    fake = tmp_path / "chromium"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    monkeypatch.delenv("TRAINTERM_CHROMIUM", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert chromium() == str(fake)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert chromium() is None
+    ci_run = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()
+    assert "command -v chromium" in ci_run and "command -v tmux" in ci_run

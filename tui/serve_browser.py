@@ -1,7 +1,8 @@
 """A real browser on a `trainterm serve` page: the system's Chromium, driven by Playwright.
 
 Used by the browser tests and by `trainterm bench-serve`. Playwright never downloads a
-browser here: it starts /usr/bin/chromium (Debian's package; .ci/run installs it), headless,
+browser here: it starts the `chromium` on PATH (Debian's package; .ci/run installs it when
+`command -v chromium` finds none, the same rule), or $TRAINTERM_CHROMIUM, headless,
 with the background networking that would try to leave the machine turned off.
 
 The page draws the app with xterm.js on a canvas, so there is no text in the DOM to read.
@@ -17,7 +18,12 @@ import shutil
 import tempfile
 import time
 
-CHROMIUM = os.environ.get("TRAINTERM_CHROMIUM", "/usr/bin/chromium")
+
+def chromium() -> str | None:
+    """The browser to drive: $TRAINTERM_CHROMIUM, else `chromium` on PATH."""
+    return shutil.which(os.environ.get("TRAINTERM_CHROMIUM") or "chromium")
+
+
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -57,8 +63,9 @@ def missing() -> str | None:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         return "the playwright package is not installed (pip install playwright)"
-    if not shutil.which(CHROMIUM):
-        return f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+    if chromium() is None:
+        wanted = os.environ.get("TRAINTERM_CHROMIUM") or "chromium on PATH"
+        return f"no Chromium: {wanted} (apt-get install chromium)"
     return None
 
 
@@ -72,7 +79,7 @@ class Browser:
         self._playwright = sync_playwright().start()
         self.context = self._playwright.chromium.launch_persistent_context(
             self.profile,
-            executable_path=CHROMIUM,
+            executable_path=chromium(),
             headless=True,
             args=FLAGS,
             viewport={"width": viewport[0], "height": viewport[1]},

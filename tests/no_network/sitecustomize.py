@@ -10,12 +10,16 @@ DNS query leaves the machine.
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 import sys
 
-# Every refused attempt, "host:port"; the test process fails the test that made one even if
-# the code under test swallowed the error.
+# Every refused attempt in this process, "host:port".
 attempts: list[str] = []
+# The file every process of a test run appends its refused attempts to (conftest.py names it
+# in the environment, which the processes a test starts inherit): the test process fails the
+# test during which one was made, even if a child process swallowed the error and exited 0.
+LOG_VARIABLE = "TRAINTERM_NETWORK_ATTEMPTS"
 
 
 class NetworkBlocked(ConnectionRefusedError):
@@ -47,9 +51,18 @@ def needs_dns(host) -> bool:
     return False
 
 
+def record(target: str) -> None:
+    attempts.append(target)
+    log = os.environ.get(LOG_VARIABLE)
+    if log:
+        # One short write in append mode: lines from processes writing at once stay whole.
+        with open(log, "a", encoding="utf-8") as f:
+            f.write(f"{target} (pid {os.getpid()})\n")
+
+
 def _refuse(what: str, host, port=None) -> None:
     target = f"{host}:{port}" if port is not None else str(host)
-    attempts.append(target)
+    record(target)
     print(f"trainterm tests: network blocked: {what} {target}", file=sys.stderr)
     raise NetworkBlocked(f"network blocked in the tests: {what} {target}")
 
@@ -117,7 +130,6 @@ def _chain() -> None:
     distribution's): the tests add a guard, they do not take anything away."""
     import importlib.machinery
     import importlib.util
-    import os
 
     here = os.path.dirname(os.path.abspath(__file__))
     rest = [p for p in sys.path if os.path.abspath(p or ".") != here]
