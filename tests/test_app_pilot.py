@@ -75,7 +75,11 @@ def shared_engine(options):
 
 @pytest.fixture
 def engine(shared_engine):
-    """The shared engine, paused, at full speed, reset to step 0; and its EngineReady."""
+    """The shared engine, paused, at full speed, reset to step 0; and its EngineReady.
+
+    Back on pretraining first: a test that pressed 2 left the keys acting on stage 2, whose
+    reset sends no EngineReady (the tests run in any order)."""
+    shared_engine.send(p.Activate("pretrain"))
     shared_engine.send(p.Pause())
     shared_engine.send(p.SetSpeed(None))
     shared_engine.send(p.Reset())

@@ -28,6 +28,13 @@ def browser():
     browser.close()
 
 
+@pytest.fixture(autouse=True)
+def requests_of_this_test(browser):
+    """The browser is shared by the module's tests, in any order: each test's check of where
+    its page reached sees only its own requests, not an earlier test's server."""
+    browser.requests.clear()
+
+
 def step_shown(page) -> int | None:
     found = STEP.search(screen(page))
     return int(found.group(1)) if found else None

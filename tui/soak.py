@@ -20,7 +20,7 @@ from tui.bench import PtyApp
 WARM_UP = 60.0  # seconds before the memory baseline (a fifth of a shorter soak)
 SAMPLE_EVERY = 10.0
 LONG = 10_000_000  # pretraining steps: the soak must never reach the end
-# Growth after the warm-up that fails the soak: the long soaks held +5 to +7 % (README);
+# Growth after the warm-up that fails the soak: the long soaks held +5 to +7 % (docs/measured.md);
 # a history kept without bound grew +20 % in 40 minutes. Shrinking is not a leak.
 GROWTH_TARGET = 0.10
 
