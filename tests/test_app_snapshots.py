@@ -8,7 +8,7 @@ import io
 import time
 
 import pytest
-from stage_fixtures import until
+from stage_fixtures import later_tabs, until
 
 from model import protocol as p
 from tui.app import TrainTermApp
@@ -18,6 +18,7 @@ from tui.widgets.status import StatusBar
 
 async def settle(pilot, app: TrainTermApp, step: int) -> None:
     """Wait until the panes show ``step`` and no throttled redraw is pending."""
+    await later_tabs(pilot)  # tab 1's panes too come after the first frame
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         drawn = app.query_one("ModelPane").report
