@@ -2,8 +2,8 @@
 
 Data flow: engine messages arrive in batches (tui.link), go into the run's state here, and
 are drawn by setting attributes on the panes at most ten times a second. Keys become
-commands to the engine. The app never imports torch and never starts or stops an engine
-itself, except to restart one that crashed (tui.cli owns the first one).
+commands to the engine. The app never imports torch. It starts an engine with what tui.cli
+gives it: the first just after its first frame, another after a crash (tui.cli stops it).
 """
 
 from __future__ import annotations
@@ -108,7 +108,8 @@ class TrainTermApp(
         save_dir: str | None = None,
     ) -> None:
         """``engine``: a running engine (its first messages may already have been read:
-        pass them as ``received``). ``restart`` makes a fresh engine after a crash.
+        pass them as ``received``). ``restart`` makes a fresh engine after a crash, and the
+        first one, after the first frame, when ``engine`` is None (tui.cli).
         ``save_dir``: where exports go (default: the engine's save folder)."""
         super().__init__()
         self.save_dir_override = save_dir
@@ -162,6 +163,9 @@ class TrainTermApp(
         # first take a second: torch loading) and the keys wait, in order.
         from tui.widgets.pretrain import pretrain_panes
 
+        if self.engine is None and self.make_engine is not None:
+            self.engine = self.make_engine()  # its start-up overlaps the mounting below
+            self._connect()
         await self.query_one("#stage-1").mount_all(pretrain_panes())
         await self.query_one("#stages", ContentSwitcher).mount_all(later_tabs())
         self.later_tabs_mounted = True
