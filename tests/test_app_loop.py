@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from stage_fixtures import later_tabs
 from test_app_pilot import (  # noqa: F401 — fixtures shared with the app's pilot tests
     engine,
     make_app,
@@ -22,6 +23,7 @@ from tui.widgets.weight_patch import WeightPatchView
 async def test_p_walks_one_step_round_the_loop(engine):
     app = make_app(engine)
     async with app.run_test(size=(120, 40)) as pilot:
+        await later_tabs(pilot)  # tab 1's panes come after the first frame
         diagram = app.query_one(LoopDiagram)
         for phase in p.PHASES[:-1]:
             await pilot.press("p")

@@ -11,7 +11,7 @@ import time
 
 import pytest
 import record
-from stage_fixtures import until
+from stage_fixtures import later_tabs, until
 
 from model import protocol as p
 from tui.app import TrainTermApp
@@ -23,6 +23,7 @@ from tui.widgets.token_stream import BARS, SEPARATOR, TokenStream
 
 async def settle(pilot, app: TrainTermApp, step: int) -> None:
     """Wait until the panes show ``step`` and no throttled redraw is pending."""
+    await later_tabs(pilot)  # tab 1's panes too come after the first frame
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         drawn = app.query_one("ModelPane").report

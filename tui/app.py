@@ -2,8 +2,8 @@
 
 Data flow: engine messages arrive in batches (tui.link), go into the run's state here, and
 are drawn by setting attributes on the panes at most ten times a second. Keys become
-commands to the engine. The app never imports torch and never starts or stops an engine
-itself, except to restart one that crashed (tui.cli owns the first one).
+commands to the engine. The app never imports torch. It starts an engine with what tui.cli
+gives it: the first just after its first frame, another after a crash (tui.cli stops it).
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import gc
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer
 
@@ -37,21 +37,16 @@ from tui.render_caches import trim as trim_render_caches
 from tui.sampler import label as sampler_label
 from tui.sampling_control import SAMPLER_BINDINGS, SamplingControl
 from tui.schedule import schedule_for
-from tui.screens.confirm import ConfirmReset
-from tui.screens.help import HelpScreen
 from tui.stages import CARDS
 from tui.throttle import Throttle
-from tui.widgets.loop_diagram import LoopDiagram
-from tui.widgets.loss_chart import LossPane
-from tui.widgets.model_pane import ModelPane
-from tui.widgets.prediction import PredictionPane
-from tui.widgets.sample_log import SamplePane
 from tui.widgets.stage_card import CardLine, StageCardView
 from tui.widgets.stage_tabs import StageTabs
 from tui.widgets.status import StatusBar, StatusInfo
-from tui.widgets.token_stream import TokenStream
 from tui.widgets.too_small import TooSmall, too_small
-from tui.widgets.weight_patch import WeightPatchView
+
+if TYPE_CHECKING:
+    from tui.widgets.model_pane import ModelPane
+    from tui.widgets.token_stream import TokenStream
 
 DRAW_INTERVAL = 0.1  # paused or stepping, the panes redraw at most ten times a second
 # While playing, a new batch arrives with every report: shown four times a second it can
@@ -113,7 +108,8 @@ class TrainTermApp(
         save_dir: str | None = None,
     ) -> None:
         """``engine``: a running engine (its first messages may already have been read:
-        pass them as ``received``). ``restart`` makes a fresh engine after a crash.
+        pass them as ``received``). ``restart`` makes a fresh engine after a crash, and the
+        first one, after the first frame, when ``engine`` is None (tui.cli).
         ``save_dir``: where exports go (default: the engine's save folder)."""
         super().__init__()
         self.save_dir_override = save_dir
@@ -134,7 +130,7 @@ class TrainTermApp(
         self._link: EngineLink | None = None
         self._signals: list[int] = []
         self._draw_throttle = Throttle(self, DRAW_INTERVAL, self._draw)
-        self.later_tabs_mounted = False
+        self.later_tabs_mounted = False  # and tab 1's panes: all come after the first frame
         self._waiting: list[Any] = []  # messages that came before the later tabs
         self._waiting_actions: list[tuple[Any, Any]] = []  # and keys
         self.loop_setup()
@@ -145,19 +141,9 @@ class TrainTermApp(
         yield StatusBar()
         with Vertical(id="main"):
             yield StageTabs()
-            # Tabs 2–4 join the switcher after the first frame (later_tabs).
+            # Tab 1's panes and tabs 2–4 come after the first frame (_after_first_frame).
             with ContentSwitcher(id="stages", initial="stage-1"), Vertical(id="stage-1"):
                 yield CardLine(CARDS[0], id="card-line")
-                yield LoopDiagram(id="loop")
-                with Horizontal(id="top-row"):
-                    yield TokenStream(id="stream")
-                    yield PredictionPane(id="prediction")
-                with Horizontal(id="bottom-row"):
-                    yield LossPane(id="loss")
-                    yield ModelPane(id="model")
-                with Horizontal(id="tall-row"):
-                    yield SamplePane(id="samples")
-                    yield WeightPatchView(id="weights")
         yield TooSmall()
         yield Footer(compact=True, show_command_palette=False)
 
@@ -171,9 +157,16 @@ class TrainTermApp(
         self.call_after_refresh(self._after_first_frame)
 
     async def _after_first_frame(self) -> None:
-        # The hidden tabs took a third of the first frame's time: they come after it. Until
-        # they are there, the engine's messages (its first take a second: torch loading)
-        # and the keys wait, in order.
+        # The first screen is the status line, the tabs, tab 1's card and the keys: about as
+        # quick as a bare Textual app's (`trainterm bench-ui`). Tab 1's panes and the hidden
+        # tabs come now, imported here. Until they are there, the engine's messages (its
+        # first take a second: torch loading) and the keys wait, in order.
+        from tui.widgets.pretrain import pretrain_panes
+
+        if self.engine is None and self.make_engine is not None:
+            self.engine = self.make_engine()  # its start-up overlaps the mounting below
+            self._connect()
+        await self.query_one("#stage-1").mount_all(pretrain_panes())
         await self.query_one("#stages", ContentSwitcher).mount_all(later_tabs())
         self.later_tabs_mounted = True
         waiting, self._waiting = self._waiting, []
@@ -256,9 +249,9 @@ class TrainTermApp(
         self.rate.clear()
         self.state = "done" if ready.step >= ready.total_steps else "paused"
         max_loss = math.log(max(2, ready.vocab_size))
-        self.query_one("#stream", TokenStream).max_loss = max_loss
-        self.query_one("#prediction", PredictionPane).max_loss = max_loss
-        model = self.query_one(ModelPane)
+        self.query_one("#stream").max_loss = max_loss
+        self.query_one("#prediction").max_loss = max_loss
+        model: ModelPane = self.query_one("#model")
         model.ready = ready
         schedule, self._schedule_told = schedule_for(ready)
         model.schedule = schedule
@@ -272,7 +265,7 @@ class TrainTermApp(
 
     def _check_schedule(self, report: p.StepReport) -> None:
         """Draw the default schedule only while the reported learning rates agree with it."""
-        model = self.query_one(ModelPane)
+        model: ModelPane = self.query_one("#model")
         told, schedule = self._schedule_told, model.schedule
         if schedule and not told and not schedule.matches(report.step, report.lr):
             model.schedule = None
@@ -290,18 +283,18 @@ class TrainTermApp(
         self.later_draw()
         self._draw_batch()
         self._drawn = self.latest
-        self.query_one(ModelPane).report = self.latest
-        self.query_one("#loss", LossPane).show(self.series)
+        self.query_one("#model").report = self.latest
+        self.query_one("#loss").show(self.series)
         self._status()
         trim_render_caches()  # a long run must not fill Rich's and Textual's caches
 
     def _draw_batch(self) -> None:
         self.draw_loop()
         row = self.latest.row if self.latest else ()
-        stream = self.query_one("#stream", TokenStream)
+        stream = self.query_one("#stream")
         if stream.row is not row:
             stream.row = row
-            prediction = self.query_one("#prediction", PredictionPane)
+            prediction = self.query_one("#prediction")
             prediction.row = row
             prediction.cursor = stream.cursor
 
@@ -323,7 +316,7 @@ class TrainTermApp(
         )
 
     def on_token_stream_cursor_moved(self, message: TokenStream.CursorMoved) -> None:
-        self.query_one("#prediction", PredictionPane).cursor = message.index
+        self.query_one("#prediction").cursor = message.index
         self.loop_cursor(message.index)
 
     # --- actions ------------------------------------------------------------------------
@@ -365,7 +358,7 @@ class TrainTermApp(
         if self.stage != 1:
             self.later_cursor(delta)
             return
-        self.query_one("#stream", TokenStream).move(delta)
+        self.query_one("#stream").move(delta)
 
     @property
     def stage(self) -> int:
@@ -424,9 +417,13 @@ class TrainTermApp(
                 self.rate.clear()
                 self._draw()
 
+        from tui.screens.confirm import ConfirmReset
+
         self.push_screen(ConfirmReset(CARDS[0].tab_label, step), answered)
 
     def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 

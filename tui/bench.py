@@ -1,7 +1,7 @@
 """`trainterm bench-ui`: measure the app, honestly, on this machine, now.
 
-1. launch → first frame: `trainterm` started in a pseudo-terminal, until the status bar is
-   drawn (median of a few launches);
+1. launch → first screen: `trainterm` and a bare Textual app, launched alternately in a
+   120×40 pseudo-terminal, each until 3 lines are drawn (tui.bench_first);
 2. in a pseudo-terminal at 120×40 with 256 colours, playing at max speed: bytes/s written
    to the terminal, and steps/s read off the screen's step counter;
 3. the app headless in this process, playing at max speed: event-loop lag (p50/p99 of how
@@ -18,7 +18,6 @@ import os
 import re
 import select
 import signal
-import statistics
 import struct
 import subprocess
 import sys
@@ -28,16 +27,18 @@ import time
 from model.cli import OneLineParser, add_source_args
 
 STEP = re.compile(rb"step (\d+)/\d+")
-# In the first frame at every size (the tab bar): the status line's "trainterm" is the
-# first part to go when the line is short, and 80 columns never show it.
-FIRST_FRAME = b"Pretraining"
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = OneLineParser(prog="trainterm bench-ui", description=__doc__.splitlines()[0])
     add_source_args(parser)
     parser.add_argument("--seconds", type=float, default=10.0, help="playing time per run")
-    parser.add_argument("--launches", type=int, default=5, help="launches to time")
+    parser.add_argument(
+        "--launches", type=int, default=7, help="launches to time, of the app and of the bare one"
+    )
+    parser.add_argument(
+        "--first-screen", action="store_true", help="measure the first screen only, then stop"
+    )
     parser.add_argument(
         "--soak", type=float, metavar="MINUTES",
         help="instead: play this long and report both processes' memory",
@@ -59,17 +60,22 @@ def source_args(args) -> list[str]:
 
 
 class PtyApp:
-    """`trainterm` in a pseudo-terminal of a given size, its output read as it comes."""
+    """`trainterm` (or another ``python -m module``) in a pseudo-terminal of a given size,
+    its output read as it comes."""
 
-    def __init__(self, argv: list[str], size=(120, 40), env: dict | None = None) -> None:
+    def __init__(
+        self, argv: list[str], size=(120, 40), env: dict | None = None, module: str = "tui"
+    ) -> None:
         self.master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
         environment = {**os.environ, "TERM": "xterm-256color", **(env or {})}
-        for name in ("COLORTERM", "NO_COLOR", "TEXTUAL"):
+        # The app as a user runs it, its modules' bytecode cached: where the shell says not
+        # to write it, every launch compiled the app's ~40 modules again (the bare app's 1).
+        for name in ("COLORTERM", "NO_COLOR", "TEXTUAL", "PYTHONDONTWRITEBYTECODE"):
             environment.pop(name, None)
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tui", *argv],
+            [sys.executable, "-m", module, *argv],
             stdin=slave,
             stdout=slave,
             stderr=slave,
@@ -122,17 +128,6 @@ class PtyApp:
         finally:
             os.close(self.master)
         return self.process.returncode
-
-
-def launch_times(argv: list[str], count: int) -> list[float]:
-    times = []
-    for _ in range(count):
-        app = PtyApp(argv, size=(80, 24))
-        try:
-            times.append(app.wait_for(FIRST_FRAME, 30) - app.started)
-        finally:
-            app.close()
-    return times
 
 
 def terminal_run(argv: list[str], seconds: float) -> dict:
@@ -217,11 +212,11 @@ def measure(args) -> int:
         return soak(args, args.soak)
     source = source_args(args)
     print(f"trainterm bench-ui · {' '.join(source) or 'default scenario'} · {os.cpu_count()} cores")
-    launches = launch_times(source, args.launches)
-    print(
-        f"launch → first frame   median {1000 * statistics.median(launches):.0f} ms  "
-        f"(of {len(launches)}: {', '.join(f'{1000 * t:.0f}' for t in launches)} ms; target ≤ 350)"
-    )
+    from tui.bench_first import report, side_by_side
+
+    print(report(*side_by_side(source, args.launches)))
+    if args.first_screen:
+        return 0
     bench = headless_bench(source)
     print(f"headless trainer       {bench:.2f} steps/s  (trainterm bench, median step)")
     term = terminal_run(source, args.seconds)

@@ -1,8 +1,11 @@
 """`trainterm`: the app; `trainterm train|bench` go to the headless CLI without loading textual,
 `trainterm serve` serves the app to browsers (tui.serve).
 
-The engine process starts before Textual does: Textual swaps sys.stderr for an object with
-no file descriptor, and spawning a process inside a running app fails on it.
+The app starts the engine process just after its first frame (start_engine). Started before,
+its start-up (a Python, multiprocessing's resource tracker, then torch) took the CPU that
+the first frame needed: on a busy 2-core machine `trainterm bench-ui` measured the first
+screen at 2.45× a bare Textual app's, and 1.37× once the engine waited. The trainer is
+ready at most a first frame later (a fifth of a second, of its several).
 """
 
 from __future__ import annotations
@@ -114,25 +117,33 @@ def engine_options(args):
     )
 
 
+def start_engine(options):
+    """The engine process, started from inside the running app. Textual swaps sys.stderr
+    for an object whose fileno() is -1, and multiprocessing's first process hands stderr's
+    descriptor to the resource tracker it starts: "bad value(s) in fds_to_keep". The real
+    stderr is put back for the spawn, on the event loop's thread, between two awaits."""
+    from model.engine import EngineHandle
+
+    textual_stderr, sys.stderr = sys.stderr, sys.__stderr__
+    try:
+        return EngineHandle(options)
+    finally:
+        sys.stderr = textual_stderr
+
+
 def run_app(args) -> int:
     # No garbage collection until the first frame is drawn (the app turns it back on):
     # importing Textual and building the screen allocate a lot and free little.
     gc.disable()
-    from model.engine import EngineHandle
+    from tui.app import TrainTermApp
 
-    options = engine_options(args)
-    first = EngineHandle(options)  # before Textual: see the module docstring
-    app = None
+    # No engine yet: the app starts one after its first frame, and again after a crash.
+    app = TrainTermApp(None, restart=lambda: start_engine(engine_options(args)))
     try:
-        from tui.app import TrainTermApp
-
-        app = TrainTermApp(first, restart=lambda: EngineHandle(options))
         app.run(mouse=not args.no_mouse)
     finally:
-        engine = app.engine if app is not None and app.engine is not None else first
-        engine.stop()
-        if engine is not first:
-            first.stop()
+        if app.engine is not None:
+            app.engine.stop()
     code = app.return_code or 0
     if app.error and code in (1, 2):
         print(f"trainterm: error: {app.error}", file=sys.stderr)

@@ -2,7 +2,7 @@
 
 textual-serve runs this with pipes for stdin and stdout (its framed stream, Textual's web
 driver on our side); the server checked the flags once before it started. The trainer is
-started before Textual, as in a terminal (tui.cli), and ends with the app.
+started as in a terminal (by the app, after its first frame: tui.cli), and ends with the app.
 """
 
 from __future__ import annotations
