@@ -6,6 +6,7 @@ Light at import time (the protocol, no torch), like model/engine.py.
 from __future__ import annotations
 
 from model import protocol as p
+from model.stages import REGISTRY, depth
 
 
 def ready_message(trainer, stage_data: tuple[tuple[str, str], ...] = ()) -> p.EngineReady:
@@ -38,7 +39,9 @@ def starts_from(parent: dict | None) -> str:
         return ""
     step = f"step {parent.get('step', '?')}/{parent.get('total_steps', '?')}"
     if parent.get("path") in ("tab", "tab 1"):
-        tab = {"pretrain": 1, "sft": 2}.get(parent.get("stage", ""), "?")
+        # The tabs follow the stages as they build on each other: pretraining's is tab 1.
+        stage = parent.get("stage", "")
+        tab = depth(stage) + 1 if stage in REGISTRY else "?"
         return f"tab {tab}'s model at {step}"
     where = "the cached run" if parent.get("key") else parent.get("path", "a checkpoint")
     return f"{parent.get('stage', 'base')} {step}, {where}"

@@ -79,14 +79,16 @@ def add_source_args(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> OneLineParser:
+    from model.stages import ORDER
+
     parser = OneLineParser(prog="trainterm", description="Watch a small GPT learn.")
     sub = parser.add_subparsers(dest="command", parser_class=OneLineParser)
     train = sub.add_parser("train", help="train headless with a progress bar")
     add_source_args(train)
     train.add_argument(
         "--stage",
-        default="pretrain",
-        help="pretrain, sft, dpo, reward-model, rlhf, or all (every stage, each from its parent)",
+        default=ORDER[0],
+        help=f"{', '.join(ORDER)}, or all (every stage, each from its parent)",
     )
     train.add_argument(
         "--from",

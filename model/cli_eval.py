@@ -27,12 +27,11 @@ def run_eval(args) -> int:
     loaded = _load(args.model)
     torch.set_num_threads(args.threads or DEFAULT_THREADS)
     scenario = load_source(args)
-    if loaded.stage == "reward-model":
-        from model.cli_reward import print_reward_eval
-
-        check_scenario(loaded, scenario, args.model)
-        return print_reward_eval(loaded, scenario, args.json)
-    table = evaluate(loaded, scenario, args.model)
+    check_scenario(loaded, scenario, args.model)
+    printed = _scored(_plugin(loaded).print_eval, loaded, scenario, args.json)
+    if printed is not None:  # a stage that prints its own (the reward model's ranking)
+        return printed
+    table = _scored(_plugin(loaded).saved_evals, loaded, scenario)
     val = loaded.last_val_loss
     if args.json:
         print(json.dumps(eval_record(loaded, table)))
@@ -55,59 +54,25 @@ def run_eval(args) -> int:
 def evaluate(loaded, scenario, named: str):
     """The evals that fit ``loaded``'s stage, on the whole of each set: what `eval` prints
     and the report card shows."""
-    from model.evals import run_evals
-
     check_scenario(loaded, scenario, named)
-    if loaded.stage == "reward-model":  # it answers nothing: it ranks answer pairs
-        from model.cli_reward import reward_table
-
-        return reward_table(loaded, scenario)
-    preference = _preference_data(scenario, loaded) if loaded.stage == "dpo" else None
-    reward_model = _frozen(loaded, "reward") if loaded.stage == "rlhf" else None
-    table = run_evals(
-        loaded.model, loaded.tokenizer, scenario, loaded.stage, loaded.step,
-        preference=preference, reward_model=reward_model,
-    )  # fmt: skip
-    if loaded.stage == "rlhf":
-        table = _beside_fine_tuned(table, loaded, scenario, reward_model)
-    return table
+    return _scored(_plugin(loaded).saved_evals, loaded, scenario)
 
 
-def _beside_fine_tuned(table, loaded, scenario, reward_model):
-    """RLHF's gold and reward rows say what the fine-tuned model it started from scores,
-    from the frozen copy saved with it: the comparison its quality bar is about."""
-    from dataclasses import replace
+def _plugin(loaded):
+    """The stage plug-in that scores ``loaded``; the plain evals for a stage not known."""
+    from model.stages import REGISTRY, stage_class
+    from model.stages.base import Stage
 
-    from model.gold_eval import gold_rows
-
-    before = {
-        r.key: r.score
-        for r in gold_rows(_frozen(loaded, "reference"), loaded.tokenizer, scenario, reward_model)
-    }
-    rows = tuple(
-        replace(r, note=f"the fine-tuned model it started from: {before[r.key]:+.2f}")
-        if r.key in before
-        else r
-        for r in table.rows
-    )
-    return replace(table, rows=rows)
+    return stage_class(loaded.stage) if loaded.stage in REGISTRY else Stage
 
 
-def _frozen(loaded, which: str):
-    """The reward model or the reference an RLHF checkpoint saved beside its weights."""
-    from safetensors.torch import load_model
+def _scored(score, *args):
+    from model.stages.base import StageDataError
 
-    from model.gpt import GPT
-    from model.reward_model import RewardGPT
-    from model.stages.rlhf import REFERENCE_FILE, REWARD_FILE
-
-    network, file = (RewardGPT, REWARD_FILE) if which == "reward" else (GPT, REFERENCE_FILE)
-    model = network(loaded.config)
     try:
-        load_model(model, str(loaded.path / file))
-    except (OSError, ValueError, RuntimeError) as e:
-        raise CliError(f"{loaded.path}: cannot read its {which} model: {e}") from None
-    return model.eval()
+        return score(*args)
+    except StageDataError as e:
+        raise CliError(str(e)) from None
 
 
 def check_scenario(loaded, scenario, named: str) -> None:
@@ -130,22 +95,6 @@ def eval_record(loaded, table) -> dict:
             for r in table.rows
         },
     }
-
-
-def _preference_data(scenario, loaded):
-    """The DPO stage's data with the checkpoint's own frozen reference, for its accuracy."""
-    from model.pipeline import make_stage
-    from model.stages.base import StageDataError
-
-    try:
-        data = make_stage(
-            "dpo", scenario, loaded.tokenizer, loaded.config, loaded.settings,
-            reference=loaded.model,
-        )  # fmt: skip
-        data.load_extra(loaded.path)
-    except (StageDataError, OSError, ValueError) as e:
-        raise CliError(f"{loaded.path}: cannot measure preference accuracy: {e}") from None
-    return data
 
 
 def _scenario_tokenizer_hash(scenario, loaded) -> str:

@@ -1,51 +1,14 @@
 """`trainterm eval` on a reward model: it answers nothing, so it is scored on how it ranks
-the scenario's held-out answer pairs, overall and by kind of pair."""
+the scenario's held-out answer pairs, overall and by kind of pair (RewardStage.print_eval)."""
 
 from __future__ import annotations
 
 import json
 
-from model.cli import CliError
 
-
-def reward_stage(scenario, loaded):
-    """The reward stage's data for ``loaded``'s tokenizer and shape, its network attached."""
-    from model.pipeline import make_stage
-    from model.stages.base import StageDataError
-
-    try:
-        data = make_stage(
-            "reward-model", scenario, loaded.tokenizer, loaded.config, loaded.settings
-        )
-    except StageDataError as e:
-        raise CliError(f"{loaded.path}: cannot score preference pairs: {e}") from None
-    data.network(loaded.model)
-    return data
-
-
-def _ranked(data, model) -> dict[str, tuple[int, int]]:
-    """Eval key → (pairs ranked right, pairs): all of them, then each kind of pair."""
-    by_kind = data.accuracy_by_kind(model)
-    rows = {"preference": by_kind.pop("")}
-    return rows | {f"preference/{kind or 'other'}": v for kind, v in sorted(by_kind.items())}
-
-
-def reward_table(loaded, scenario):
-    """The reward model's evals as an eval table, for the report card: the same keys and
-    figures as `eval --json` prints."""
-    from model.protocol import EvalRow, EvalTable
-
-    rows = _ranked(reward_stage(scenario, loaded), loaded.model)
-    return EvalTable(loaded.stage, loaded.step, tuple(
-        EvalRow(key, "reward model ranks chosen" + ("" if key == "preference" else
-                f": {key.split('/', 1)[1]}"), right, total)
-        for key, (right, total) in rows.items()
-    ))  # fmt: skip
-
-
-def print_reward_eval(loaded, scenario, as_json: bool) -> int:
-    data = reward_stage(scenario, loaded)
-    rows = _ranked(data, loaded.model)
+def print_reward_eval(data, loaded, as_json: bool) -> int:
+    """``data``: the reward stage's data for ``loaded`` (RewardStage.from_saved)."""
+    rows = data.ranked(loaded.model)
     probes = data.probe_scores(loaded.model)
     if as_json:
         report = {

@@ -12,7 +12,8 @@ from model.cli import DEFAULT_OUT, DIVERGED, CliError, append_jsonl, check_writa
 from model.exports import step_record
 from model.protocol import Divergence
 from model.settings import DEFAULT_THREADS
-from model.stages import ORDER, needs_of, parent_of, settings_section
+from model.stages import ORDER, REWARD_MODEL, lacking, needs_of, parent_of, settings_section
+from scenarios.schema import STAGE_DEFAULTS
 
 
 class Diverged(Exception):
@@ -53,13 +54,14 @@ def _overrides(args, stage: str) -> dict:
         "batch_size": args.batch_size,
         "seed": args.seed,
     }
-    if settings_section(stage) == "preference":
-        given.update(beta=args.beta, method=args.method)
-    elif stage == "rlhf" and args.method is None:
-        given.update(beta=args.beta)
-    elif args.beta is not None or args.method is not None:
+    # --beta and --method apply to the stages whose settings have them (RLHF has a β and
+    # no method).
+    chosen = {"beta": args.beta, "method": args.method}
+    kind = STAGE_DEFAULTS[settings_section(stage)].__dataclass_fields__
+    if any(v is not None and k not in kind for k, v in chosen.items()):
         raise CliError(f"--beta and --method are preference-tuning settings, not {stage}'s")
-    if getattr(args, "reward_model", None) and stage != "rlhf":
+    given.update({k: v for k, v in chosen.items() if k in kind})
+    if getattr(args, "reward_model", None) and REWARD_MODEL not in needs_of(stage):
         raise CliError(f"--reward-model is RLHF's, not {stage}'s")
     return given
 
@@ -74,9 +76,9 @@ def _base_model(args, scenario, stage: str, threads: int):
 
 def _reward_model(args, scenario, stage: str, threads: int):
     """RLHF's reward model: --reward-model, else the cache (trained now if missing)."""
-    if "reward-model" not in needs_of(stage):
+    if REWARD_MODEL not in needs_of(stage):
         return None
-    return _stage_model(args.reward_model, args, scenario, stage, "reward-model", threads)
+    return _stage_model(args.reward_model, args, scenario, stage, REWARD_MODEL, threads)
 
 
 def _stage_model(given: str | None, args, scenario, stage: str, parent: str, threads: int):
@@ -199,21 +201,14 @@ def _run_all(args, threads: int) -> int:
     root = Path(args.out)
     check_writable(root)
     scenario = load_source(args)
-    stages: list[str] = []
-    for stage in ORDER:  # a stage whose parent has no data has nothing to start from
-        ready = all(s in stages for s in needs_of(stage))
-        if (
-            scenario.has_stage(settings_section(stage))
-            and parent_of(stage) in ("", *stages)
-            and ready
-        ):
-            stages.append(stage)
+    # A stage whose parent (or need) has no data has nothing to start from.
+    stages = [stage for stage in ORDER if not lacking(scenario, stage)]
     for stage in stages:
         parent = parent_of(stage)
         base = load_model(root / parent / "checkpoint") if parent else None
         reward = None
-        if "reward-model" in needs_of(stage):
-            reward = load_model(root / "reward-model" / "checkpoint")
+        if REWARD_MODEL in needs_of(stage):
+            reward = load_model(root / REWARD_MODEL / "checkpoint")
         trainer = _make_trainer(args, scenario, stage, threads, base=base, reward=reward)
         out = root / stage
         try:

@@ -18,6 +18,7 @@ from dataclasses import replace
 
 from model import protocol as p
 from model.compare_messages import COMPARE_STAGES
+from model.stages import is_chat, lacking
 
 # Loaded cache checkpoints by folder and age, so a second ask does not read them again.
 _LOADED: dict[tuple[str, float], object] = {}
@@ -69,7 +70,7 @@ def column(engine, stage: str, prompts, ask: p.CompareAsk) -> p.CompareColumn:
         if isinstance(found, p.CompareColumn):
             return replace(found, ask_id=ask.ask_id)
         model, tokenizer, source, step, total = found
-        template = stage != "pretrain"
+        template = is_chat(stage)
         answers = answer_all(model, tokenizer, prompts, ask.sampler, ask.max_new_tokens, template)
     except (CheckpointError, ValueError, RuntimeError) as e:
         reason = str(e).splitlines()[0] if str(e) else type(e).__name__
@@ -86,31 +87,13 @@ def find_model(engine, stage: str):
     run = engine.runs.get(stage)
     if run is not None and run.state.step > 0:
         return run.model, run.tokenizer, "tab", run.state.step, run.settings.steps
-    lacking = _lacking(engine.scenario, stage)
-    if lacking:
-        return p.CompareColumn(0, stage, missing="no-data", detail=lacking)
+    said = lacking(engine.scenario, stage)
+    if said:
+        return p.CompareColumn(0, stage, missing="no-data", detail=said)
     loaded = None if engine.options.fresh else _cached(engine.scenario, stage)
     if loaded is None:
         return p.CompareColumn(0, stage, missing="untrained")
     return loaded.model, loaded.tokenizer, "cache", loaded.step, loaded.total_steps
-
-
-def _lacking(scenario, stage: str) -> str:
-    """What the scenario lacks to make ``stage``'s model (its parents' data too)."""
-    from model.stages import parent_of, settings_section
-
-    sections = []
-    while stage:
-        sections.append(settings_section(stage))
-        stage = parent_of(stage)
-    for section in reversed(sections):
-        try:
-            lacking = scenario.missing_for(section)
-        except ValueError:
-            continue  # a section the scenario format does not know: nothing to check
-        if lacking:
-            return lacking
-    return ""
 
 
 def _cached(scenario, stage: str):

@@ -2,8 +2,8 @@
 
 Plain frozen dataclasses like the rest of the protocol (model.protocol imports them from
 here, so ``p.CompareAsk`` works), kept apart so that protocol.py stays a size one can read.
-Nothing here imports anything at run time: the types named in the annotations live in
-model.protocol.
+The one import at run time is the stage registry (plain data, no torch); the types named
+in the annotations live in model.protocol.
 """
 
 from __future__ import annotations
@@ -11,12 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from model.stages import ORDER, answers
+
 if TYPE_CHECKING:
     from model.protocol import Sampler, TokenChoice
 
 # The stages whose models answer, in the order they are made (the reward model ranks
-# answers, it writes none). "rlhf" is issue 10's policy stage: its column says how to get it.
-COMPARE_STAGES = ("pretrain", "sft", "dpo", "rlhf")
+# answers, it writes none): one column each.
+COMPARE_STAGES = tuple(s for s in ORDER if answers(s))
 COMPARE_TOKENS = 40  # new tokens per answer, as the evals allow
 
 

@@ -19,6 +19,7 @@ from model import protocol as p
 from model.announce import ready_message, stage_data
 from model.engine_stages import StageCommands
 from model.exports import step_record
+from model.stages import FIRST, ORDER, answers, is_chat, lacking, parent_of
 
 # The screen redraws at most ~10 times a second; a faster stream of reports is wasted work.
 REPORT_INTERVAL = 0.1
@@ -111,7 +112,7 @@ class Engine(StageCommands):
         self.unsent_series: list[tuple[str, int, float]] = []
         self.runs: dict = {}
         self.base_models: dict = {}
-        self.active = "pretrain"
+        self.active = FIRST
         self.fast_forwarding = False
         self.scenario = None
         # Per later stage, what it trains on in a sentence (see model.handoff).
@@ -159,7 +160,7 @@ class Engine(StageCommands):
 
     def _build(self) -> bool:
         from model.checkpoint import CheckpointError, load_checkpoint
-        from model.pipeline import PipelineError, new_trainer, stage_settings
+        from model.pipeline import PipelineError
         from model.stages.base import StageDataError
         from model.tokenizer import TokenizerError
         from scenarios import ScenarioError, corpus_scenario, default_scenario, load_scenario
@@ -173,15 +174,12 @@ class Engine(StageCommands):
             else:
                 self.scenario = default_scenario()
             self.runs = {}
-            self.active = "pretrain"
+            self.active = FIRST
             if o.resume:
                 resumed = load_checkpoint(o.resume, self.scenario, o.threads)
                 self.runs[resumed.stage] = resumed
-            if "pretrain" not in self.runs:
-                settings = stage_settings(self.scenario, "pretrain", seed=o.seed)
-                self.runs["pretrain"] = new_trainer(
-                    self.scenario, "pretrain", settings=settings, threads=o.threads
-                )
+            if FIRST not in self.runs:
+                self.runs[FIRST] = self._first_run()
         except (
             ScenarioError, CheckpointError, TokenizerError, StageDataError, PipelineError,
             ValueError,
@@ -199,13 +197,14 @@ class Engine(StageCommands):
             self.conn.send(p.LossHistory(tuple(trainer.state.losses), trainer.stage))
 
     def _send_base(self) -> None:
+        """What each later stage's tab offers to start from, for those the scenario has
+        the data of. The reward model has no offer of its own: RLHF's tab trains it first
+        and its offer says which one it would use."""
         from model.handoff import base_info
 
-        if self.scenario.has_stage("sft"):
-            self.conn.send(base_info(self, "sft"))
-        if self.scenario.has_stage("preference") and self.scenario.has_stage("sft"):
-            self.conn.send(base_info(self, "dpo"))
-            self.conn.send(base_info(self, "rlhf"))
+        for stage in ORDER:
+            if parent_of(stage) and answers(stage) and not lacking(self.scenario, stage):
+                self.conn.send(base_info(self, stage))
 
     # --- commands -------------------------------------------------------------------------
 
@@ -256,7 +255,7 @@ class Engine(StageCommands):
                     self._halt()
                     self._flush(force=True)
                     self.active = stage
-                if stage in ("sft", "dpo", "rlhf", "reward-model") and stage not in self.runs:
+                if parent_of(stage) and stage not in self.runs:  # a later stage's hand-off
                     self._send_base()
             case p.StartStage(stage=stage, from_path=path, beta=beta, method=method, lr=lr):
                 self._start(stage, path, beta, method, lr)
@@ -267,7 +266,7 @@ class Engine(StageCommands):
                     self.fast_forwarding = False
                     self._flush(force=True)
                     self._send_base()
-            case p.RunEvals() if t is not None and t.stage != "pretrain":
+            case p.RunEvals() if t is not None and parent_of(t.stage):
                 self._evals(t)
             case p.CompareAsk():
                 from model.compare import CompareJob
@@ -293,7 +292,7 @@ class Engine(StageCommands):
         self.conn.send(trainer.sample_message(prompt, n, sampler))
 
     def _default_prompt(self, trainer) -> str:
-        if trainer.stage == "pretrain":
+        if not is_chat(trainer.stage):  # a base model continues the text it is given
             return ""
         questions = [pr.prompt for pr in self.scenario.probes if pr.kind == "question"]
         return questions[0] if questions else "Hello!"
@@ -337,7 +336,7 @@ class Engine(StageCommands):
             # RL collapsing: stop here, so the screen shows the step that raised it.
             self._halt()
             self._flush(force=True)
-        if report.val_loss is not None and trainer.stage != "pretrain":
+        if report.val_loss is not None and parent_of(trainer.stage):  # a later stage's tab
             self._flush(force=True)
             self._evals(trainer)
 
@@ -389,17 +388,20 @@ class Engine(StageCommands):
         self._halt()
         self.fast_forwarding = False
         self._drop_unsent()
-        if self.active != "pretrain":
+        if self.active != FIRST:
             # Back to the hand-off: the stage starts again from a base model of your choice.
             self.runs.pop(self.active, None)
             self.conn.send(p.StageCleared(self.active))
             self._send_base()
             return
+        self.runs[FIRST] = self._first_run()
+        self._announce(self.runs[FIRST])
+        self._send_base()
+
+    def _first_run(self):
+        """A new run of tab 1's stage, from scratch, with the seed asked for."""
         from model.pipeline import new_trainer, stage_settings
 
-        settings = stage_settings(self.scenario, "pretrain", seed=self.options.seed)
-        self.runs["pretrain"] = new_trainer(
-            self.scenario, "pretrain", settings=settings, threads=self.options.threads
-        )
-        self._announce(self.runs["pretrain"])
-        self._send_base()
+        o = self.options
+        settings = stage_settings(self.scenario, FIRST, seed=o.seed)
+        return new_trainer(self.scenario, FIRST, settings=settings, threads=o.threads)

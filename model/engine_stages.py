@@ -10,17 +10,18 @@ from __future__ import annotations
 import time
 
 from model import protocol as p
+from model.stages import FIRST
 
 
 class StageCommands:
     # --- later stages ---------------------------------------------------------------------
 
     def _begin_fast_forward(self) -> None:
-        pretrain = self.runs.get("pretrain")
+        pretrain = self.runs.get(FIRST)
         if pretrain is None or pretrain.divergence is not None:
             self.conn.send(p.EngineError("stage 1 cannot be fast-forwarded: reset it first (r)"))
             return
-        if self.active == "pretrain":
+        if self.active == FIRST:
             self._halt()
         self.fast_forwarding = True
         self._send_base()
@@ -29,7 +30,7 @@ class StageCommands:
         from model.engine import REPORT_INTERVAL
         from model.pipeline import store_finished
 
-        pretrain = self.runs["pretrain"]
+        pretrain = self.runs[FIRST]
         if pretrain.done:
             self.fast_forwarding = False
             self._flush(force=True)
@@ -44,6 +45,7 @@ class StageCommands:
     def _start(self, stage: str, from_path: str, beta=None, method=None, lr=None) -> None:
         from model.handoff import start_stage
         from model.pipeline import stage_settings
+        from model.stages import settings_section
 
         if self.fast_forwarding:
             self.conn.send(p.EngineError("stage 1 is still fast-forwarding: wait or cancel it"))
@@ -51,8 +53,10 @@ class StageCommands:
         self._halt()
         self._flush(force=True)
         try:
-            choices = {"dpo": {"beta": beta, "method": method}, "rlhf": {"beta": beta, "lr": lr}}
-            given = choices.get(stage, {})
+            # The tab's choices that the stage has settings for (RLHF has no method).
+            kind = type(self.scenario.settings(settings_section(stage)))
+            chosen = {"beta": beta, "method": method, "lr": lr}
+            given = {k: v for k, v in chosen.items() if k in kind.__dataclass_fields__}
             settings = stage_settings(self.scenario, stage, **given)
             trainer = start_stage(self, stage, from_path, settings)
         except ValueError as e:
@@ -65,9 +69,10 @@ class StageCommands:
 
     def _evals(self, trainer) -> None:
         from model.handoff import live_evals, probe_table
+        from model.stages import answers
 
         self.conn.send(live_evals(self, trainer))
-        if trainer.stage != "reward-model":  # it answers no probes: it scores answers
+        if answers(trainer.stage):  # a reward model answers no probes: it scores answers
             self.conn.send(probe_table(self, trainer))
 
     # --- the report card and exports ------------------------------------------------------

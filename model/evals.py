@@ -11,6 +11,7 @@ import re
 
 from model.generate import Generated, answer_many, continue_many
 from model.protocol import EvalAnswer, EvalRow, EvalTable
+from model.stages import is_chat
 
 FACT_SETS = (
     ("finetuned", "facts: fine-tuned"),
@@ -62,7 +63,7 @@ def run_evals(
     if not asked:
         return EvalTable(stage, step, ())
     prompts = [item.prompt for _, item in asked]
-    chat = stage != "pretrain"
+    chat = is_chat(stage)
     chat_out = answer_many(model, tokenizer, prompts, MAX_ANSWER_TOKENS)
     if chat:
         texts = [tokenizer.decode(g.ids) for g in chat_out]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 
 from model import protocol as p
-from model.stages import needs_of, parent_of, settings_section
+from model.stages import FIRST, REWARD_MODEL, is_chat, needs_of, parent_of, settings_section
 
 LIVE_EVAL_LIMIT = 20  # questions per eval set in a live tab: ~1 s on one thread
 
@@ -31,27 +31,27 @@ def _describe_data(engine, stage: str) -> str:
     section = settings_section(stage)
     if not scenario.has_stage(section):
         return scenario.missing_for(section)
-    source = engine.runs.get(parent_of(stage)) or engine.runs.get("pretrain")
+    # The parent's run if it has one, else tab 1's (always there): its tokenizer and shape.
+    source = engine.runs.get(parent_of(stage)) or engine.runs.get(FIRST)
     if source is None:
         return ""
     try:
-        reference = source.model if parent_of(stage) != "pretrain" else None
         data = make_stage(
             stage, scenario, source.tokenizer, source.config, scenario.settings(section),
-            reference=reference,
+            reference=source.model,
         )  # fmt: skip
         return data.describe()
     except ValueError as e:
         return str(e)
 
 
-def base_info(engine, stage: str = "sft") -> p.BaseModel:
+def base_info(engine, stage: str) -> p.BaseModel:
     """What a later stage's tab offers to start from: the cache, else the parent's tab (and,
     for RLHF, which reward model it would use)."""
     from dataclasses import replace
 
     info = _parent_info(engine, stage)
-    if "reward-model" not in needs_of(stage):
+    if REWARD_MODEL not in needs_of(stage):
         return info
     source, accuracy = _reward_source(engine)
     return replace(info, reward_model=source, reward_accuracy=accuracy)
@@ -61,11 +61,11 @@ def _reward_source(engine) -> tuple[str, float | None]:
     from model.checkpoint import read_meta
     from model.pipeline import cached_stage
 
-    run = engine.runs.get("reward-model")
+    run = engine.runs.get(REWARD_MODEL)
     if run is not None and run.done:
         accuracy = run.state.series.get("val accuracy", [(0, None)])[-1][1]
         return "tab", accuracy
-    path = None if engine.options.fresh else cached_stage(engine.scenario, "reward-model")
+    path = None if engine.options.fresh else cached_stage(engine.scenario, REWARD_MODEL)
     if path is not None:
         try:
             series = read_meta(path)["state"].get("series", {})
@@ -80,10 +80,10 @@ def reward_model_for(engine):
     from model.models import load_model
     from model.pipeline import cached_stage
 
-    run = engine.runs.get("reward-model")
+    run = engine.runs.get(REWARD_MODEL)
     if run is not None and run.done:
         return _tab_model(run)
-    path = None if engine.options.fresh else cached_stage(engine.scenario, "reward-model")
+    path = None if engine.options.fresh else cached_stage(engine.scenario, REWARD_MODEL)
     if path is None:
         raise ValueError("there is no reward model yet: train it first (enter, in tab 3)")
     return load_model(path)
@@ -107,7 +107,7 @@ def _parent_info(engine, stage: str) -> p.BaseModel:
 
     parent = parent_of(stage)
     trains_on = _trains_on(engine, stage)
-    forwarding = engine.fast_forwarding and parent == "pretrain"
+    forwarding = engine.fast_forwarding and parent == FIRST  # fast-forward trains tab 1
     path = None if engine.options.fresh else cached_stage(engine.scenario, parent)
     if path is not None:
         try:
@@ -147,7 +147,7 @@ def start_stage(engine, stage: str, from_path: str = "", settings=None):
                   "total_steps": tab.settings.steps}  # fmt: skip
     else:
         raise ValueError(f"there is no {parent_of(stage)} model to start {stage} from yet")
-    reward = reward_model_for(engine) if "reward-model" in needs_of(stage) else None
+    reward = reward_model_for(engine) if REWARD_MODEL in needs_of(stage) else None
     trainer = new_trainer(
         scenario, stage, settings=settings or scenario.settings(settings_section(stage)),
         base=base, parent=parent, threads=engine.options.threads, reward=reward,
@@ -158,45 +158,10 @@ def start_stage(engine, stage: str, from_path: str = "", settings=None):
 
 
 def live_evals(engine, trainer) -> p.EvalTable:
-    from model.evals import run_evals
-
-    if trainer.stage == "reward-model":  # it answers nothing: it ranks answer pairs
-        return reward_rows(trainer)
-
-    preference = trainer.data if trainer.stage == "dpo" else None
-    reward_model = trainer.data.reward_model if trainer.stage == "rlhf" else None
-    table = run_evals(
-        trainer.model, trainer.tokenizer, engine.scenario, trainer.stage, trainer.state.step,
-        limit=LIVE_EVAL_LIMIT, preference=preference, reward_model=reward_model,
-        gold_scored=_gold_just_scored(trainer),
-    )  # fmt: skip
+    """The evals a later stage's tab shows, on a part of each eval set (a second or so)."""
+    table = trainer.data.evals(trainer, engine.scenario, LIVE_EVAL_LIMIT)
     trainer.model.train()
     return table
-
-
-def _gold_just_scored(trainer):
-    """RLHF's held-out evaluation at this very step (the weights have not moved since)
-    answered the gold set already, as long as the evals would: its scores, or None."""
-    from model.gold_eval import MAX_ANSWER_TOKENS
-
-    val = trainer.state.val_losses
-    if trainer.stage != "rlhf" or not val or val[-1][0] != trainer.state.step:
-        return None
-    if trainer.data.max_new != MAX_ANSWER_TOKENS:
-        return None
-    return trainer.data.gold_scored
-
-
-def reward_rows(trainer) -> p.EvalTable:
-    """A reward model's live evals: the held-out pairs it ranks right, by kind."""
-    by_kind = trainer.data.accuracy_by_kind(trainer.model)
-    trainer.model.train()
-    # The keys and labels of `trainterm eval` on a reward model (model/cli_reward.py).
-    rows = [p.EvalRow("preference", "reward model ranks chosen", *by_kind.pop(""))]
-    rows += [p.EvalRow(f"preference/{kind or 'other'}", f"reward model ranks chosen: "
-                       f"{kind or 'other'}", right, total)
-             for kind, (right, total) in sorted(by_kind.items())]  # fmt: skip
-    return p.EvalTable(trainer.stage, trainer.state.step, tuple(rows))
 
 
 def probe_table(engine, trainer) -> p.ProbeAnswers:
@@ -210,7 +175,7 @@ def probe_table(engine, trainer) -> p.ProbeAnswers:
         before = [""] * len(probes)
     else:
         # A base model only continues text: it is asked as its pretraining text would be.
-        chat = base_stage != "pretrain"
+        chat = is_chat(base_stage)
         before = probe_answers(base, trainer.tokenizer, probes, chat=chat)
     rows = tuple((pr.name, pr.prompt, b, n) for pr, b, n in zip(probes, before, now, strict=True))
     return p.ProbeAnswers(trainer.stage, trainer.state.step, rows)

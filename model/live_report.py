@@ -12,26 +12,13 @@ from model.stages import ORDER
 
 
 def live_card(engine) -> p.ReportCard:
-    from model.evals import run_evals
-
     columns = []
     for stage in ORDER:
         trainer = engine.runs.get(stage)
         if trainer is None:
             continue
-        # A DPO run's stage data holds its frozen reference: eval builds the same from a
-        # checkpoint, so the accuracy is the one `trainterm eval` gives.
-        preference = trainer.data if stage == "dpo" else None
-        reward_model = trainer.data.reward_model if stage == "rlhf" else None
-        if stage == "reward-model":  # it ranks answer pairs, as eval scores it
-            from model.handoff import reward_rows
-
-            table = reward_rows(trainer)
-        else:
-            table = run_evals(
-                trainer.model, trainer.tokenizer, engine.scenario, stage, trainer.state.step,
-                preference=preference, reward_model=reward_model,
-            )  # fmt: skip
+        # Every set whole, as `trainterm eval` scores a checkpoint of the stage.
+        table = trainer.data.evals(trainer, engine.scenario)
         trainer.model.train()
         s = trainer.state
         state = {

@@ -30,6 +30,7 @@ from model.protocol import (
     StepReport,
 )
 from model.settings import DEFAULT_THREADS, TrainSettings, lr_at
+from model.stages import is_chat
 from model.stages.base import Batch, Stage
 from model.tokenizer import Tokenizer
 
@@ -382,7 +383,7 @@ class Trainer:
 
         if sampler is None:
             sampler = replace(APP_SAMPLER, seed=self.state.step)
-        chat = self.stage != "pretrain"
+        chat = is_chat(self.stage)
         out = sample_one(self.model, self.tokenizer, prompt, max_new_tokens, sampler, chat=chat)
         self.model.train()
         text = self.tokenizer.decode(out.ids)

@@ -14,10 +14,10 @@ import torch
 from safetensors.torch import load_model as load_weights
 
 from model.gpt import GPT, GPTConfig
-from model.settings import PreferenceSettings, StageSettings
-from model.stages import network_class
+from model.settings import StageSettings
+from model.stages import REGISTRY, is_chat, settings_section, stage_class
 from model.tokenizer import Tokenizer, TokenizerError
-from scenarios.schema import RLHFSettings
+from scenarios.schema import PRETRAIN_DEFAULTS, STAGE_DEFAULTS
 
 
 @dataclass
@@ -50,13 +50,17 @@ class LoadedModel:
     @property
     def is_chat(self) -> bool:
         """Fine-tuned (or later): it answers through the chat template."""
-        return self.stage != "pretrain"
+        return is_chat(self.stage)
+
+
+def network_class(stage: str):
+    """The network a checkpoint of ``stage`` holds; a plain GPT for a stage not known."""
+    return stage_class(stage).network_class if stage in REGISTRY else GPT
 
 
 def settings_from(stage: str, values: dict) -> StageSettings:
-    cls = {"preference": PreferenceSettings, "dpo": PreferenceSettings, "rlhf": RLHFSettings}.get(
-        stage, StageSettings
-    )
+    """A checkpoint's settings, as the type of its stage's scenario section."""
+    cls = type(STAGE_DEFAULTS.get(settings_section(stage), PRETRAIN_DEFAULTS))
     known = {f.name for f in dataclasses.fields(cls)}
     return cls(**{k: v for k, v in values.items() if k in known})
 

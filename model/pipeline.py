@@ -13,10 +13,16 @@ from pathlib import Path
 from model.gpt import GPTConfig
 from model.loop import Trainer
 from model.settings import DEFAULT_THREADS, StageSettings
-from model.stages import needs_of, parent_of, settings_section
+from model.stages import (
+    FIRST,
+    REGISTRY,
+    REWARD_MODEL,
+    needs_of,
+    parent_of,
+    settings_section,
+    stage_class,
+)
 from model.stages.base import StageDataError
-from model.stages.pretrain import PretrainStage
-from model.stages.sft import SFTStage
 from model.tokenizer import Tokenizer
 from scenarios.schema import warmup_for
 
@@ -37,7 +43,7 @@ def model_config(scenario) -> GPTConfig:
     )
 
 
-def stage_settings(scenario, stage: str = "pretrain", **overrides) -> StageSettings:
+def stage_settings(scenario, stage: str = FIRST, **overrides) -> StageSettings:
     """The scenario's settings for ``stage``, with command-line overrides (None means unset).
 
     A shorter ``steps`` without a ``warmup_steps`` gets the loader's warm-up rule.
@@ -59,47 +65,15 @@ def make_stage(
     reward_model=None,
 ):  # fmt: skip
     """The stage plug-in's data for ``source``: a scenario, or a corpus text for pretraining.
-    ``reference``: the frozen model a preference stage measures against; ``reward_model``:
-    what RLHF optimises (None when resuming: the checkpoint holds its own copy)."""
-    corpus = source if isinstance(source, str) else source.corpus
-    if name == "pretrain":
-        return PretrainStage.from_corpus(corpus, tokenizer, config.context, settings)
-    if name == "sft":
-        if isinstance(source, str) or not source.has_stage("sft"):
-            missing = "" if isinstance(source, str) else " " + source.missing_for("sft")
-            raise StageDataError(f"this scenario has no fine-tuning data.{missing}".rstrip())
-        pretrain = None
-        if corpus:
-            pretrain = PretrainStage.from_corpus(corpus, tokenizer, config.context, settings)
-        return SFTStage.from_scenario(source, tokenizer, config.context, settings, pretrain)
-    if name == "dpo":
-        if isinstance(source, str) or not source.has_stage("preference"):
-            missing = "" if isinstance(source, str) else " " + source.missing_for("preference")
-            raise StageDataError(f"this scenario has no preference pairs.{missing}".rstrip())
-        if reference is None:
-            raise StageDataError("DPO needs a reference model (the fine-tuned one)")
-        from model.stages.dpo import DPOStage
-
-        return DPOStage.from_scenario(source, tokenizer, config.context, settings, reference)
-    if name == "reward-model":
-        if isinstance(source, str) or not source.has_stage("reward"):
-            missing = "" if isinstance(source, str) else " " + source.missing_for("reward")
-            raise StageDataError(f"this scenario has no preference pairs.{missing}".rstrip())
-        from model.stages.reward import RewardStage
-
-        return RewardStage.from_scenario(source, tokenizer, config.context, settings)
-    if name == "rlhf":
-        if isinstance(source, str) or not source.has_stage("rlhf"):
-            missing = "" if isinstance(source, str) else " " + source.missing_for("rlhf")
-            raise StageDataError(f"this scenario has no preference pairs.{missing}".rstrip())
-        if reference is None:
-            raise StageDataError("RLHF needs the fine-tuned model to start from")
-        from model.stages.rlhf import RLHFStage
-
-        return RLHFStage.from_scenario(
-            source, tokenizer, config.context, settings, reference, reward_model
-        )
-    raise StageDataError(f"unknown stage {name!r}")
+    ``reference``: the model a later stage starts from (kept frozen by those that measure
+    against it); ``reward_model``: what a stage that needs one optimises (None when
+    resuming: the checkpoint holds its own copy)."""
+    if name not in REGISTRY:
+        raise StageDataError(f"unknown stage {name!r}")
+    return stage_class(name).build(
+        source, tokenizer, config.context, settings, reference=reference,
+        reward_model=reward_model,
+    )  # fmt: skip
 
 
 def build_trainer(
@@ -114,7 +88,7 @@ def build_trainer(
     tokenizer = Tokenizer.for_corpus(corpus, config.vocab_size, cache_dir)
     # The BPE may stop short of the asked size on a small corpus; the model follows it.
     config = dataclasses.replace(config, vocab_size=tokenizer.n_vocab)
-    data = make_stage("pretrain", corpus, tokenizer, config, settings)
+    data = make_stage(FIRST, corpus, tokenizer, config, settings)
     return Trainer(data, tokenizer, config, settings, scenario, threads=threads)
 
 
@@ -137,7 +111,7 @@ def check_base(base, scenario, config: GPTConfig, tokenizer: Tokenizer) -> None:
 
 def new_trainer(
     scenario,
-    stage: str = "pretrain",
+    stage: str = FIRST,
     *,
     settings: StageSettings | None = None,
     config: GPTConfig | None = None,
@@ -162,10 +136,10 @@ def new_trainer(
             model = base.model
             parent = parent or base_record(base)
         reward_model = None
-        if "reward-model" in needs_of(stage):
+        if REWARD_MODEL in needs_of(stage):
             if reward is None:
                 raise PipelineError(f"stage {stage} needs a reward model")
-            if reward.stage != "reward-model":
+            if reward.stage != REWARD_MODEL:
                 raise PipelineError(f"{reward.path} is a {reward.stage} model, not a reward model")
             check_base(reward, scenario, config, tokenizer)
             reward_model = reward.model
@@ -276,8 +250,8 @@ def ensure_stage(
     if parent:
         base = load_model(ensure_stage(scenario, parent, threads=threads, fresh=fresh,
                                        progress=progress))  # fmt: skip
-    if "reward-model" in needs_of(stage):
-        reward = load_model(ensure_stage(scenario, "reward-model", threads=threads, fresh=fresh,
+    if REWARD_MODEL in needs_of(stage):
+        reward = load_model(ensure_stage(scenario, REWARD_MODEL, threads=threads, fresh=fresh,
                                          progress=progress))  # fmt: skip
     trainer = new_trainer(scenario, stage, base=base, threads=threads, reward=reward)
     run_headless(trainer, progress)

@@ -35,16 +35,15 @@ def cache_root() -> Path | None:
 
 
 def data_fingerprint(scenario, stage: str) -> str:
-    """A hash of the data ``stage`` trains on (and, for fine-tuning, evaluates forgetting on)."""
+    """A hash of the data ``stage`` trains on: the corpus (pretraining's, and fine-tuning's
+    measure of forgetting) and what the stage's plug-in says it reads besides."""
+    from model.stages import REGISTRY, stage_class
+
     h = hashlib.sha256(stage.encode())
     h.update(scenario.corpus.encode("utf-8", "replace"))
-    if stage == "sft":
-        for c in scenario.sft_examples:
-            h.update(json.dumps([(m.role, m.content) for m in c.messages]).encode())
-    if stage in ("dpo", "reward-model", "rlhf"):
-        for p in scenario.preference_pairs:
-            prompt = [(m.role, m.content) for m in p.prompt]
-            h.update(json.dumps([prompt, p.chosen, p.rejected]).encode())
+    items = stage_class(stage).fingerprint_data(scenario) if stage in REGISTRY else []
+    for item in items:
+        h.update(json.dumps(item).encode())
     return h.hexdigest()
 
 

@@ -17,12 +17,14 @@ PROGRESS_EVERY = 10.0  # seconds between progress lines
 
 
 def stages_for(scenario) -> list[str]:
-    """The stages whose finished runs a later tab offers: pretraining, and fine-tuning and
-    RLHF's reward model when the scenario has preference pairs to tune it further on."""
-    stages = ["pretrain"]
-    if scenario.has_stage("sft") and scenario.has_stage("preference"):
-        stages += ["sft", "reward-model"]
-    return stages
+    """The stages whose finished runs a later tab starts from or uses, for the stages the
+    scenario has the data of, and pretraining always (Compare's base column): on the
+    world, pretraining, fine-tuning and RLHF's reward model."""
+    from model.stages import ORDER, lacking, needs_of, parent_of
+
+    ready = [s for s in ORDER if not lacking(scenario, s)]
+    used = {s for stage in ready for s in (parent_of(stage), *needs_of(stage))}
+    return [s for s in ORDER if s in used or not parent_of(s)]
 
 
 def warm(scenario, threads: int, say=print) -> list[tuple[str, str]]:

@@ -195,10 +195,10 @@ def test_the_live_evals_take_the_gold_scores_of_the_held_out_evaluation_at_the_s
     scenario, models, monkeypatch
 ):
     from model.gold_eval import score_answers
-    from model.handoff import _gold_just_scored
 
     trainer = rl_trainer(scenario, models)
     data = trainer.data
+    _gold_just_scored = data.gold_just_scored
     data.judge = GoldJudge({"sorry"}, set(), set(), 30, set())
     data.gold_set = [("Capital of Tarsk?", Target("answer")), ("Hello?", Target("answer"))]
     # The evals answer as long as RL does here (the tiny context holds 8 answer tokens).

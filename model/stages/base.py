@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 
 from model.gpt import GPT
 from model.objectives import IGNORE_INDEX, next_token_loss
+
+if TYPE_CHECKING:
+    from model.protocol import EvalTable
 
 
 class StageDataError(ValueError):
@@ -40,17 +44,47 @@ class Batch:
 
 
 class Stage:
-    """Base of the stage plug-ins; subclasses set ``name`` and implement the data methods."""
+    """Base of the stage plug-ins; subclasses set ``name`` and implement the data methods.
+
+    What the stage is in the lesson (its parent, its needs, its scenario section) is its
+    line in model/stages/__init__.py; the class is what it does with its data."""
 
     name = ""
-    # The stage this one starts from ("" for training from scratch).
-    parent = ""
-    # The scenario.toml section of its settings, when it is not the stage's own name.
-    settings_section = ""
     # The network its checkpoints hold: a later stage may add to the GPT (a reward head).
     network_class = GPT
-    # Other finished stages it uses besides its parent (RLHF: the reward model).
-    needs: tuple[str, ...] = ()
+    # What the scenario is said to lack when it has no data for the stage ("this
+    # scenario has no fine-tuning data.").
+    lacks = "data for this stage"
+
+    # --- loading ----------------------------------------------------------------------------
+
+    @classmethod
+    def build(cls, source, tokenizer, context: int, settings, reference=None, reward_model=None):
+        """The stage's data from ``source``: a scenario (a corpus text is pretraining's only).
+        ``reference``: the model the stage starts from, for a stage that keeps it frozen to
+        measure against; ``reward_model``: what a stage that needs one optimises (None when
+        resuming: the checkpoint holds its own copy)."""
+        from model.stages import settings_section
+
+        section = settings_section(cls.name)
+        if isinstance(source, str) or not source.has_stage(section):
+            missing = "" if isinstance(source, str) else " " + source.missing_for(section)
+            raise StageDataError(f"this scenario has no {cls.lacks}.{missing}".rstrip())
+        return cls.from_scenario(
+            source, tokenizer, context, settings, reference=reference, reward_model=reward_model
+        )
+
+    @classmethod
+    def from_scenario(cls, scenario, tokenizer, context: int, settings, reference=None,
+                      reward_model=None):  # fmt: skip
+        raise NotImplementedError
+
+    @classmethod
+    def fingerprint_data(cls, scenario) -> list:
+        """The scenario's data the stage trains on besides the corpus, as JSON-able items in
+        order: what its cache key hashes (model/stage_cache.py). Hashed as it comes from
+        the scenario, before any tokenizer: a key is known before anything is trained."""
+        return []
 
     def network(self, model: GPT) -> GPT:
         """The network this stage trains, made from the model it starts from (or resumes)."""
@@ -101,6 +135,31 @@ class Stage:
     def load_extra(self, folder) -> None:
         pass
 
+    # --- evals: a live tab's, the report card's and `trainterm eval`'s ----------------------
+
+    def evals(self, trainer, scenario, limit: int | None = None) -> EvalTable:
+        """The evals of ``trainer``'s model as it is now (``self`` is the run's data);
+        ``limit`` caps each eval set (a live tab's). The scenario's eval sets by default."""
+        from model.evals import run_evals
+
+        return run_evals(
+            trainer.model, trainer.tokenizer, scenario, self.name, trainer.state.step, limit
+        )
+
+    @classmethod
+    def saved_evals(cls, loaded, scenario) -> EvalTable:
+        """The evals of a saved model of this stage (a models.LoadedModel), every set whole:
+        the same figures as its live run's. StageDataError says why they cannot be had."""
+        from model.evals import run_evals
+
+        return run_evals(loaded.model, loaded.tokenizer, scenario, loaded.stage, loaded.step)
+
+    @classmethod
+    def print_eval(cls, loaded, scenario, as_json: bool) -> int | None:
+        """`trainterm eval` of a saved model, for a stage that prints its own (its exit
+        status); None: it prints the eval table as every stage does."""
+        return None
+
 
 def token_digest(rows) -> str:
     h = hashlib.sha256()
@@ -123,6 +182,14 @@ def windows_loss(model, tokens: torch.Tensor, context: int, n: int, batch_size: 
         total += next_token_loss(model(chunk[:, :-1]), chunk[:, 1:]).item() * len(chunk)
     model.train(was_training)
     return total / n
+
+
+def pair_fingerprint(scenario) -> list:
+    """The preference stages' data for their cache keys: each pair as it is written."""
+    return [
+        [[(m.role, m.content) for m in p.prompt], p.chosen, p.rejected]
+        for p in scenario.preference_pairs
+    ]
 
 
 def pair_sets(render_one, pairs, held_out, context: int):

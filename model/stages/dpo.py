@@ -19,7 +19,14 @@ from safetensors.torch import load_model, save_model
 from model.chat import render
 from model.objectives import dpo_loss, next_token_loss, sequence_logps
 from model.protocol import PairView
-from model.stages.base import Batch, Stage, StageDataError, pair_sets, token_digest
+from model.stages.base import (
+    Batch,
+    Stage,
+    StageDataError,
+    pair_fingerprint,
+    pair_sets,
+    token_digest,
+)  # fmt: skip
 
 REFERENCE_FILE = "reference.safetensors"
 
@@ -30,8 +37,7 @@ def _conversation(prompt, answer: str) -> list[tuple[str, str]]:
 
 class DPOStage(Stage):
     name = "dpo"
-    parent = "sft"
-    settings_section = "preference"
+    lacks = "preference pairs"
 
     def __init__(self, pairs, held_out, tokenizer, context: int, settings, reference) -> None:
         if not pairs:
@@ -59,9 +65,16 @@ class DPOStage(Stage):
         return (c, r, kind)
 
     @classmethod
-    def from_scenario(cls, scenario, tokenizer, context: int, settings, reference):
+    def from_scenario(cls, scenario, tokenizer, context: int, settings, reference=None,
+                      reward_model=None):  # fmt: skip
+        if reference is None:
+            raise StageDataError("DPO needs a reference model (the fine-tuned one)")
         held_out = scenario.evals.get("preference", ())
         return cls(scenario.preference_pairs, held_out, tokenizer, context, settings, reference)
+
+    @classmethod
+    def fingerprint_data(cls, scenario) -> list:
+        return pair_fingerprint(scenario)
 
     @property
     def data_tokens(self) -> int:
@@ -172,3 +185,32 @@ class DPOStage(Stage):
 
     def load_extra(self, folder: Path) -> None:
         load_model(self.reference, str(folder / REFERENCE_FILE))
+
+    # Beside the scenario's evals: the held-out pairs its implicit reward ranks right,
+    # measured against its own frozen reference.
+
+    def evals(self, trainer, scenario, limit: int | None = None):
+        from model.evals import run_evals
+
+        return run_evals(
+            trainer.model, trainer.tokenizer, scenario, self.name, trainer.state.step, limit,
+            preference=self,
+        )  # fmt: skip
+
+    @classmethod
+    def saved_evals(cls, loaded, scenario):
+        from model.evals import run_evals
+
+        try:
+            data = cls.build(
+                scenario, loaded.tokenizer, loaded.config.context, loaded.settings,
+                reference=loaded.model,
+            )  # fmt: skip
+            data.load_extra(loaded.path)  # the checkpoint's own reference
+        except (StageDataError, OSError, ValueError) as e:
+            raise StageDataError(
+                f"{loaded.path}: cannot measure preference accuracy: {e}"
+            ) from None
+        return run_evals(
+            loaded.model, loaded.tokenizer, scenario, loaded.stage, loaded.step, preference=data
+        )

@@ -35,6 +35,12 @@ class PretrainStage(Stage):
     def from_corpus(cls, corpus: str, tokenizer, context: int, settings) -> PretrainStage:
         return cls(tokenizer.encode(corpus), context, settings.val_fraction)
 
+    @classmethod
+    def build(cls, source, tokenizer, context: int, settings, reference=None, reward_model=None):
+        """From a scenario's corpus, or from a bare corpus text (tests, benchmarks)."""
+        corpus = source if isinstance(source, str) else source.corpus
+        return cls.from_corpus(corpus, tokenizer, context, settings)
+
     @property
     def data_tokens(self) -> int:
         return len(self.all_tokens)

@@ -17,7 +17,14 @@ import torch
 from model.chat import render
 from model.objectives import bradley_terry_loss
 from model.reward_model import RewardGPT
-from model.stages.base import Batch, Stage, StageDataError, pair_sets, token_digest
+from model.stages.base import (
+    Batch,
+    Stage,
+    StageDataError,
+    pair_fingerprint,
+    pair_sets,
+    token_digest,
+)  # fmt: skip
 
 PROBE_KINDS = 5  # held-out pairs whose two answers are scored at every eval, one per kind
 
@@ -31,9 +38,8 @@ class Pair(NamedTuple):
 
 class RewardStage(Stage):
     name = "reward-model"
-    parent = "sft"
-    settings_section = "reward"
     network_class = RewardGPT
+    lacks = "preference pairs"
 
     def __init__(self, pairs, held_out, tokenizer, context: int, settings) -> None:
         if not pairs:
@@ -61,9 +67,14 @@ class RewardStage(Stage):
         return Pair(c, r, kind, turns[-1][1] if turns else "")
 
     @classmethod
-    def from_scenario(cls, scenario, tokenizer, context: int, settings):
+    def from_scenario(cls, scenario, tokenizer, context: int, settings, reference=None,
+                      reward_model=None):  # fmt: skip
         held_out = scenario.evals.get("preference", ())
         return cls(scenario.preference_pairs, held_out, tokenizer, context, settings)
+
+    @classmethod
+    def fingerprint_data(cls, scenario) -> list:
+        return pair_fingerprint(scenario)
 
     def network(self, model) -> RewardGPT:
         self.model = RewardGPT.from_model(model)
@@ -186,3 +197,45 @@ class RewardStage(Stage):
             f"{len(self.pairs):,} chosen / rejected pairs (+{len(self.val_pairs):,} held out), "
             f"Bradley–Terry loss on a reward read at the answer's last token{cut}"
         )
+
+    # --- evals: it answers nothing, so it is scored on how it ranks held-out answer pairs ---
+
+    @classmethod
+    def from_saved(cls, loaded, scenario) -> RewardStage:
+        """The stage's data for a saved reward model's tokenizer and shape, its network
+        attached: what scores it."""
+        try:
+            data = cls.build(scenario, loaded.tokenizer, loaded.config.context, loaded.settings)
+        except StageDataError as e:
+            raise StageDataError(f"{loaded.path}: cannot score preference pairs: {e}") from None
+        data.network(loaded.model)
+        return data
+
+    def ranked(self, model: RewardGPT) -> dict[str, tuple[int, int]]:
+        """Eval key → (pairs ranked right, pairs): all of them, then each kind of pair."""
+        by_kind = self.accuracy_by_kind(model)
+        rows = {"preference": by_kind.pop("")}
+        return rows | {f"preference/{kind or 'other'}": v for kind, v in sorted(by_kind.items())}
+
+    def eval_table(self, model: RewardGPT, step: int):
+        from model.protocol import EvalRow, EvalTable
+
+        return EvalTable(self.name, step, tuple(
+            EvalRow(key, "reward model ranks chosen" + ("" if key == "preference" else
+                    f": {key.split('/', 1)[1]}"), right, total)
+            for key, (right, total) in self.ranked(model).items()
+        ))  # fmt: skip
+
+    def evals(self, trainer, scenario, limit: int | None = None):
+        return self.eval_table(trainer.model, trainer.state.step)
+
+    @classmethod
+    def saved_evals(cls, loaded, scenario):
+        return cls.from_saved(loaded, scenario).eval_table(loaded.model, loaded.step)
+
+    @classmethod
+    def print_eval(cls, loaded, scenario, as_json: bool) -> int:
+        """Its ranking of held-out pairs by kind, and the rewards of a few probe answers."""
+        from model.cli_reward import print_reward_eval
+
+        return print_reward_eval(cls.from_saved(loaded, scenario), loaded, as_json)

@@ -28,7 +28,7 @@ from model.generate import generate_many
 from model.objectives import leave_one_out, policy_gradient_loss, token_logps
 from model.protocol import RLSample, RLView, Sampler
 from model.reward_model import RewardGPT
-from model.stages.base import Batch, Stage, StageDataError, token_digest
+from model.stages.base import Batch, Stage, StageDataError, pair_fingerprint, token_digest
 
 REFERENCE_FILE = "reference.safetensors"
 REWARD_FILE = "reward_model.safetensors"
@@ -64,9 +64,7 @@ class RLBatch(Batch):
 
 class RLHFStage(Stage):
     name = "rlhf"
-    parent = "sft"
-    settings_section = "rlhf"
-    needs = ("reward-model",)
+    lacks = "preference pairs"
 
     def __init__(
         self, pairs, tokenizer, context: int, settings, reference, reward_model, judge=None,
@@ -132,8 +130,12 @@ class RLHFStage(Stage):
         self._alarm = ""
 
     @classmethod
-    def from_scenario(cls, scenario, tokenizer, context: int, settings, reference, reward_model):
+    def from_scenario(cls, scenario, tokenizer, context: int, settings, reference=None,
+                      reward_model=None):  # fmt: skip
         from model.gold import GoldJudge, gold_prompts
+
+        if reference is None:
+            raise StageDataError("RLHF needs the fine-tuned model to start from")
 
         judge = GoldJudge.from_scenario(scenario)
         gold_set = gold_prompts(scenario) if judge is not None else ()
@@ -141,6 +143,10 @@ class RLHFStage(Stage):
             scenario.preference_pairs, tokenizer, context, settings, reference, reward_model,
             judge, gold_set,
         )  # fmt: skip
+
+    @classmethod
+    def fingerprint_data(cls, scenario) -> list:
+        return pair_fingerprint(scenario)
 
     def network(self, model):
         self.model = model
@@ -195,8 +201,6 @@ class RLHFStage(Stage):
         ref = token_logps(self.reference(x), targets)
         kl = ((policy - ref) * trained).sum(dim=1)
         last = torch.tensor([len(r) - 1 for r in rows])
-        scores = self.reward_model.rewards(full, last)
-        rewards = scores - self.beta * kl - MISSING_END_PENALTY * (~ended).float()
         answers = tuple(self.tokenizer.decode(list(g.ids)) for g in out)
         gold = ()
         if self.judge is not None:
@@ -204,6 +208,8 @@ class RLHFStage(Stage):
                 self.judge.score(a, bool(e), p.target)
                 for a, e, p in zip(answers, ended.tolist(), prompts, strict=True)
             )
+        scores = self.answer_scores(full, last, gold)
+        rewards = scores - self.beta * kl - MISSING_END_PENALTY * (~ended).float()
         groups = [answers[i : i + self.k] for i in range(0, N, self.k)]
         distinct = sum((len(set(g)) - 1) / (self.k - 1) for g in groups) / len(groups)
         repeats = sum(_loops(g.ids) for g in out) / N
@@ -213,6 +219,12 @@ class RLHFStage(Stage):
             kl=kl, rewards=rewards, advantages=leave_one_out(rewards, self.k), gold=gold,
             distinct=distinct, repeats=repeats,
         )  # fmt: skip
+
+    def answer_scores(self, rows: torch.Tensor, last: torch.Tensor, gold) -> torch.Tensor:
+        """What each sampled answer scores before its KL and missing-end penalties, (N,):
+        the reward model's reading of the whole conversation ``rows`` (N, T) at its
+        ``last`` token. ``gold``: the judge's scores of the same answers (or ())."""
+        return self.reward_model.rewards(rows, last)
 
     def loss(self, logits: torch.Tensor, batch: RLBatch) -> torch.Tensor:
         log_probs = torch.log_softmax(logits.float(), dim=-1)
@@ -319,6 +331,65 @@ class RLHFStage(Stage):
     def load_extra(self, folder: Path) -> None:
         load_model(self.reference, str(folder / REFERENCE_FILE))
         load_model(self.reward_model, str(folder / REWARD_FILE))
+
+    # --- evals: beside the scenario's, the reward model's score of the same answers -------
+
+    def evals(self, trainer, scenario, limit: int | None = None):
+        from model.evals import run_evals
+
+        return run_evals(
+            trainer.model, trainer.tokenizer, scenario, self.name, trainer.state.step, limit,
+            reward_model=self.reward_model, gold_scored=self.gold_just_scored(trainer),
+        )  # fmt: skip
+
+    def gold_just_scored(self, trainer):
+        """The held-out evaluation at this very step (the weights have not moved since)
+        answered the gold set already, as long as the evals would: its scores, or None."""
+        from model.gold_eval import MAX_ANSWER_TOKENS
+
+        val = trainer.state.val_losses
+        if not val or val[-1][0] != trainer.state.step or self.max_new != MAX_ANSWER_TOKENS:
+            return None
+        return self.gold_scored
+
+    @classmethod
+    def saved_evals(cls, loaded, scenario):
+        """Its gold and reward rows also say what the fine-tuned model it started from
+        scores, from the frozen copy saved with it: the comparison its quality bar is about."""
+        from dataclasses import replace
+
+        from model.evals import run_evals
+        from model.gold_eval import gold_rows
+
+        reward_model = _frozen(loaded, "reward")
+        table = run_evals(
+            loaded.model, loaded.tokenizer, scenario, loaded.stage, loaded.step,
+            reward_model=reward_model,
+        )  # fmt: skip
+        reference = _frozen(loaded, "reference")
+        before = {
+            r.key: r.score for r in gold_rows(reference, loaded.tokenizer, scenario, reward_model)
+        }
+        rows = tuple(
+            replace(r, note=f"the fine-tuned model it started from: {before[r.key]:+.2f}")
+            if r.key in before
+            else r
+            for r in table.rows
+        )
+        return replace(table, rows=rows)
+
+
+def _frozen(loaded, which: str):
+    """The reward model or the reference a saved RLHF run keeps beside its weights."""
+    from model.gpt import GPT
+
+    network, file = (RewardGPT, REWARD_FILE) if which == "reward" else (GPT, REFERENCE_FILE)
+    model = network(loaded.config)
+    try:
+        load_model(model, str(loaded.path / file))
+    except (OSError, ValueError, RuntimeError) as e:
+        raise StageDataError(f"{loaded.path}: cannot read its {which} model: {e}") from None
+    return model.eval()
 
 
 def _loops(ids: tuple[int, ...], n: int = 3, times: int = 3) -> bool:

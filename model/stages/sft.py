@@ -16,7 +16,7 @@ from model.stages.base import Batch, Stage, StageDataError, token_digest, window
 
 class SFTStage(Stage):
     name = "sft"
-    parent = "pretrain"
+    lacks = "fine-tuning data"
 
     def __init__(
         self,
@@ -55,13 +55,24 @@ class SFTStage(Stage):
         self._tokens = sum(len(r.ids) for r in kept)
 
     @classmethod
-    def from_scenario(cls, scenario, tokenizer, context: int, settings, pretrain=None):
+    def from_scenario(cls, scenario, tokenizer, context: int, settings, reference=None,
+                      reward_model=None):  # fmt: skip
+        # The corpus's held-out tail measures forgetting; its windows are replayed.
+        pretrain = None
+        if scenario.corpus:
+            from model.stages.pretrain import PretrainStage
+
+            pretrain = PretrainStage.from_corpus(scenario.corpus, tokenizer, context, settings)
         return cls(
             scenario.sft_examples, tokenizer, context, settings.val_fraction,
             pretrain.val_tokens if pretrain is not None else None,
             pretrain.train_tokens if pretrain is not None else None,
             settings.pretrain_mix,
         )  # fmt: skip
+
+    @classmethod
+    def fingerprint_data(cls, scenario) -> list:
+        return [[(m.role, m.content) for m in c.messages] for c in scenario.sft_examples]
 
     @property
     def data_tokens(self) -> int:
