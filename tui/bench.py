@@ -196,8 +196,17 @@ def headless_bench(argv: list[str]) -> float:
     return float(found.group(1))
 
 
+def _end_by_signal(signum, frame) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str]) -> int:
     args = parse(argv)
+    # Stopped by TERM or a hang-up, the bench still closes the apps it launched (each
+    # PtyApp's finally): they run in sessions of their own, so nothing tells them their
+    # terminal is gone, and four orphans were found spinning at a third of a core each.
+    for stop in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop, _end_by_signal)
     try:
         return measure(args)
     except RuntimeError as e:  # the app or the trainer did not do what was measured
