@@ -32,6 +32,7 @@ def no_color(monkeypatch):
 
 async def settle(pilot, app: TrainTermApp, step: int) -> None:
     """Wait until the panes show ``step`` and no throttled redraw is pending."""
+    await later_tabs(pilot)  # tab 1's panes too come after the first frame
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         drawn = app.query_one("ModelPane").report
