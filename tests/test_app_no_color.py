@@ -6,12 +6,12 @@ and the same facts read from the screen's cells, so they are checked without sna
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from itertools import combinations
 
 import pytest
 from stage_fixtures import later_tabs, until
+from test_app_snapshots import settle as settle_panes
 
 from model import protocol as p
 from tui.app import TrainTermApp
@@ -20,7 +20,6 @@ from tui.views.compare import CompareView
 from tui.widgets.compare_grid import BARS as PROBABILITY_BARS
 from tui.widgets.compare_grid import CompareGrid
 from tui.widgets.loop_diagram import LoopDiagram
-from tui.widgets.loss_plot import LossPlot
 from tui.widgets.token_stream import BARS, TokenStream, chips_for
 
 
@@ -31,25 +30,7 @@ def no_color(monkeypatch):
 
 
 async def settle(pilot, app: TrainTermApp, step: int) -> None:
-    """Wait until the panes show ``step`` and no throttled redraw is pending."""
-    await later_tabs(pilot)  # tab 1's panes too come after the first frame
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        drawn = app.query_one("ModelPane").report
-        plots = app.query(LossPlot)
-        plot = plots.first() if plots else None
-        if (
-            plot is not None
-            and drawn is not None
-            and drawn.step == step
-            and app._draw_throttle._timer is None
-            and plot._throttle._timer is None
-            and plot.building == 0
-        ):
-            await pilot.pause()
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"the panes never showed step {step}")
+    await settle_panes(pilot, app, step, timeout=30)
 
 
 async def loss_phase_lit(pilot, app: TrainTermApp, fake_engine, recording) -> None:

@@ -21,10 +21,10 @@ from tui.widgets.status import StatusBar
 from tui.widgets.token_stream import BARS, SEPARATOR, TokenStream
 
 
-async def settle(pilot, app: TrainTermApp, step: int) -> None:
+async def settle(pilot, app: TrainTermApp, step: int, timeout: float = 10) -> None:
     """Wait until the panes show ``step`` and no throttled redraw is pending."""
     await later_tabs(pilot)  # tab 1's panes too come after the first frame
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         drawn = app.query_one("ModelPane").report
         plots = app.query(LossPlot)
