@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import random
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import replace
 
 from model import protocol as p
@@ -54,3 +57,28 @@ def receive(handle, kind, timeout=60.0):
                 return message
             assert not isinstance(message, p.EngineError), message
     raise AssertionError(f"no {kind.__name__} within {timeout}s")
+
+
+@contextmanager
+def engine_in_process(options):
+    """A real Engine in this process, its pipe drained by a thread as the screen would."""
+    from model.engine import Engine
+
+    conn, peer = multiprocessing.Pipe()
+    received: list = []
+
+    def drain() -> None:
+        try:
+            while True:
+                received.append(peer.recv())
+        except (EOFError, OSError):
+            return
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        yield Engine(conn, options), received
+    finally:
+        conn.close()
+        reader.join(timeout=30)
+        peer.close()

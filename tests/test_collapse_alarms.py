@@ -4,13 +4,12 @@ one; and the app pausing the run and saying what to change."""
 
 from __future__ import annotations
 
-import multiprocessing
-import threading
 from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
 import torch
+from engine_fixtures import engine_in_process
 from stage_fixtures import (
     later_tabs,
     train_sft_and_reward_model,
@@ -115,25 +114,11 @@ def test_identical_answers_are_a_collapse_of_their_own(stage):
 
 
 def test_the_engine_stops_playing_at_the_step_that_raised_an_alarm(folder, tmp_path):
-    from model.engine import Engine, EngineOptions
+    from model.engine import EngineOptions
     from model.settings import DEFAULT_THREADS
 
-    conn, peer = multiprocessing.Pipe()
-    received: list = []
-
-    def drain() -> None:  # the screen's side: a pipe holds only so much unread
-        try:
-            while True:
-                received.append(peer.recv())
-        except (EOFError, OSError):
-            return
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
-    engine = Engine(
-        conn, EngineOptions(str(folder), threads=DEFAULT_THREADS, save_dir=str(tmp_path))
-    )
-    try:
+    options = EngineOptions(str(folder), threads=DEFAULT_THREADS, save_dir=str(tmp_path))
+    with engine_in_process(options) as (engine, received):
         assert engine._build()
         trainer = engine.trainer
         # Pretraining never collapses: this run says it does at step 3.
@@ -144,10 +129,6 @@ def test_the_engine_stops_playing_at_the_step_that_raised_an_alarm(folder, tmp_p
                 break
             engine._step()
         assert not engine.playing and trainer.state.step == 3
-    finally:
-        conn.close()
-        reader.join(timeout=30)
-        peer.close()
     reports = [m for m in received if isinstance(m, p.StepReport)]
     assert reports[-1].step == 3 and reports[-1].alarm == "collapsed", "flushed at once"
 

@@ -3,11 +3,8 @@ The key sends those values, and the engine trains RL with them."""
 
 from __future__ import annotations
 
-import multiprocessing
-import threading
-from contextlib import contextmanager
-
 import pytest
+from engine_fixtures import engine_in_process
 from stage_fixtures import later_tabs, until, write_preference, write_sft_scenario
 
 from model import protocol as p
@@ -58,31 +55,6 @@ async def test_o_without_a_reward_model_starts_nothing(fake_engine, recording):
         sent = len(fake_engine.sent)
         await pilot.press("o")
         assert fake_engine.sent[sent:] == []
-
-
-@contextmanager
-def engine_in_process(options):
-    """A real Engine in this process, its pipe drained by a thread as the screen would."""
-    from model.engine import Engine
-
-    conn, peer = multiprocessing.Pipe()
-    received: list = []
-
-    def drain() -> None:
-        try:
-            while True:
-                received.append(peer.recv())
-        except (EOFError, OSError):
-            return
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
-    try:
-        yield Engine(conn, options), received
-    finally:
-        conn.close()
-        reader.join(timeout=30)
-        peer.close()
 
 
 @pytest.mark.parametrize(
