@@ -17,7 +17,7 @@ import time
 from dataclasses import replace
 
 from model import protocol as p
-from model.compare_messages import COMPARE_STAGES
+from model.protocol.compare import COMPARE_STAGES
 from model.stages import is_chat, lacking
 
 # Loaded cache checkpoints by folder and age, so a second ask does not read them again.

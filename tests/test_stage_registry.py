@@ -87,8 +87,8 @@ def test_every_line_names_a_plugin_of_its_name_built_on_stages_listed_before_it(
 
 def test_the_registry_and_the_protocol_load_without_torch():
     code = (
-        "import sys, model.stages, model.compare_messages\n"
-        "assert model.compare_messages.COMPARE_STAGES == ('pretrain', 'sft', 'dpo', 'rlhf')\n"
+        "import sys, model.stages, model.protocol.compare\n"
+        "assert model.protocol.compare.COMPARE_STAGES == ('pretrain', 'sft', 'dpo', 'rlhf')\n"
         "assert 'torch' not in sys.modules\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -178,7 +178,7 @@ def test_a_new_stage_is_a_module_and_one_registry_line(folder, tmp_path):
     import json
     from pathlib import Path
     from model.cli import main
-    from model.compare_messages import COMPARE_STAGES
+    from model.protocol.compare import COMPARE_STAGES
     from model.pipeline import cached_stage, stage_recipe
     from scenarios import load_scenario
 
