@@ -7,8 +7,8 @@ model of its tab, as it is now), else the finished run in the stage cache (the o
 stage's tab would start from), else none, and the column says so. Every model draws with
 the same sampler and seed, row by row alike (model.sampling.generators), so the columns
 differ only by their weights. A base model never saw the chat template: it is asked as its
-pretraining text asks, "Q: …\\nA:", and its answer is its first line (as model.evals does);
-a story opening it simply continues.
+pretraining text asks, "Q: …\\nA:", and its answer is its first line (as
+model.evals.stage_evals does); a story opening it simply continues.
 """
 
 from __future__ import annotations

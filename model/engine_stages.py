@@ -78,7 +78,7 @@ class StageCommands:
     # --- the report card and exports ------------------------------------------------------
 
     def _report_card(self) -> None:
-        from model.live_report import live_card
+        from model.evals.live_report import live_card
 
         # The screen has every step trained so far before the card (which takes a while).
         self._flush(force=True)

@@ -165,7 +165,7 @@ def live_evals(engine, trainer) -> p.EvalTable:
 
 
 def probe_table(engine, trainer) -> p.ProbeAnswers:
-    from model.evals import probe_answers
+    from model.evals.stage_evals import probe_answers
 
     probes = [pr for pr in engine.scenario.probes if pr.kind != "story"]
     now = probe_answers(trainer.model, trainer.tokenizer, probes, chat=True)

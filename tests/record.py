@@ -77,7 +77,7 @@ def sft(folder: Path) -> dict:
     import copy
 
     from model.announce import ready_message
-    from model.evals import probe_answers, run_evals
+    from model.evals.stage_evals import probe_answers, run_evals
     from model.models import LoadedModel
     from model.pipeline import new_trainer, run_headless
     from scenarios import load_scenario
@@ -127,7 +127,7 @@ def dpo(folder: Path) -> dict:
     step."""
     from model.announce import ready_message
     from model.checkpoint import save_checkpoint
-    from model.evals import run_evals
+    from model.evals.stage_evals import run_evals
     from model.models import load_model
     from model.pipeline import new_trainer, run_headless
     from scenarios import load_scenario
@@ -164,7 +164,7 @@ def rlhf(folder: Path) -> dict:
     before and after, every step."""
     from model.announce import ready_message
     from model.checkpoint import load_checkpoint
-    from model.evals import run_evals
+    from model.evals.stage_evals import run_evals
     from model.models import load_model
     from model.pipeline import new_trainer
     from scenarios import load_scenario

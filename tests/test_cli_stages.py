@@ -251,7 +251,7 @@ def test_the_engines_report_card_equals_eval(folder, trained, tmp_path):
     from types import SimpleNamespace
 
     from model.checkpoint import load_checkpoint
-    from model.live_report import live_card
+    from model.evals.live_report import live_card
     from scenarios import load_scenario
 
     scenario = load_scenario(folder)
