@@ -15,7 +15,7 @@ from model.settings import DEFAULT_THREADS
 
 def _load(path: str):
     from model.checkpoint import CheckpointError
-    from model.models import load_model
+    from model.loaded_model import load_model
 
     try:
         return load_model(path)

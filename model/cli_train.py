@@ -83,7 +83,7 @@ def _reward_model(args, scenario, stage: str, threads: int):
 
 def _stage_model(given: str | None, args, scenario, stage: str, parent: str, threads: int):
     from model.checkpoint import CheckpointError
-    from model.models import load_model
+    from model.loaded_model import load_model
     from model.pipeline import Cancelled, PipelineError, ensure_stage
 
     try:
@@ -138,8 +138,9 @@ def _check_cached_base_vocab(args, scenario, stage: str, config) -> None:
 
 
 def _make_trainer(args, scenario, stage: str, threads: int, base=None, reward=None):
-    from model.checkpoint import CheckpointError, load_checkpoint
+    from model.checkpoint import CheckpointError
     from model.pipeline import PipelineError, model_config, new_trainer, stage_settings
+    from model.resume import load_checkpoint
     from model.tokenizer import TokenizerError
     from scenarios import ScenarioError
     from scenarios.schema import check_fits
@@ -192,7 +193,7 @@ def run_train(args) -> int:
 
 
 def _run_all(args, threads: int) -> int:
-    from model.models import load_model
+    from model.loaded_model import load_model
 
     if args.resume or args.base:
         raise CliError("--stage all trains every stage from scratch: drop --resume / --from")

@@ -97,7 +97,7 @@ def find_model(engine, stage: str):
 
 
 def _cached(scenario, stage: str):
-    from model.models import load_model
+    from model.loaded_model import load_model
     from model.pipeline import cached_stage
 
     path = cached_stage(scenario, stage)

@@ -159,8 +159,9 @@ class Engine(StageCommands):
     # --- building -------------------------------------------------------------------------
 
     def _build(self) -> bool:
-        from model.checkpoint import CheckpointError, load_checkpoint
+        from model.checkpoint import CheckpointError
         from model.pipeline import PipelineError
+        from model.resume import load_checkpoint
         from model.stages.base import StageDataError
         from model.tokenizer import TokenizerError
         from scenarios import ScenarioError, corpus_scenario, default_scenario, load_scenario

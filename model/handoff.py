@@ -77,7 +77,7 @@ def _reward_source(engine) -> tuple[str, float | None]:
 
 def reward_model_for(engine):
     """RLHF's reward model as a LoadedModel: this session's finished run, else the cache."""
-    from model.models import load_model
+    from model.loaded_model import load_model
     from model.pipeline import cached_stage
 
     run = engine.runs.get(REWARD_MODEL)
@@ -90,7 +90,7 @@ def reward_model_for(engine):
 
 
 def _tab_model(run):
-    from model.models import LoadedModel
+    from model.loaded_model import LoadedModel
 
     # A copy: the tab's run may go on, and the stage using it must not move it.
     return LoadedModel(
@@ -132,7 +132,7 @@ def _parent_info(engine, stage: str) -> p.BaseModel:
 
 def start_stage(engine, stage: str, from_path: str = "", settings=None):
     """A new run of ``stage`` from ``from_path``, else the cached base, else the parent's tab."""
-    from model.models import load_model
+    from model.loaded_model import load_model
     from model.pipeline import base_record, new_trainer
 
     scenario = engine.scenario

@@ -78,7 +78,7 @@ def sft(folder: Path) -> dict:
 
     from model.announce import ready_message
     from model.evals.stage_evals import probe_answers, run_evals
-    from model.models import LoadedModel
+    from model.loaded_model import LoadedModel
     from model.pipeline import new_trainer, run_headless
     from scenarios import load_scenario
 
@@ -128,7 +128,7 @@ def dpo(folder: Path) -> dict:
     from model.announce import ready_message
     from model.checkpoint import save_checkpoint
     from model.evals.stage_evals import run_evals
-    from model.models import load_model
+    from model.loaded_model import load_model
     from model.pipeline import new_trainer, run_headless
     from scenarios import load_scenario
 
@@ -163,10 +163,10 @@ def rlhf(folder: Path) -> dict:
     """The tiny scenario fine-tuned, a reward model trained, then RL against it: evals
     before and after, every step."""
     from model.announce import ready_message
-    from model.checkpoint import load_checkpoint
     from model.evals.stage_evals import run_evals
-    from model.models import load_model
+    from model.loaded_model import load_model
     from model.pipeline import new_trainer
+    from model.resume import load_checkpoint
     from scenarios import load_scenario
 
     write_sft_scenario(folder)

@@ -100,7 +100,7 @@ def train_sft_and_reward_model(scenario, folder):
     """(fine-tuned, reward model) checkpoints of a tiny scenario, really trained: what RLHF
     starts from and optimises against."""
     from model.checkpoint import save_checkpoint
-    from model.models import load_model
+    from model.loaded_model import load_model
     from model.pipeline import new_trainer, run_headless
 
     pretrain = new_trainer(scenario, "pretrain")

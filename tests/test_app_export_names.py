@@ -27,7 +27,7 @@ def runs(tmp_path_factory) -> dict[str, Run]:
     would send as the stage runs."""
     from model.announce import ready_message
     from model.checkpoint import save_checkpoint
-    from model.models import load_model
+    from model.loaded_model import load_model
     from model.pipeline import new_trainer
     from scenarios import load_scenario
 

@@ -102,7 +102,7 @@ def test_the_card_and_eval_score_hand_checked_answers_as_checked(tmp_path, monke
     from model.evals import stage_evals as evals
     from model.evals.live_report import live_card
     from model.generate import Generated
-    from model.models import load_model
+    from model.loaded_model import load_model
     from model.pipeline import new_trainer
     from scenarios import load_scenario
 

@@ -141,7 +141,7 @@ def collapsing_run(scenario, tmp_path_factory):
     """A real RL run that collapses: its EngineReady, its steps before the alarm, and the
     step that raised it (every answer identical, the policy forced onto one token)."""
     from model.announce import ready_message
-    from model.models import load_model
+    from model.loaded_model import load_model
     from model.pipeline import new_trainer
 
     sft, reward = train_sft_and_reward_model(scenario, tmp_path_factory.mktemp("models"))

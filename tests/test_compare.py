@@ -48,7 +48,7 @@ def ask(handle, question: str = "", sampler: p.Sampler = SAMPLER, ask_id: int = 
 
 
 def cached(tiny, stage: str):
-    from model.models import load_model
+    from model.loaded_model import load_model
     from model.pipeline import cached_stage
     from scenarios import load_scenario
 

@@ -20,7 +20,7 @@ from stage_fixtures import COUNTRIES, capital, write_preference, write_sft_scena
 
 from model.checkpoint import save_checkpoint
 from model.evals import stage_evals as evals
-from model.models import load_model
+from model.loaded_model import load_model
 from model.objectives import sequence_logps
 from model.pipeline import new_trainer, run_headless, stage_settings
 from model.stages.rlhf import MISSING_END_PENALTY

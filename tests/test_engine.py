@@ -144,7 +144,7 @@ def test_speed_cap_limits_steps_per_second(engine):
 
 def test_sample_save_and_reset(engine, tmp_path):
     from model.generate import sample_one
-    from model.models import load_model
+    from model.loaded_model import load_model
 
     engine.send(p.Step(3))
     collect(engine, lambda ms: 3 in points(ms), "step 3")

@@ -9,12 +9,13 @@ import pytest
 import torch
 from stage_fixtures import train_sft_and_reward_model, write_preference, write_sft_scenario
 
-from model.checkpoint import load_checkpoint, save_checkpoint
+from model.checkpoint import save_checkpoint
 from model.evals.gold_judge import GoldJudge, Target
-from model.models import load_model
+from model.loaded_model import load_model
 from model.objectives import leave_one_out, policy_gradient_loss
 from model.pipeline import ensure_stage, new_trainer, run_headless, stage_recipe
 from model.protocol import StepReport
+from model.resume import load_checkpoint
 from model.stages.rlhf import COLLAPSE_STEPS, RLHFStage, collapse_message
 from scenarios import default_scenario, load_scenario
 

@@ -9,11 +9,11 @@ import pytest
 import torch
 from stage_fixtures import write_sft_scenario
 
-from model.checkpoint import load_checkpoint, save_checkpoint
+from model.checkpoint import save_checkpoint
 from model.evals import stage_evals
 from model.evals.text import mentions
 from model.generate import Generated
-from model.models import load_model
+from model.loaded_model import load_model
 from model.pipeline import (
     PipelineError,
     ensure_stage,
@@ -22,6 +22,7 @@ from model.pipeline import (
     stage_settings,
 )
 from model.protocol import StepReport
+from model.resume import load_checkpoint
 from model.stage_cache import stage_key
 from scenarios import load_scenario
 
