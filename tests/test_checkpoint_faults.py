@@ -232,7 +232,8 @@ async def test_two_apps_saving_the_same_checkpoint_at_once_both_land_whole(tmp_p
     from stage_fixtures import until
     from test_cli import TINY_SCENARIO
 
-    from model.engine import EngineHandle, EngineOptions
+    from model.engine.options import EngineOptions
+    from model.engine.process import EngineHandle
     from scenarios import load_scenario
     from tui.app import TrainTermApp
 

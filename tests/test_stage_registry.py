@@ -123,9 +123,9 @@ def test_the_server_warms_what_the_later_tabs_start_from(scenario, sft_only):
 def test_the_engine_offers_a_start_to_each_later_tab_the_scenario_has_data_for(
     scenario, sft_only, monkeypatch
 ):
-    from model.engine import Engine
+    from model.engine.engine import Engine
 
-    monkeypatch.setattr("model.handoff.base_info", lambda engine, stage: stage)
+    monkeypatch.setattr("model.engine.engine.base_info", lambda engine, stage: stage)
     for which, offered in ((scenario, ["sft", "dpo", "rlhf"]), (sft_only, ["sft"])):
         sent = []
         engine = Engine.__new__(Engine)
@@ -136,7 +136,7 @@ def test_the_engine_offers_a_start_to_each_later_tab_the_scenario_has_data_for(
 
 
 def test_a_run_started_from_a_tab_says_which_tab():
-    from model.announce import starts_from
+    from model.engine.ready_message import starts_from
 
     said = starts_from({"stage": "sft", "path": "tab", "step": 4, "total_steps": 8})
     assert said == "tab 2's model at step 4/8"

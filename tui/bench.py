@@ -149,7 +149,7 @@ def terminal_run(argv: list[str], seconds: float) -> dict:
 
 
 async def headless_run(args, seconds: float) -> dict:
-    from model.engine import EngineHandle
+    from model.engine.process import EngineHandle
     from tui.app import TrainTermApp
     from tui.cli import engine_options
 

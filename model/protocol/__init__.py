@@ -44,6 +44,7 @@ from model.protocol.training import (
     GREEDY,
     PHASES,
     PLAYING_DRAW_INTERVAL,
+    REPORT_INTERVAL,
     Alternative,
     Candidate,
     Divergence,
@@ -74,8 +75,8 @@ from model.protocol.training import (
 
 __all__ = [
     # training
-    "PLAYING_DRAW_INTERVAL", "Alternative", "Position", "LayerStat", "StepReport",
-    "Divergence", "EngineReady", "Sampler", "GREEDY", "APP_SAMPLER", "Candidate",
+    "PLAYING_DRAW_INTERVAL", "REPORT_INTERVAL", "Alternative", "Position", "LayerStat",
+    "StepReport", "Divergence", "EngineReady", "Sampler", "GREEDY", "APP_SAMPLER", "Candidate",
     "TokenChoice", "SampleText", "Saved", "StageCleared", "EngineError", "Play", "Pause",
     "Step", "SetSpeed", "Sample", "Save", "Reset", "Shutdown", "LossHistory", "PHASES",
     "WordSplit", "WeightPatch", "LoopFigures", "StepPhase",

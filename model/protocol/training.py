@@ -16,6 +16,9 @@ from model.protocol.later_stages import PairView, RLView
 if TYPE_CHECKING:  # the settings bring the scenario loader: the screen needs neither to start
     from model.settings import TrainSettings
 
+# The screen redraws at most ~10 times a second; a faster stream of reports is wasted work,
+# so the engine sends one at most this often (losses since the last ride along).
+REPORT_INTERVAL = 0.1
 # While playing, the screen draws four times a second (a batch can still be read), so the
 # engine computes display figures only that often: each costs about a tenth of a step more.
 PLAYING_DRAW_INTERVAL = 0.25
