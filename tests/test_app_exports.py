@@ -98,7 +98,7 @@ def test_the_card_and_eval_score_hand_checked_answers_as_checked(tmp_path, monke
     from types import SimpleNamespace
 
     from model.checkpoint import save_checkpoint
-    from model.cli_eval import evaluate
+    from model.cli.eval import evaluate
     from model.evals import stage_evals as evals
     from model.evals.live_report import live_card
     from model.generate import Generated

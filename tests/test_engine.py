@@ -214,7 +214,7 @@ def test_ui_modules_do_not_import_torch():
 def test_engine_and_scenarios_do_not_import_textual():
     for module in [
         "model",
-        "model.cli",
+        "model.cli.main",
         "model.loop",
         "model.checkpoint",
         "model.pipeline",

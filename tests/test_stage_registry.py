@@ -111,7 +111,7 @@ def load_scenario_without_sft(scenario):
 
 
 def test_the_server_warms_what_the_later_tabs_start_from(scenario, sft_only):
-    from model.warm import stages_for
+    from model.cli.fill_cache import stages_for
 
     assert stages_for(scenario) == ["pretrain", "sft", "reward-model"]
     # Without pairs no later tab starts from the fine-tuned model, and without conversations
@@ -177,7 +177,7 @@ def test_a_new_stage_is_a_module_and_one_registry_line(folder, tmp_path):
     code = f"""
     import json
     from pathlib import Path
-    from model.cli import main
+    from model.cli.main import main
     from model.protocol.compare import COMPARE_STAGES
     from model.pipeline import cached_stage, stage_recipe
     from scenarios import load_scenario

@@ -24,7 +24,7 @@ import sys
 import termios
 import time
 
-from model.cli import OneLineParser, add_source_args
+from model.cli.common import OneLineParser, add_source_args
 
 STEP = re.compile(rb"step (\d+)/\d+")
 

@@ -14,7 +14,7 @@ import gc
 import os
 import sys
 
-from model.cli import USAGE_ERROR, CliError, OneLineParser, add_source_args
+from model.cli.common import USAGE_ERROR, CliError, OneLineParser, add_source_args
 
 HEADLESS = ("train", "eval", "report", "ask", "bench")
 
@@ -70,7 +70,7 @@ def check_paths(args) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] in HEADLESS:
-        from model.cli import main as headless_main
+        from model.cli.main import main as headless_main
 
         return headless_main(argv)
     try:

@@ -8,7 +8,14 @@ from pathlib import Path
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from model.cli import DEFAULT_OUT, DIVERGED, CliError, append_jsonl, check_writable, load_source
+from model.cli.common import (
+    DEFAULT_OUT,
+    DIVERGED,
+    CliError,
+    append_jsonl,
+    check_writable,
+    load_source,
+)
 from model.exports import step_record
 from model.protocol import Divergence
 from model.settings import DEFAULT_THREADS

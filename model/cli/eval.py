@@ -8,7 +8,7 @@ from dataclasses import asdict
 
 import torch
 
-from model.cli import CliError, load_source
+from model.cli.common import CliError, load_source
 from model.protocol import Sampler
 from model.settings import DEFAULT_THREADS
 
