@@ -7,8 +7,8 @@ Layout of a checkpoint directory:
   meta.json           stage, model config, settings, data digest, step counters, loss history,
                       and the model the stage started from
 
-Any stage's checkpoint loads as a model (model/models.py) for the next stage, for sampling
-and for comparing; `load_checkpoint` rebuilds the whole trainer to resume it exactly.
+Any stage's checkpoint loads as a model (model/loaded_model.py) for the next stage, for
+sampling and for comparing; model/resume.py rebuilds the whole trainer to resume it exactly.
 
 A save writes a temporary folder beside the checkpoint (`.NAME.tmp-*`), moves the old one
 aside (`.NAME.old`), renames the new one into place and removes the old. Saves into one
@@ -22,17 +22,18 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import pickle
 import re
 import shutil
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from safetensors.torch import save_model
 
-from model.loop import RunState, Trainer
+if TYPE_CHECKING:
+    from model.loop import Trainer
 
 try:
     import fcntl
@@ -182,71 +183,3 @@ def read_meta(path: str | Path) -> dict:
     if version != FORMAT_VERSION:
         raise CheckpointError(f"checkpoint {path} has unknown format {version!r}")
     return meta
-
-
-def load_checkpoint(path: str | Path, source, threads: int | None = None) -> Trainer:
-    """Rebuild the trainer exactly as it was saved, on the data it was trained on.
-
-    ``source``: the scenario (or, for a pretraining run, the corpus text) it trained on.
-    """
-    from model.models import load_model
-    from model.pipeline import make_stage
-    from model.settings import DEFAULT_THREADS
-    from model.stages.base import StageDataError
-
-    loaded = load_model(path)
-    path, meta = loaded.path, loaded.meta
-    try:
-        data = make_stage(
-            loaded.stage, source, loaded.tokenizer, loaded.config, loaded.settings,
-            reference=loaded.model,  # overwritten by the saved reference (load_extra)
-        )  # fmt: skip
-    except StageDataError as e:
-        raise CheckpointError(f"cannot resume {path}: {e}") from None
-    if data.digest() != meta.get("data_digest"):
-        raise CheckpointError(f"checkpoint {path} was trained on different data")
-    try:
-        trainer = Trainer(
-            data,
-            loaded.tokenizer,
-            loaded.config,
-            loaded.settings,
-            meta["scenario"],
-            model=data.network(loaded.model),
-            threads=threads or DEFAULT_THREADS,
-            parent=meta.get("parent"),
-        )
-        trainer.cache_key = meta.get("cache_key", "")
-        data.load_extra(path)
-        state = _load_state(path)
-        trainer.optimizer.load_state_dict(state["optimizer"])
-        torch.set_rng_state(state["torch_rng"])
-        trainer.data_rng.set_state(state["data_rng"])
-        run = meta["state"]
-        trainer.state = RunState(
-            step=run["step"],
-            tokens_seen=run["tokens_seen"],
-            seconds=float(run.get("seconds", 0.0)),
-            losses=[tuple(p) for p in run["losses"]],
-            val_losses=[tuple(p) for p in run["val_losses"]],
-            series={k: [tuple(p) for p in v] for k, v in run.get("series", {}).items()},
-        )
-    except CheckpointError:
-        raise
-    except Exception as e:  # noqa: BLE001 — any failure to read means the files are damaged
-        reason = str(e).splitlines()[0][:120] if str(e) else type(e).__name__
-        raise CheckpointError(f"checkpoint {path} is corrupt or incomplete: {reason}") from None
-    return trainer
-
-
-def _load_state(path: Path) -> dict:
-    try:
-        return torch.load(path / "state.pt", weights_only=True)
-    except pickle.UnpicklingError as e:
-        # torch's own message is a paragraph inviting the user to load it unsafely.
-        if "weights only load failed" not in str(e).lower():
-            raise
-        raise CheckpointError(
-            f"checkpoint {path} refused: state.pt holds more than tensors "
-            "(loading it would run code), so it was not loaded"
-        ) from None

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 import torch
 
 from model.gpt import GPT, GPTConfig
-from model.inspect import attention_and_embeddings, row_words, top_changes, weight_patches
+from model.loop_figures import attention_and_embeddings, row_words, top_changes, weight_patches
 from model.objectives import token_losses
 from model.protocol import (
     APP_SAMPLER,

@@ -10,9 +10,13 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
+from model.checkpoint import CheckpointError, save_checkpoint
 from model.gpt import GPTConfig
+from model.loaded_model import load_model
 from model.loop import Trainer
+from model.protocol import Divergence
 from model.settings import DEFAULT_THREADS, StageSettings
+from model.stage_cache import cache_path, cached, read_only, stage_key
 from model.stages import (
     FIRST,
     REGISTRY,
@@ -174,8 +178,6 @@ def base_record(base) -> dict:
 
 def stage_recipe(scenario, stage: str) -> tuple[str, StageSettings]:
     """The cache key of the scenario's default run of ``stage`` (its parents' included)."""
-    from model.stage_cache import stage_key
-
     settings = stage_settings(scenario, stage)
     config = model_config(scenario)
     parent = parent_of(stage)
@@ -184,16 +186,12 @@ def stage_recipe(scenario, stage: str) -> tuple[str, StageSettings]:
 
 
 def cached_stage(scenario, stage: str) -> Path | None:
-    from model.stage_cache import cached
-
     key, _ = stage_recipe(scenario, stage)
     return cached(stage, key)
 
 
 def trainer_key(trainer: Trainer, scenario) -> str:
     """The cache key a trainer's run earns once finished, if it is the scenario's recipe."""
-    from model.stage_cache import stage_key
-
     parent = parent_of(trainer.stage)
     parent_key = ""
     if parent:
@@ -212,9 +210,6 @@ def trainer_key(trainer: Trainer, scenario) -> str:
 def store_finished(trainer: Trainer, scenario, *, rebuild: bool = False) -> Path | None:
     """Save a finished run in the cache under its recipe's key; None if it cannot be cached.
     ``rebuild`` (--fresh) replaces an entry already there."""
-    from model.checkpoint import CheckpointError, save_checkpoint
-    from model.stage_cache import cache_path, read_only
-
     key = trainer_key(trainer, scenario)
     path = cache_path(trainer.stage, key) if key and trainer.done else None
     if path is None or read_only():
@@ -241,8 +236,6 @@ def ensure_stage(
 ) -> Path:
     """The checkpoint of the scenario's default ``stage`` run: from the cache, or trained now
     (its parents first). ``progress(trainer)`` is called after every step; False cancels."""
-    from model.models import load_model
-
     if not fresh and (path := cached_stage(scenario, stage)) is not None:
         return path
     parent = parent_of(stage)
@@ -269,8 +262,6 @@ class Cancelled(Exception):
 
 def run_headless(trainer: Trainer, progress: Progress | None = None, stop_at: int = 0) -> None:
     """Step without display figures until the run (or ``stop_at``) is done."""
-    from model.protocol import Divergence
-
     end = stop_at or trainer.settings.steps
     while trainer.state.step < end:
         report = trainer.step(display=False)

@@ -113,7 +113,7 @@ def corpus_file(tmp_path_factory):
 
 
 class FakeEngine:
-    """Stands in for model.engine.EngineHandle: a real pipe the test writes reports into,
+    """Stands in for model.engine.process.EngineHandle: a real pipe the test writes reports into,
     and a list of the commands the app sent."""
 
     def __init__(self) -> None:

@@ -62,7 +62,7 @@ def receive(handle, kind, timeout=60.0):
 @contextmanager
 def engine_in_process(options):
     """A real Engine in this process, its pipe drained by a thread as the screen would."""
-    from model.engine import Engine
+    from model.engine.engine import Engine
 
     conn, peer = multiprocessing.Pipe()
     received: list = []

@@ -40,7 +40,7 @@ from model import protocol as p  # noqa: E402
 
 def pretrain(folder: Path, steps: int = 40) -> dict:
     """``steps`` steps of the real trainer on the seeded places text, and a sample."""
-    from model.announce import ready_message
+    from model.engine.ready_message import ready_message
     from model.gpt import GPTConfig
     from model.pipeline import build_trainer
     from model.settings import TrainSettings
@@ -76,9 +76,9 @@ def sft(folder: Path) -> dict:
     step, and the probes answered by the base and the fine-tuned model."""
     import copy
 
-    from model.announce import ready_message
-    from model.evals import probe_answers, run_evals
-    from model.models import LoadedModel
+    from model.engine.ready_message import ready_message
+    from model.evals.stage_evals import probe_answers, run_evals
+    from model.loaded_model import LoadedModel
     from model.pipeline import new_trainer, run_headless
     from scenarios import load_scenario
 
@@ -125,10 +125,10 @@ def sft(folder: Path) -> dict:
 def dpo(folder: Path) -> dict:
     """The tiny scenario pretrained, fine-tuned, then DPO: evals before and after, every
     step."""
-    from model.announce import ready_message
     from model.checkpoint import save_checkpoint
-    from model.evals import run_evals
-    from model.models import load_model
+    from model.engine.ready_message import ready_message
+    from model.evals.stage_evals import run_evals
+    from model.loaded_model import load_model
     from model.pipeline import new_trainer, run_headless
     from scenarios import load_scenario
 
@@ -162,11 +162,11 @@ def dpo(folder: Path) -> dict:
 def rlhf(folder: Path) -> dict:
     """The tiny scenario fine-tuned, a reward model trained, then RL against it: evals
     before and after, every step."""
-    from model.announce import ready_message
-    from model.checkpoint import load_checkpoint
-    from model.evals import run_evals
-    from model.models import load_model
+    from model.engine.ready_message import ready_message
+    from model.evals.stage_evals import run_evals
+    from model.loaded_model import load_model
     from model.pipeline import new_trainer
+    from model.resume import load_checkpoint
     from scenarios import load_scenario
 
     write_sft_scenario(folder)
@@ -195,14 +195,14 @@ def rlhf(folder: Path) -> dict:
 
 def compare(folder: Path) -> dict:
     """Three real tiny checkpoints (compare_fixtures) asked the app's first ask (id 1, the
-    app's sampler), as the engine works it out (model.compare), the time each took fixed;
-    and the pretraining run's EngineReady."""
+    app's sampler), as the engine works it out (model.engine.compare_answers), the time each
+    took fixed; and the pretraining run's EngineReady."""
     from types import SimpleNamespace
 
     from compare_fixtures import cache_at, trained_scenario
 
-    from model.announce import ready_message
-    from model.compare import column, prompts_for
+    from model.engine.compare_answers import column, prompts_for
+    from model.engine.ready_message import ready_message
     from model.pipeline import new_trainer
     from scenarios import load_scenario
 

@@ -2,9 +2,9 @@
 screen snapshots: a new torch or CPU kernel changes what training computes, and must not
 re-render every screenshot. ``python tests/record.py`` trains again and rewrites the files.
 
-The codec is generic over the frozen dataclasses of the protocol (model/protocol.py,
-model/protocol_stages.py, model/compare_messages.py) and the settings they carry
-(scenarios/schema.py). A message is its type's name and its fields:
+The codec is generic over the frozen dataclasses of the protocol (model/protocol/: training.py,
+later_stages.py, compare.py) and the settings they carry (scenarios/schema.py). A message is
+its type's name and its fields:
 
     {"type": "Alternative", "token_id": 7, "text": " the", "prob": 0.25}
 
@@ -43,11 +43,11 @@ class StaleRecording(Exception):
 @functools.cache
 def message_types() -> dict[str, type]:
     """Every dataclass a recorded message may hold, by its name."""
-    from model import compare_messages, protocol, protocol_stages
+    from model.protocol import compare, later_stages, training
     from scenarios import schema
 
     found: dict[str, type] = {}
-    for module in (protocol, protocol_stages, compare_messages, schema):
+    for module in (training, later_stages, compare, schema):
         for name, obj in vars(module).items():
             if not (isinstance(obj, type) and dataclasses.is_dataclass(obj)):
                 continue

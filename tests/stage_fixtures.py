@@ -100,7 +100,7 @@ def train_sft_and_reward_model(scenario, folder):
     """(fine-tuned, reward model) checkpoints of a tiny scenario, really trained: what RLHF
     starts from and optimises against."""
     from model.checkpoint import save_checkpoint
-    from model.models import load_model
+    from model.loaded_model import load_model
     from model.pipeline import new_trainer, run_headless
 
     pretrain = new_trainer(scenario, "pretrain")
@@ -141,7 +141,8 @@ def write_sft_scenario(folder, toml: str = SFT_SCENARIO) -> None:
 def start_engine(folder, monkeypatch, preference: bool = False):
     """A real engine process on a tiny scenario in ``folder``, with a stage cache of its own
     (so each test sees its stages untrained, then trained into it)."""
-    from model.engine import EngineHandle, EngineOptions
+    from model.engine.options import EngineOptions
+    from model.engine.process import EngineHandle
 
     monkeypatch.setenv("TRAINTERM_CACHE", str(folder / "cache"))
     write_sft_scenario(folder)

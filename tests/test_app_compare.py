@@ -28,7 +28,8 @@ def tiny(tmp_path_factory):
 
 @pytest.fixture
 def engine(tiny):
-    from model.engine import EngineHandle, EngineOptions
+    from model.engine.options import EngineOptions
+    from model.engine.process import EngineHandle
 
     with cache_at(tiny / "cache"):
         handle = EngineHandle(EngineOptions(scenario=str(tiny), save_dir=str(tiny / "s")))

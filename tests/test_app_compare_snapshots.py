@@ -1,8 +1,8 @@
 """Screenshots of the Compare tab at 80×24 and 120×40, fed with the answers of three real
-tiny checkpoints (worked out here as the engine works them out, model.compare), a token of
-the DPO column selected; the clock is fixed, so "answered in" does not depend on the machine.
-The answers are recorded (tests/record.py); one more ask is worked out now and checked by
-what the screen must say, not by pixels."""
+tiny checkpoints (worked out here as the engine works them out,
+model.engine.compare_answers), a token of the DPO column selected; the clock is fixed, so
+"answered in" does not depend on the machine. The answers are recorded (tests/record.py);
+one more ask is worked out now and checked by what the screen must say, not by pixels."""
 
 from __future__ import annotations
 

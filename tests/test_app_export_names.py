@@ -25,9 +25,9 @@ class Run:
 def runs(tmp_path_factory) -> dict[str, Run]:
     """Two real steps of each stage, each from its (two-step) parent: what the engine
     would send as the stage runs."""
-    from model.announce import ready_message
     from model.checkpoint import save_checkpoint
-    from model.models import load_model
+    from model.engine.ready_message import ready_message
+    from model.loaded_model import load_model
     from model.pipeline import new_trainer
     from scenarios import load_scenario
 

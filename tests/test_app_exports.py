@@ -97,12 +97,12 @@ BY_HAND = {"format": (2, 9), "finetuned": (3, 6), "pretrain_only": (1, 2), "unkn
 def test_the_card_and_eval_score_hand_checked_answers_as_checked(tmp_path, monkeypatch):
     from types import SimpleNamespace
 
-    from model import evals
     from model.checkpoint import save_checkpoint
-    from model.cli_eval import evaluate
+    from model.cli.eval import evaluate
+    from model.evals import stage_evals as evals
+    from model.evals.live_report import live_card
     from model.generate import Generated
-    from model.live_report import live_card
-    from model.models import load_model
+    from model.loaded_model import load_model
     from model.pipeline import new_trainer
     from scenarios import load_scenario
 

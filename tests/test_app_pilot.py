@@ -16,7 +16,8 @@ from textual.widgets import ContentSwitcher
 
 import tui.app
 from model import protocol as p
-from model.engine import EngineHandle, EngineOptions
+from model.engine.options import EngineOptions
+from model.engine.process import EngineHandle
 from tui.app import TrainTermApp
 from tui.screens.confirm import ConfirmReset
 from tui.screens.crash import TrainerStopped

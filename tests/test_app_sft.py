@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from stage_fixtures import SFT_SCENARIO, later_tabs, start_engine, until, write_sft_scenario
 
-from model.engine import EngineHandle, EngineOptions
+from model.engine.options import EngineOptions
+from model.engine.process import EngineHandle
 from tui.app import TrainTermApp
 from tui.screens.why import WhyScreen
 from tui.views.sft import SFTView

@@ -2,7 +2,8 @@ import pytest
 import torch
 from engine_fixtures import make_trainer, tiny_corpus
 
-from model.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from model.checkpoint import CheckpointError, save_checkpoint
+from model.resume import load_checkpoint
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,8 @@ import torch
 from engine_fixtures import make_trainer, tiny_corpus
 
 from model import checkpoint
-from model.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from model.checkpoint import CheckpointError, save_checkpoint
+from model.resume import load_checkpoint
 
 TESTS = Path(__file__).resolve().parent
 
@@ -45,7 +46,8 @@ CHILD = textwrap.dedent(
     sys.path.insert(0, sys.argv[3])
     import torch
     from engine_fixtures import tiny_corpus
-    from model.checkpoint import load_checkpoint, save_checkpoint
+    from model.checkpoint import save_checkpoint
+    from model.resume import load_checkpoint
 
     path, point = Path(sys.argv[1]), sys.argv[2]
     trainer = load_checkpoint(path, tiny_corpus())
@@ -167,7 +169,8 @@ HAMMER = textwrap.dedent(
     from pathlib import Path
     sys.path.insert(0, sys.argv[3])
     from engine_fixtures import tiny_corpus
-    from model.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+    from model.checkpoint import CheckpointError, save_checkpoint
+    from model.resume import load_checkpoint
 
     path, steps = Path(sys.argv[1]), int(sys.argv[2])
     trainer = load_checkpoint(path, tiny_corpus())
@@ -229,7 +232,8 @@ async def test_two_apps_saving_the_same_checkpoint_at_once_both_land_whole(tmp_p
     from stage_fixtures import until
     from test_cli import TINY_SCENARIO
 
-    from model.engine import EngineHandle, EngineOptions
+    from model.engine.options import EngineOptions
+    from model.engine.process import EngineHandle
     from scenarios import load_scenario
     from tui.app import TrainTermApp
 

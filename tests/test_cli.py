@@ -88,7 +88,7 @@ def test_bench_prints_its_figures(scenario):
 def test_the_default_out_folder_and_threads_reaching_torch(scenario, tmp_path):
     """No --out: runs/pretrain/ under the current folder; --threads 2: torch's own count."""
     code = (
-        "import sys, torch; from model.cli import main; "
+        "import sys, torch; from model.cli.main import main; "
         f"rc = main(['train', '--scenario', {str(scenario)!r}, '--steps', '3', "
         "'--threads', '2']); print(rc, torch.get_num_threads())"
     )

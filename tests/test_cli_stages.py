@@ -20,7 +20,7 @@ def folder(tmp_path_factory):
 def greedy_answers(checkpoint, prompts: list[str], chat: bool = True) -> list[str]:
     """The checkpoint's greedy answers, worked out in this process: what `ask` must print."""
     from model.generate import answer_many, continue_many
-    from model.models import load_model
+    from model.loaded_model import load_model
 
     loaded = load_model(checkpoint)
     ask = answer_many if chat else continue_many
@@ -250,8 +250,8 @@ def test_the_engines_report_card_equals_eval(folder, trained, tmp_path):
     """The app's card (computed by the engine from its live trainers) on the same models."""
     from types import SimpleNamespace
 
-    from model.checkpoint import load_checkpoint
-    from model.live_report import live_card
+    from model.evals.live_report import live_card
+    from model.resume import load_checkpoint
     from scenarios import load_scenario
 
     scenario = load_scenario(folder)

@@ -114,7 +114,7 @@ def test_identical_answers_are_a_collapse_of_their_own(stage):
 
 
 def test_the_engine_stops_playing_at_the_step_that_raised_an_alarm(folder, tmp_path):
-    from model.engine import EngineOptions
+    from model.engine.options import EngineOptions
     from model.settings import DEFAULT_THREADS
 
     options = EngineOptions(str(folder), threads=DEFAULT_THREADS, save_dir=str(tmp_path))
@@ -140,8 +140,8 @@ def test_the_engine_stops_playing_at_the_step_that_raised_an_alarm(folder, tmp_p
 def collapsing_run(scenario, tmp_path_factory):
     """A real RL run that collapses: its EngineReady, its steps before the alarm, and the
     step that raised it (every answer identical, the policy forced onto one token)."""
-    from model.announce import ready_message
-    from model.models import load_model
+    from model.engine.ready_message import ready_message
+    from model.loaded_model import load_model
     from model.pipeline import new_trainer
 
     sft, reward = train_sft_and_reward_model(scenario, tmp_path_factory.mktemp("models"))

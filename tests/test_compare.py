@@ -14,7 +14,7 @@ from engine_fixtures import receive
 from stage_fixtures import COUNTRIES, capital
 
 from model import protocol as p
-from model.compare import base_prompt, prompts_for
+from model.engine.compare_answers import base_prompt, prompts_for
 
 pytestmark = pytest.mark.slow
 SAMPLER = p.Sampler(temperature=0.9, top_k=20, seed=5)
@@ -28,7 +28,8 @@ def tiny(tmp_path_factory):
 @pytest.fixture(scope="module")
 def engine(tiny):
     """One engine for the module (each ask has its own id): it reads the tiny cache."""
-    from model.engine import EngineHandle, EngineOptions
+    from model.engine.options import EngineOptions
+    from model.engine.process import EngineHandle
 
     with cache_at(tiny / "cache"):
         handle = EngineHandle(EngineOptions(scenario=str(tiny), save_dir=str(tiny / "s")))
@@ -48,7 +49,7 @@ def ask(handle, question: str = "", sampler: p.Sampler = SAMPLER, ask_id: int = 
 
 
 def cached(tiny, stage: str):
-    from model.models import load_model
+    from model.loaded_model import load_model
     from model.pipeline import cached_stage
     from scenarios import load_scenario
 
@@ -113,7 +114,7 @@ def test_a_base_model_answers_with_its_first_line(tmp_path):
 
     from engine_fixtures import make_trainer
 
-    from model.compare import column
+    from model.engine.compare_answers import column
     from model.generate import generate_many
     from model.pipeline import run_headless
 
@@ -169,7 +170,7 @@ def test_missing_models_say_why(tmp_path, monkeypatch):
 
     from stage_fixtures import write_sft_scenario
 
-    from model.compare import column, prompts_for
+    from model.engine.compare_answers import column, prompts_for
     from scenarios import load_scenario
 
     write_sft_scenario(tmp_path)  # no preference pairs: DPO cannot be made here

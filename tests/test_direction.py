@@ -18,9 +18,9 @@ import pytest
 import torch
 from stage_fixtures import COUNTRIES, capital, write_preference, write_sft_scenario
 
-from model import evals
 from model.checkpoint import save_checkpoint
-from model.models import load_model
+from model.evals import stage_evals as evals
+from model.loaded_model import load_model
 from model.objectives import sequence_logps
 from model.pipeline import new_trainer, run_headless, stage_settings
 from model.stages.rlhf import MISSING_END_PENALTY

@@ -9,7 +9,8 @@ from engine_fixtures import receive, tiny_corpus
 from test_cli import TINY_SCENARIO
 
 from model import protocol as p
-from model.engine import EngineHandle, EngineOptions
+from model.engine.options import EngineOptions
+from model.engine.process import EngineHandle
 
 
 @pytest.fixture

@@ -9,10 +9,11 @@ import pytest
 import torch
 from stage_fixtures import PAIRS, write_preference, write_sft_scenario
 
-from model.checkpoint import load_checkpoint, save_checkpoint
-from model.models import load_model
+from model.checkpoint import save_checkpoint
+from model.loaded_model import load_model
 from model.objectives import dpo_loss, next_token_loss, sequence_logps
 from model.pipeline import new_trainer, run_headless, stage_settings
+from model.resume import load_checkpoint
 from scenarios import load_scenario
 
 

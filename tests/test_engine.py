@@ -13,7 +13,8 @@ from engine_fixtures import receive, tiny_corpus
 from test_cli import TINY_SCENARIO
 
 from model import protocol as p
-from model.engine import REPORT_INTERVAL, EngineHandle, EngineOptions
+from model.engine.options import EngineOptions
+from model.engine.process import EngineHandle
 from model.settings import DEFAULT_THREADS
 
 
@@ -86,19 +87,19 @@ def test_step_sends_one_report_per_step(engine):
     assert points(reports) == [2, 3, 4]
 
 
-STEP_SECONDS = 0.002  # a step on the virtual clock: REPORT_INTERVAL is 50 of them
+STEP_SECONDS = 0.002  # a step on the virtual clock: p.REPORT_INTERVAL is 50 of them
 
 
 def test_play_coalesces_reports_but_keeps_every_loss_point(tmp_path, monkeypatch):
     """The real engine loop and trainer, in a thread of this process, on a clock that moves
     STEP_SECONDS a step: reports are counted against steps, so a machine too slow for more
     than one step an interval cannot pass one report a step off as coalescing."""
-    import model.engine
+    import model.engine.engine
 
     clock = [0.0]
-    monkeypatch.setattr(model.engine, "time", SimpleNamespace(perf_counter=lambda: clock[0]))
+    monkeypatch.setattr(model.engine.engine, "time", SimpleNamespace(perf_counter=lambda: clock[0]))
 
-    class Clocked(model.engine.Engine):
+    class Clocked(model.engine.engine.Engine):
         def _step(self) -> None:
             clock[0] += STEP_SECONDS
             super()._step()
@@ -121,11 +122,11 @@ def test_play_coalesces_reports_but_keeps_every_loss_point(tmp_path, monkeypatch
     steps = points(reports)
     assert steps == list(range(1, steps[-1] + 1)), "a loss point was dropped"
     assert all(r.losses[-1][0] == r.step for r in reports)
-    # Reports never outpace the screen's redraws: REPORT_INTERVAL's worth of steps at least
+    # Reports never outpace the screen's redraws: p.REPORT_INTERVAL's worth of steps at least
     # between two while playing (the pause's may come sooner). One a step would be 300.
     gaps = [b.step - a.step for a, b in zip(reports, reports[1:-1], strict=False)]
-    assert min(gaps) >= REPORT_INTERVAL / STEP_SECONDS, [r.step for r in reports]
-    assert len(reports) <= 2 + len(steps) * STEP_SECONDS / REPORT_INTERVAL
+    assert min(gaps) >= p.REPORT_INTERVAL / STEP_SECONDS, [r.step for r in reports]
+    assert len(reports) <= 2 + len(steps) * STEP_SECONDS / p.REPORT_INTERVAL
 
 
 def test_speed_cap_limits_steps_per_second(engine):
@@ -144,7 +145,7 @@ def test_speed_cap_limits_steps_per_second(engine):
 
 def test_sample_save_and_reset(engine, tmp_path):
     from model.generate import sample_one
-    from model.models import load_model
+    from model.loaded_model import load_model
 
     engine.send(p.Step(3))
     collect(engine, lambda ms: 3 in points(ms), "step 3")
@@ -206,14 +207,14 @@ def test_bad_scenario_is_reported_not_raised(tmp_path):
 
 
 def test_ui_modules_do_not_import_torch():
-    code = "import sys, model.engine, model.protocol; sys.exit('torch' in sys.modules)"
+    code = "import sys, model.engine.process, model.protocol; sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
 def test_engine_and_scenarios_do_not_import_textual():
     for module in [
         "model",
-        "model.cli",
+        "model.cli.main",
         "model.loop",
         "model.checkpoint",
         "model.pipeline",

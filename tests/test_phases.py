@@ -4,7 +4,7 @@ import pytest
 import torch
 from engine_fixtures import TINY_CONFIG, TINY_SETTINGS, make_trainer, tiny_corpus
 
-from model.inspect import merge_trace
+from model.loop_figures import merge_trace
 from model.objectives import token_losses
 from model.protocol import PHASES, LoopFigures, StepReport
 

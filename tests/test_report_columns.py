@@ -13,7 +13,8 @@ from tui.screens.report import card_table
 
 
 def test_every_column_of_the_card_is_named_by_its_tab():
-    # The live card has a column per stage run this session, in this order (model.live_report).
+    # The live card has a column per stage run this session, in this order
+    # (model.evals.live_report).
     row = p.EvalRow("format", "format", 1, 2)
     columns = tuple(p.ReportColumn(stage, 2, 2, 1.0, 1.0, 100, (row,)) for stage in ORDER)
     console = Console(width=200, record=True, file=io.StringIO())

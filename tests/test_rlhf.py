@@ -9,12 +9,13 @@ import pytest
 import torch
 from stage_fixtures import train_sft_and_reward_model, write_preference, write_sft_scenario
 
-from model.checkpoint import load_checkpoint, save_checkpoint
-from model.gold import GoldJudge, Target
-from model.models import load_model
+from model.checkpoint import save_checkpoint
+from model.evals.gold_judge import GoldJudge, Target
+from model.loaded_model import load_model
 from model.objectives import leave_one_out, policy_gradient_loss
 from model.pipeline import ensure_stage, new_trainer, run_headless, stage_recipe
 from model.protocol import StepReport
+from model.resume import load_checkpoint
 from model.stages.rlhf import COLLAPSE_STEPS, RLHFStage, collapse_message
 from scenarios import default_scenario, load_scenario
 
@@ -194,7 +195,7 @@ def test_the_chart_says_so_when_the_reward_models_score_and_the_gold_score_part(
 def test_the_live_evals_take_the_gold_scores_of_the_held_out_evaluation_at_the_same_step(
     scenario, models, monkeypatch
 ):
-    from model.gold_eval import score_answers
+    from model.evals.gold_scores import score_answers
 
     trainer = rl_trainer(scenario, models)
     data = trainer.data
@@ -202,7 +203,7 @@ def test_the_live_evals_take_the_gold_scores_of_the_held_out_evaluation_at_the_s
     data.judge = GoldJudge({"sorry"}, set(), set(), 30, set())
     data.gold_set = [("Capital of Tarsk?", Target("answer")), ("Hello?", Target("answer"))]
     # The evals answer as long as RL does here (the tiny context holds 8 answer tokens).
-    monkeypatch.setattr("model.gold_eval.MAX_ANSWER_TOKENS", data.max_new)
+    monkeypatch.setattr("model.evals.gold_scores.MAX_ANSWER_TOKENS", data.max_new)
     for _ in range(trainer.settings.eval_every):  # the first held-out evaluation's step
         assert _gold_just_scored(trainer) is None
         trainer.step()

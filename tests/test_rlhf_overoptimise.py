@@ -66,7 +66,7 @@ async def test_o_without_a_reward_model_starts_nothing(fake_engine, recording):
     ids=["o", "enter"],
 )
 def test_the_engine_trains_rl_with_the_values_it_was_sent(tmp_path, monkeypatch, command, beta, lr):
-    from model.engine import EngineOptions
+    from model.engine.options import EngineOptions
     from model.pipeline import ensure_stage
     from model.settings import DEFAULT_THREADS
     from scenarios import load_scenario

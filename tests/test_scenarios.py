@@ -26,7 +26,7 @@ from scenarios import (
 from scenarios.schema import SFT_DEFAULTS
 from scenarios.world_gen import WORLD_DIR, generate_world
 from scenarios.worldgen.facts import REAL_PLACES, make_world
-from scenarios.worldgen.preference import HARMFUL, HELD_OUT_HARMFUL
+from scenarios.worldgen.harms import HARMFUL, HELD_OUT_HARMFUL
 
 ROOT = Path(scenarios.__file__).parent
 CORPUS = "The cat sat on the mat and looked at the moon for a long while. " * 8

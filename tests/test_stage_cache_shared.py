@@ -14,8 +14,8 @@ from engine_fixtures import tiny_corpus
 from test_checkpoint_faults import wait_for_line
 from test_cli import TINY_SCENARIO
 
-from model.checkpoint import load_checkpoint
 from model.pipeline import cached_stage, new_trainer, run_headless, store_finished
+from model.resume import load_checkpoint
 from scenarios import load_scenario
 
 TESTS = Path(__file__).resolve().parent
@@ -41,7 +41,7 @@ FINISHER = textwrap.dedent(
 READER = textwrap.dedent(
     """
     import sys, time
-    from model.models import load_model
+    from model.loaded_model import load_model
     from model.pipeline import cached_stage
     from scenarios import load_scenario
 

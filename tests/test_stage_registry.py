@@ -87,8 +87,8 @@ def test_every_line_names_a_plugin_of_its_name_built_on_stages_listed_before_it(
 
 def test_the_registry_and_the_protocol_load_without_torch():
     code = (
-        "import sys, model.stages, model.compare_messages\n"
-        "assert model.compare_messages.COMPARE_STAGES == ('pretrain', 'sft', 'dpo', 'rlhf')\n"
+        "import sys, model.stages, model.protocol.compare\n"
+        "assert model.protocol.compare.COMPARE_STAGES == ('pretrain', 'sft', 'dpo', 'rlhf')\n"
         "assert 'torch' not in sys.modules\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -111,7 +111,7 @@ def load_scenario_without_sft(scenario):
 
 
 def test_the_server_warms_what_the_later_tabs_start_from(scenario, sft_only):
-    from model.warm import stages_for
+    from model.cli.fill_cache import stages_for
 
     assert stages_for(scenario) == ["pretrain", "sft", "reward-model"]
     # Without pairs no later tab starts from the fine-tuned model, and without conversations
@@ -123,9 +123,9 @@ def test_the_server_warms_what_the_later_tabs_start_from(scenario, sft_only):
 def test_the_engine_offers_a_start_to_each_later_tab_the_scenario_has_data_for(
     scenario, sft_only, monkeypatch
 ):
-    from model.engine import Engine
+    from model.engine.engine import Engine
 
-    monkeypatch.setattr("model.handoff.base_info", lambda engine, stage: stage)
+    monkeypatch.setattr("model.engine.engine.base_info", lambda engine, stage: stage)
     for which, offered in ((scenario, ["sft", "dpo", "rlhf"]), (sft_only, ["sft"])):
         sent = []
         engine = Engine.__new__(Engine)
@@ -136,7 +136,7 @@ def test_the_engine_offers_a_start_to_each_later_tab_the_scenario_has_data_for(
 
 
 def test_a_run_started_from_a_tab_says_which_tab():
-    from model.announce import starts_from
+    from model.engine.ready_message import starts_from
 
     said = starts_from({"stage": "sft", "path": "tab", "step": 4, "total_steps": 8})
     assert said == "tab 2's model at step 4/8"
@@ -177,8 +177,8 @@ def test_a_new_stage_is_a_module_and_one_registry_line(folder, tmp_path):
     code = f"""
     import json
     from pathlib import Path
-    from model.cli import main
-    from model.compare_messages import COMPARE_STAGES
+    from model.cli.main import main
+    from model.protocol.compare import COMPARE_STAGES
     from model.pipeline import cached_stage, stage_recipe
     from scenarios import load_scenario
 

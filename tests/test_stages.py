@@ -9,10 +9,11 @@ import pytest
 import torch
 from stage_fixtures import write_sft_scenario
 
-from model import evals
-from model.checkpoint import load_checkpoint, save_checkpoint
+from model.checkpoint import save_checkpoint
+from model.evals import stage_evals
+from model.evals.text import mentions
 from model.generate import Generated
-from model.models import load_model
+from model.loaded_model import load_model
 from model.pipeline import (
     PipelineError,
     ensure_stage,
@@ -21,6 +22,7 @@ from model.pipeline import (
     stage_settings,
 )
 from model.protocol import StepReport
+from model.resume import load_checkpoint
 from model.stage_cache import stage_key
 from scenarios import load_scenario
 
@@ -164,16 +166,16 @@ def test_evals_score_a_known_answer_set_exactly(scenario, base_path, monkeypatch
             out.append(Generated(tuple(tok.encode(text)), ended, tok.end_id if ended else None))
         return out
 
-    monkeypatch.setattr(evals, "answer_many", fake_answers)
-    table = evals.run_evals(loaded.model, tok, scenario, "sft", 0)
+    monkeypatch.setattr(stage_evals, "answer_many", fake_answers)
+    table = stage_evals.run_evals(loaded.model, tok, scenario, "sft", 0)
     rows = {r.key: (r.correct, r.total) for r in table.rows}
     asked = 6 + 2 + 1
     assert rows["format"] == (4, asked)  # Velmora, Tarsk, Keshet, Nowhere ended with <|end|>
     assert rows["finetuned"] == (2, 6)  # Velmora and Orinth name the right capital
     assert rows["pretrain_only"] == (1, 2)
     assert rows["unknown"] == (1, 1)
-    assert evals.mentions("The capital is Velport.", "Velport")
-    assert not evals.mentions("Velportia", "Velport")
+    assert mentions("The capital is Velport.", "Velport")
+    assert not mentions("Velportia", "Velport")
 
 
 def test_a_base_with_another_tokenizer_is_refused(scenario, tmp_path):

@@ -24,7 +24,7 @@ import sys
 import termios
 import time
 
-from model.cli import OneLineParser, add_source_args
+from model.cli.common import OneLineParser, add_source_args
 
 STEP = re.compile(rb"step (\d+)/\d+")
 
@@ -149,7 +149,7 @@ def terminal_run(argv: list[str], seconds: float) -> dict:
 
 
 async def headless_run(args, seconds: float) -> dict:
-    from model.engine import EngineHandle
+    from model.engine.process import EngineHandle
     from tui.app import TrainTermApp
     from tui.cli import engine_options
 

@@ -20,7 +20,7 @@ import statistics
 import tempfile
 import time
 
-from model.cli import OneLineParser, add_source_args
+from model.cli.common import OneLineParser, add_source_args
 from tui import procs
 from tui.bench import source_args
 

@@ -14,7 +14,7 @@ import gc
 import os
 import sys
 
-from model.cli import USAGE_ERROR, CliError, OneLineParser, add_source_args
+from model.cli.common import USAGE_ERROR, CliError, OneLineParser, add_source_args
 
 HEADLESS = ("train", "eval", "report", "ask", "bench")
 
@@ -70,7 +70,7 @@ def check_paths(args) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] in HEADLESS:
-        from model.cli import main as headless_main
+        from model.cli.main import main as headless_main
 
         return headless_main(argv)
     try:
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def engine_options(args):
-    from model.engine import EngineOptions
+    from model.engine.options import EngineOptions
 
     return EngineOptions(
         scenario=args.scenario,
@@ -122,7 +122,7 @@ def start_engine(options):
     for an object whose fileno() is -1, and multiprocessing's first process hands stderr's
     descriptor to the resource tracker it starts: "bad value(s) in fds_to_keep". The real
     stderr is put back for the spawn, on the event loop's thread, between two awaits."""
-    from model.engine import EngineHandle
+    from model.engine.process import EngineHandle
 
     textual_stderr, sys.stderr = sys.stderr, sys.__stderr__
     try:

@@ -18,7 +18,7 @@ import socket
 import subprocess
 import sys
 
-from model.cli import USAGE_ERROR, CliError, OneLineParser, _positive_int
+from model.cli.common import USAGE_ERROR, CliError, OneLineParser, _positive_int
 
 DEFAULT_PORT = 8000
 # Measured (docs/serve.md): two shared cores kept 4 visitors playing at max
@@ -140,7 +140,7 @@ def url_of(sock: socket.socket) -> str:
 
 def warm_cache(args) -> None:
     """Fill the stage cache in a child process (torch stays out of the server)."""
-    argv = [sys.executable, "-m", "model.warm"]
+    argv = [sys.executable, "-m", "model.cli.fill_cache"]
     for flag in ("scenario", "corpus", "threads"):
         if getattr(args, flag) is not None:
             argv += [f"--{flag}", str(getattr(args, flag))]

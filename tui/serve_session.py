@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 
-from model.cli import USAGE_ERROR, CliError
+from model.cli.common import USAGE_ERROR, CliError
 
 PR_SET_PDEATHSIG = 1
 

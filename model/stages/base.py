@@ -140,7 +140,7 @@ class Stage:
     def evals(self, trainer, scenario, limit: int | None = None) -> EvalTable:
         """The evals of ``trainer``'s model as it is now (``self`` is the run's data);
         ``limit`` caps each eval set (a live tab's). The scenario's eval sets by default."""
-        from model.evals import run_evals
+        from model.evals.stage_evals import run_evals
 
         return run_evals(
             trainer.model, trainer.tokenizer, scenario, self.name, trainer.state.step, limit
@@ -150,7 +150,7 @@ class Stage:
     def saved_evals(cls, loaded, scenario) -> EvalTable:
         """The evals of a saved model of this stage (a models.LoadedModel), every set whole:
         the same figures as its live run's. StageDataError says why they cannot be had."""
-        from model.evals import run_evals
+        from model.evals.stage_evals import run_evals
 
         return run_evals(loaded.model, loaded.tokenizer, scenario, loaded.stage, loaded.step)
 

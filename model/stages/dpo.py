@@ -190,7 +190,7 @@ class DPOStage(Stage):
     # measured against its own frozen reference.
 
     def evals(self, trainer, scenario, limit: int | None = None):
-        from model.evals import run_evals
+        from model.evals.stage_evals import run_evals
 
         return run_evals(
             trainer.model, trainer.tokenizer, scenario, self.name, trainer.state.step, limit,
@@ -199,7 +199,7 @@ class DPOStage(Stage):
 
     @classmethod
     def saved_evals(cls, loaded, scenario):
-        from model.evals import run_evals
+        from model.evals.stage_evals import run_evals
 
         try:
             data = cls.build(

@@ -236,6 +236,6 @@ class RewardStage(Stage):
     @classmethod
     def print_eval(cls, loaded, scenario, as_json: bool) -> int:
         """Its ranking of held-out pairs by kind, and the rewards of a few probe answers."""
-        from model.cli_reward import print_reward_eval
+        from model.cli.reward import print_reward_eval
 
         return print_reward_eval(cls.from_saved(loaded, scenario), loaded, as_json)

@@ -132,7 +132,7 @@ class RLHFStage(Stage):
     @classmethod
     def from_scenario(cls, scenario, tokenizer, context: int, settings, reference=None,
                       reward_model=None):  # fmt: skip
-        from model.gold import GoldJudge, gold_prompts
+        from model.evals.gold_judge import GoldJudge, gold_prompts
 
         if reference is None:
             raise StageDataError("RLHF needs the fine-tuned model to start from")
@@ -295,7 +295,7 @@ class RLHFStage(Stage):
     def held_out(self, model) -> dict[str, float]:
         """The policy's greedy answers to the gold set, scored by the reward model and the
         judge: the two curves that part when RL over-optimises."""
-        from model.gold_eval import score_answers
+        from model.evals.gold_scores import score_answers
 
         if not self.gold_set:
             return {}
@@ -335,7 +335,7 @@ class RLHFStage(Stage):
     # --- evals: beside the scenario's, the reward model's score of the same answers -------
 
     def evals(self, trainer, scenario, limit: int | None = None):
-        from model.evals import run_evals
+        from model.evals.stage_evals import run_evals
 
         return run_evals(
             trainer.model, trainer.tokenizer, scenario, self.name, trainer.state.step, limit,
@@ -345,7 +345,7 @@ class RLHFStage(Stage):
     def gold_just_scored(self, trainer):
         """The held-out evaluation at this very step (the weights have not moved since)
         answered the gold set already, as long as the evals would: its scores, or None."""
-        from model.gold_eval import MAX_ANSWER_TOKENS
+        from model.evals.gold_scores import MAX_ANSWER_TOKENS
 
         val = trainer.state.val_losses
         if not val or val[-1][0] != trainer.state.step or self.max_new != MAX_ANSWER_TOKENS:
@@ -358,8 +358,8 @@ class RLHFStage(Stage):
         scores, from the frozen copy saved with it: the comparison its quality bar is about."""
         from dataclasses import replace
 
-        from model.evals import run_evals
-        from model.gold_eval import gold_rows
+        from model.evals.gold_scores import gold_rows
+        from model.evals.stage_evals import run_evals
 
         reward_model = _frozen(loaded, "reward")
         table = run_evals(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 
 from .facts import Country, World
+from .harms import BENIGN, HARMFUL, TRAIN_HARMFUL
 from .qa import ANSWERS, QUESTIONS, fill
 
 SYSTEM_PROMPTS = [
@@ -102,8 +103,6 @@ def instruction(rng: random.Random, c: Country, w: World) -> tuple[str, str]:
 
 
 def make_sft(rng: random.Random, w: World) -> list[dict]:
-    from .preference import BENIGN, HARMFUL, TRAIN_HARMFUL  # it imports INSTRUCTIONS from here
-
     records: list[dict] = []
 
     def add(*pairs: tuple[str, str]) -> None:

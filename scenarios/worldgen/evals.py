@@ -5,14 +5,8 @@ from __future__ import annotations
 import random
 
 from .facts import World
-from .preference import (
-    BENIGN,
-    EVAL_KINDS,
-    HARMFUL,
-    HELD_OUT_HARMFUL,
-    TRAIN_HARMFUL,
-    make_pair,
-)
+from .harms import BENIGN, HARMFUL, HELD_OUT_HARMFUL, TRAIN_HARMFUL
+from .preference import EVAL_KINDS, make_pair
 from .qa import QUESTIONS, SHORT_FACTS, fill, value
 
 

@@ -11,8 +11,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from model import card as cards
 from model import protocol as p
+from model.evals import report_card as cards
 
 # Each column's head: the tab its model comes from, and the model (tab 3 has three runs).
 TAB_NAMES = {

@@ -1,7 +1,7 @@
 """The engine's commands for the stages after pretraining: fast-forwarding pretraining,
 starting a stage from its base model, its live evals, the report card and the exports.
 
-A part of `model.engine.Engine` (a mixin): it uses the engine's run state and its
+A part of the Engine (model/engine/engine.py, a mixin): it uses the engine's run state and its
 ``_halt``, ``_flush``, ``_accept``, ``_announce`` and ``_send_base``.
 """
 
@@ -10,7 +10,11 @@ from __future__ import annotations
 import time
 
 from model import protocol as p
-from model.stages import FIRST
+from model.engine.base_models import start_stage
+from model.engine.tab_evals import live_evals, probe_table
+from model.evals.live_report import live_card
+from model.exports import ExportError, write_metrics
+from model.stages import FIRST, answers, settings_section
 
 
 class StageCommands:
@@ -27,7 +31,6 @@ class StageCommands:
         self._send_base()
 
     def _fast_forward_step(self) -> None:
-        from model.engine import REPORT_INTERVAL
         from model.pipeline import store_finished
 
         pretrain = self.runs[FIRST]
@@ -37,15 +40,13 @@ class StageCommands:
             store_finished(pretrain, self.scenario)
             self._send_base()
             return
-        display = time.perf_counter() - self.last_sent_at >= REPORT_INTERVAL
+        display = time.perf_counter() - self.last_sent_at >= p.REPORT_INTERVAL
         self._accept(pretrain, pretrain.step(display=display))
         if display:
             self._flush(force=True)
 
     def _start(self, stage: str, from_path: str, beta=None, method=None, lr=None) -> None:
-        from model.handoff import start_stage
         from model.pipeline import stage_settings
-        from model.stages import settings_section
 
         if self.fast_forwarding:
             self.conn.send(p.EngineError("stage 1 is still fast-forwarding: wait or cancel it"))
@@ -68,9 +69,6 @@ class StageCommands:
         self._evals(trainer)  # the "before" column: the stage's model at step 0
 
     def _evals(self, trainer) -> None:
-        from model.handoff import live_evals, probe_table
-        from model.stages import answers
-
         self.conn.send(live_evals(self, trainer))
         if answers(trainer.stage):  # a reward model answers no probes: it scores answers
             self.conn.send(probe_table(self, trainer))
@@ -78,15 +76,11 @@ class StageCommands:
     # --- the report card and exports ------------------------------------------------------
 
     def _report_card(self) -> None:
-        from model.live_report import live_card
-
         # The screen has every step trained so far before the card (which takes a while).
         self._flush(force=True)
         self.conn.send(live_card(self))
 
     def _export_metrics(self, trainer) -> None:
-        from model.exports import ExportError, write_metrics
-
         log = self.step_logs.get(trainer, {})
         # A resumed run's steps before this session are in its state: loss and validation.
         val = dict(trainer.state.val_losses)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from model import card
 from model import protocol as p
+from model.evals import report_card as card
 from model.stages import ORDER
 
 

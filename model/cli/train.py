@@ -8,7 +8,14 @@ from pathlib import Path
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from model.cli import DEFAULT_OUT, DIVERGED, CliError, append_jsonl, check_writable, load_source
+from model.cli.common import (
+    DEFAULT_OUT,
+    DIVERGED,
+    CliError,
+    append_jsonl,
+    check_writable,
+    load_source,
+)
 from model.exports import step_record
 from model.protocol import Divergence
 from model.settings import DEFAULT_THREADS
@@ -83,7 +90,7 @@ def _reward_model(args, scenario, stage: str, threads: int):
 
 def _stage_model(given: str | None, args, scenario, stage: str, parent: str, threads: int):
     from model.checkpoint import CheckpointError
-    from model.models import load_model
+    from model.loaded_model import load_model
     from model.pipeline import Cancelled, PipelineError, ensure_stage
 
     try:
@@ -138,8 +145,9 @@ def _check_cached_base_vocab(args, scenario, stage: str, config) -> None:
 
 
 def _make_trainer(args, scenario, stage: str, threads: int, base=None, reward=None):
-    from model.checkpoint import CheckpointError, load_checkpoint
+    from model.checkpoint import CheckpointError
     from model.pipeline import PipelineError, model_config, new_trainer, stage_settings
+    from model.resume import load_checkpoint
     from model.tokenizer import TokenizerError
     from scenarios import ScenarioError
     from scenarios.schema import check_fits
@@ -192,7 +200,7 @@ def run_train(args) -> int:
 
 
 def _run_all(args, threads: int) -> int:
-    from model.models import load_model
+    from model.loaded_model import load_model
 
     if args.resume or args.base:
         raise CliError("--stage all trains every stage from scratch: drop --resume / --from")

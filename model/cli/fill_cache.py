@@ -1,9 +1,10 @@
 """Fill the stage cache with the runs the app's later tabs start from, before visitors come.
 
-`trainterm serve` runs this once (`python -m model.warm [--scenario DIR | --corpus FILE]`):
-tab 2 starts from the cached pretraining run and tab 3 from the cached fine-tuned one, so
-thirty visitors read one finished run instead of each training their own. A run that is
-cached already costs nothing; one that is not is trained here, headless, and cached.
+`trainterm serve` runs this once, in a child process (`python -m model.cli.fill_cache
+[--scenario DIR | --corpus FILE]`): tab 2 starts from the cached pretraining run and tab 3
+from the cached fine-tuned one, so thirty visitors read one finished run instead of each
+training their own. A run that is cached already costs nothing; one that is not is trained
+here, headless, and cached.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import sys
 import time
 
-from model.cli import USAGE_ERROR, CliError, OneLineParser, add_source_args, load_source
+from model.cli.common import USAGE_ERROR, CliError, OneLineParser, add_source_args, load_source
 
 PROGRESS_EVERY = 10.0  # seconds between progress lines
 
@@ -27,7 +28,7 @@ def stages_for(scenario) -> list[str]:
     return [s for s in ORDER if s in used or not parent_of(s)]
 
 
-def warm(scenario, threads: int, say=print) -> list[tuple[str, str]]:
+def fill_cache(scenario, threads: int, say=print) -> list[tuple[str, str]]:
     """Each stage of ``stages_for``: ("cached" | "trained", path)."""
     from model.pipeline import cached_stage, ensure_stage
 
@@ -59,12 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     from model.pipeline import PipelineError
     from model.settings import DEFAULT_THREADS
 
-    parser = OneLineParser(prog="python -m model.warm", description=__doc__.splitlines()[0])
+    parser = OneLineParser(
+        prog="python -m model.cli.fill_cache", description=__doc__.splitlines()[0]
+    )
     add_source_args(parser)
     try:
         args = parser.parse_args(argv)
         scenario = load_source(args)
-        warm(scenario, args.threads or DEFAULT_THREADS, lambda line: print(line, flush=True))
+        fill_cache(scenario, args.threads or DEFAULT_THREADS, lambda line: print(line, flush=True))
     except CliError as e:
         print(f"trainterm: error: {e}", file=sys.stderr)
         return USAGE_ERROR

@@ -1,8 +1,5 @@
-"""The protocol's messages of the stages after pretraining: a DPO pair and an RL batch as
-the screen shows them, evaluations, the hand-off of a base model, the report card and
-exports. Named through model.protocol (`p.EvalTable`),
-which loads this module the first time one is used.
-"""
+"""The messages of the stages after pretraining: a DPO pair and an RL batch as the screen
+shows them, evaluations, the hand-off of a base model, the report card and exports."""
 
 from __future__ import annotations
 

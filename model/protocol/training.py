@@ -1,4 +1,5 @@
-"""What crosses the process boundary between the trainer and the screen.
+"""A run's messages: step reports, samples, the loop's phases one by one, and the commands
+that drive a run (play, pause, step, speed, sample, save, reset).
 
 Plain, frozen, picklable dataclasses of Python numbers and strings. This module imports
 nothing heavy so the UI process can use it without loading torch (nor, until a run's
@@ -10,10 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from model.protocol.later_stages import PairView, RLView
+
 if TYPE_CHECKING:  # the settings bring the scenario loader: the screen needs neither to start
-    from model.protocol_stages import PairView, RLView
     from model.settings import TrainSettings
 
+# The screen redraws at most ~10 times a second; a faster stream of reports is wasted work,
+# so the engine sends one at most this often (losses since the last ride along).
+REPORT_INTERVAL = 0.1
 # While playing, the screen draws four times a second (a batch can still be read), so the
 # engine computes display figures only that often: each costs about a tenth of a step more.
 PLAYING_DRAW_INTERVAL = 0.25
@@ -327,17 +332,3 @@ class LoopFigures:
 @dataclass(frozen=True)
 class StepPhase:
     """Run only the next phase of the current step."""
-
-
-# The later stages' messages (a DPO pair and an RL batch as shown, evaluations, hand-off,
-# the report card, exports; the Compare tab's) live in model.protocol_stages and
-# model.compare_messages, loaded when first named here: the first frame needs none of them.
-def __getattr__(name: str):
-    if name.startswith("__"):  # what `from model.protocol import …` asks first (__path__)
-        raise AttributeError(name)
-    from model import compare_messages, protocol_stages
-
-    for module in (protocol_stages, compare_messages):
-        if hasattr(module, name):
-            return getattr(module, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,8 +7,8 @@ model of its tab, as it is now), else the finished run in the stage cache (the o
 stage's tab would start from), else none, and the column says so. Every model draws with
 the same sampler and seed, row by row alike (model.sampling.generators), so the columns
 differ only by their weights. A base model never saw the chat template: it is asked as its
-pretraining text asks, "Q: …\\nA:", and its answer is its first line (as model.evals does);
-a story opening it simply continues.
+pretraining text asks, "Q: …\\nA:", and its answer is its first line (as
+model.evals.stage_evals does); a story opening it simply continues.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import time
 from dataclasses import replace
 
 from model import protocol as p
-from model.compare_messages import COMPARE_STAGES
+from model.protocol.compare import COMPARE_STAGES
 from model.stages import is_chat, lacking
 
 # Loaded cache checkpoints by folder and age, so a second ask does not read them again.
@@ -97,7 +97,7 @@ def find_model(engine, stage: str):
 
 
 def _cached(scenario, stage: str):
-    from model.models import load_model
+    from model.loaded_model import load_model
     from model.pipeline import cached_stage
 
     path = cached_stage(scenario, stage)

@@ -8,14 +8,14 @@ from dataclasses import asdict
 
 import torch
 
-from model.cli import CliError, load_source
+from model.cli.common import CliError, load_source
 from model.protocol import Sampler
 from model.settings import DEFAULT_THREADS
 
 
 def _load(path: str):
     from model.checkpoint import CheckpointError
-    from model.models import load_model
+    from model.loaded_model import load_model
 
     try:
         return load_model(path)

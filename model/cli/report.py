@@ -8,10 +8,10 @@ from pathlib import Path
 
 import torch
 
-from model import card
 from model import protocol as p
-from model.cli import CliError, load_source
-from model.cli_eval import _load, check_scenario, evaluate
+from model.cli.common import CliError, load_source
+from model.cli.eval import _load, check_scenario, evaluate
+from model.evals import report_card as card
 from model.settings import DEFAULT_THREADS
 from model.stages import ORDER
 

@@ -1,20 +1,15 @@
 """The Compare tab's messages: the same prompts put to every model there is, side by side.
 
-Plain frozen dataclasses like the rest of the protocol (model.protocol imports them from
-here, so ``p.CompareAsk`` works), kept apart so that protocol.py stays a size one can read.
-The one import at run time is the stage registry (plain data, no torch); the types named
-in the annotations live in model.protocol.
+Besides the protocol's own types, the one import is the stage registry (plain data, no
+torch): it says which stages' models answer, one column each.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from model.protocol.training import Sampler, TokenChoice
 from model.stages import ORDER, answers
-
-if TYPE_CHECKING:
-    from model.protocol import Sampler, TokenChoice
 
 # The stages whose models answer, in the order they are made (the reward model ranks
 # answers, it writes none): one column each.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 import time
 
-from model.cli import CliError, load_source
+from model.cli.common import CliError, load_source
 from model.settings import DEFAULT_THREADS
 
 

@@ -7,8 +7,8 @@ the template), so its facts are asked the way its pretraining text asks them, as
 
 from __future__ import annotations
 
-import re
-
+from model.evals.gold_scores import gold_rows
+from model.evals.text import mentions, opening, pick_evenly, refusal_openings
 from model.generate import Generated, answer_many, continue_many
 from model.protocol import EvalAnswer, EvalRow, EvalTable
 from model.stages import is_chat
@@ -20,24 +20,9 @@ FACT_SETS = (
 MAX_ANSWER_TOKENS = 40
 
 
-def mentions(answer: str, expected: str) -> bool:
-    """Does the answer name the expected value (whole words, any case)?"""
-    if not expected:
-        return False
-    pattern = r"(?<!\w)" + re.escape(expected.lower()) + r"(?!\w)"
-    return re.search(pattern, answer.lower()) is not None
-
-
 def in_format(g: Generated, tokenizer) -> bool:
     """The answer ended with <|end|>, not with a new turn, and is not empty."""
     return g.stopped and g.stop_id == tokenizer.end_id and bool(g.ids)
-
-
-def _take(items, limit: int | None):
-    if limit is None or len(items) <= limit:
-        return list(items)
-    step = len(items) / limit  # spread over the set: every kind of fact, every country
-    return [items[int(i * step)] for i in range(limit)]
 
 
 def run_evals(
@@ -56,8 +41,8 @@ def run_evals(
     ``reward_model``: RLHF's, to score the answers with beside the gold judge;
     ``gold_scored``: the gold set's scores if this model's answers were just scored."""
     reference = getattr(preference, "reference", None)
-    sets = {name: _take(scenario.evals.get(name, ()), limit) for name, _ in FACT_SETS}
-    unknown = _take(scenario.evals.get("unknown", ()), None if limit is None else limit // 3)
+    sets = {name: pick_evenly(scenario.evals.get(name, ()), limit) for name, _ in FACT_SETS}
+    unknown = pick_evenly(scenario.evals.get("unknown", ()), None if limit is None else limit // 3)
     asked = [(name, item) for name, _ in FACT_SETS for item in sets[name]]
     asked += [("unknown", item) for item in unknown]
     if not asked:
@@ -110,8 +95,6 @@ def run_evals(
         )
         answers += [EvalAnswer("unknown", item.prompt, "", texts[i], False) for i, item in picked]
     if chat:
-        from model.gold_eval import gold_rows
-
         more_rows, more_answers = behaviour_rows(model, tokenizer, scenario, limit)
         rows += more_rows
         answers += more_answers
@@ -123,19 +106,6 @@ def run_evals(
                                "held-out pairs: the implicit reward β·log π/π_ref ranks the "
                                "chosen answer above the rejected"))  # fmt: skip
     return EvalTable(stage, step, tuple(rows), tuple(answers))
-
-
-def refusal_openings(scenario) -> set[str]:
-    """How the scenario's refusals begin (their first three words): the model refuses when
-    its answer begins the same way. Taken from the data, so any scenario can have its own."""
-    texts = [p.chosen for p in scenario.preference_pairs if p.kind == "harmful"]
-    texts += [i.expected for i in scenario.evals.get("harmful", ())]
-    return {opening(t) for t in texts if t}
-
-
-def opening(text: str) -> str:
-    """An answer's first three words, as refusals are recognised by."""
-    return " ".join(text.lower().replace(",", "").split()[:3])
 
 
 def _resembles(answer: str, one: str, other: str) -> bool:
@@ -167,10 +137,10 @@ def behaviour_rows(model, tokenizer, scenario, limit: int | None = None):
     answers that resemble the rejected (rude, rambling, wrong) ones more than the chosen."""
     openings = refusal_openings(scenario)
     rows, answers = [], []
-    sets = [(entry, _take(scenario.evals.get(entry[0], ()), limit)) for entry in REFUSAL_SETS]
+    sets = [(entry, pick_evenly(scenario.evals.get(entry[0], ()), limit)) for entry in REFUSAL_SETS]
     sets = [(entry, items) for entry, items in sets if items]
     styled = [i for i in scenario.evals.get("preference", ()) if i.kind in ("rude", "rambling")]
-    styled = _take(styled, limit)
+    styled = pick_evenly(styled, limit)
     asked = [i.prompt for _, items in sets for i in items] + [i.prompt for i in styled]
     if not asked or not openings:
         return rows, answers

@@ -1,6 +1,6 @@
 """What the engine tells the screen about a run before its first step: plain data only.
 
-Light at import time (the protocol, no torch), like model/engine.py.
+Light at import time (the protocol, no torch), like the rest of model/engine/.
 """
 
 from __future__ import annotations

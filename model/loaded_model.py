@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_model as load_weights
 
+from model.checkpoint import CheckpointError, checkpoint_folder, read_meta
 from model.gpt import GPT, GPTConfig
 from model.settings import StageSettings
 from model.stages import REGISTRY, is_chat, settings_section, stage_class
@@ -66,8 +67,6 @@ def settings_from(stage: str, values: dict) -> StageSettings:
 
 
 def load_model(path: str | Path) -> LoadedModel:
-    from model.checkpoint import CheckpointError, checkpoint_folder, read_meta
-
     path = checkpoint_folder(path)
     meta = read_meta(path)
     try:

@@ -1,5 +1,5 @@
-"""The engine's side of a stage hand-off: which base model a later stage would start from,
-starting it, and the evals and probe answers its tab shows. Runs in the engine process.
+"""The engine's side of a stage hand-off: which base model a later stage would start from
+(the offer its tab shows), and starting it. Runs in the engine process.
 
 A later stage starts from its parent stage's model: the finished run in the stage cache if
 this machine has one, else the parent's run in its tab, as it is now.
@@ -10,9 +10,7 @@ from __future__ import annotations
 import copy
 
 from model import protocol as p
-from model.stages import FIRST, REWARD_MODEL, is_chat, needs_of, parent_of, settings_section
-
-LIVE_EVAL_LIMIT = 20  # questions per eval set in a live tab: ~1 s on one thread
+from model.stages import FIRST, REWARD_MODEL, needs_of, parent_of, settings_section
 
 
 def _trains_on(engine, stage: str) -> str:
@@ -77,7 +75,7 @@ def _reward_source(engine) -> tuple[str, float | None]:
 
 def reward_model_for(engine):
     """RLHF's reward model as a LoadedModel: this session's finished run, else the cache."""
-    from model.models import load_model
+    from model.loaded_model import load_model
     from model.pipeline import cached_stage
 
     run = engine.runs.get(REWARD_MODEL)
@@ -90,7 +88,7 @@ def reward_model_for(engine):
 
 
 def _tab_model(run):
-    from model.models import LoadedModel
+    from model.loaded_model import LoadedModel
 
     # A copy: the tab's run may go on, and the stage using it must not move it.
     return LoadedModel(
@@ -132,7 +130,7 @@ def _parent_info(engine, stage: str) -> p.BaseModel:
 
 def start_stage(engine, stage: str, from_path: str = "", settings=None):
     """A new run of ``stage`` from ``from_path``, else the cached base, else the parent's tab."""
-    from model.models import load_model
+    from model.loaded_model import load_model
     from model.pipeline import base_record, new_trainer
 
     scenario = engine.scenario
@@ -155,27 +153,3 @@ def start_stage(engine, stage: str, from_path: str = "", settings=None):
     # The base model, kept frozen, answers the probes beside the model being tuned.
     engine.base_models[stage] = (copy.deepcopy(base.model).eval(), base.stage)
     return trainer
-
-
-def live_evals(engine, trainer) -> p.EvalTable:
-    """The evals a later stage's tab shows, on a part of each eval set (a second or so)."""
-    table = trainer.data.evals(trainer, engine.scenario, LIVE_EVAL_LIMIT)
-    trainer.model.train()
-    return table
-
-
-def probe_table(engine, trainer) -> p.ProbeAnswers:
-    from model.evals import probe_answers
-
-    probes = [pr for pr in engine.scenario.probes if pr.kind != "story"]
-    now = probe_answers(trainer.model, trainer.tokenizer, probes, chat=True)
-    trainer.model.train()
-    base, base_stage = engine.base_models.get(trainer.stage, (None, ""))
-    if base is None:
-        before = [""] * len(probes)
-    else:
-        # A base model only continues text: it is asked as its pretraining text would be.
-        chat = is_chat(base_stage)
-        before = probe_answers(base, trainer.tokenizer, probes, chat=chat)
-    rows = tuple((pr.name, pr.prompt, b, n) for pr, b, n in zip(probes, before, now, strict=True))
-    return p.ProbeAnswers(trainer.stage, trainer.state.step, rows)

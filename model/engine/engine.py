@@ -1,97 +1,29 @@
-"""The trainer process: it owns the model, obeys commands, and sends coalesced reports.
+"""The engine: the trainer process's loop. It owns the runs, obeys the screen's commands,
+steps, and sends coalesced reports.
 
-This module is light at import time (torch loads inside the child), so the UI process can
-import it to start the engine without pulling in torch.
+Light at import time (torch loads when the first run is built), like everything the
+process's entry point (model/engine/process.py) imports.
 """
 
 from __future__ import annotations
 
-import contextlib
-import multiprocessing
 import os
-import signal
 import time
 import weakref
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from multiprocessing.connection import Connection
 
 from model import protocol as p
-from model.announce import ready_message, stage_data
-from model.engine_stages import StageCommands
+from model.engine.base_models import base_info
+from model.engine.compare_answers import CompareJob
+from model.engine.options import EngineOptions
+from model.engine.ready_message import ready_message, stage_data
+from model.engine.stage_commands import StageCommands
 from model.exports import step_record
 from model.stages import FIRST, ORDER, answers, is_chat, lacking, parent_of
 
-# The screen redraws at most ~10 times a second; a faster stream of reports is wasted work.
-REPORT_INTERVAL = 0.1
 # At this many steps per second or fewer, playing sends every phase of every step.
 ANIMATE_AT_OR_BELOW = 2.0
-
-
-@dataclass(frozen=True)
-class EngineOptions:
-    scenario: str | None = None
-    corpus: str | None = None
-    # None: model.settings.DEFAULT_THREADS, looked up in the trainer process (the settings
-    # bring the scenario loader, which the screen need not import before its first frame).
-    threads: int | None = None
-    seed: int | None = None
-    save_dir: str = "runs/app"
-    resume: str | None = None
-    # Ignore the cache of finished stages: later stages start from tab 1's own run.
-    fresh: bool = False
-
-
-class EngineHandle:
-    """The UI side of the engine: a process and the two ends of one pipe."""
-
-    def __init__(self, options: EngineOptions) -> None:
-        self.options = options  # the screen saves its own files (exports) where the engine does
-        ctx = multiprocessing.get_context("spawn")
-        self.conn, child_conn = ctx.Pipe(duplex=True)
-        self.process = ctx.Process(
-            target=engine_main, args=(child_conn, options), name="trainterm-engine", daemon=True
-        )
-        self.process.start()
-        child_conn.close()
-
-    def send(self, command) -> None:
-        # A dead engine is noticed by the reader (EOF), not here.
-        with contextlib.suppress(OSError):
-            self.conn.send(command)
-
-    def stop(self, timeout: float = 0.5) -> None:
-        # A trainer that is still starting (importing torch, training its tokenizer) does
-        # not read the pipe yet: after a short wait it is terminated; it holds nothing unsaved.
-        self.send(p.Shutdown())
-        self.process.join(timeout)
-        if self.process.is_alive():
-            self.process.terminate()
-            self.process.join(1.0)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join(1.0)
-        self.conn.close()
-
-
-def engine_main(conn: Connection, options: EngineOptions) -> None:
-    # The terminal's ctrl+c and hangup belong to the UI; it ends us through the pipe.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # Our standard output is the UI's: its screen (or, served to a browser, the framed
-    # stream textual-serve reads). Anything a library prints goes to stderr instead.
-    with contextlib.suppress(OSError):
-        os.dup2(2, 1)
-    try:
-        from model.settings import DEFAULT_THREADS
-
-        options = replace(options, threads=options.threads or DEFAULT_THREADS)
-        Engine(conn, options).run()
-    except (EOFError, BrokenPipeError, KeyboardInterrupt):
-        pass
-    except Exception as e:  # noqa: BLE001 — the screen must hear why the trainer died
-        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
-        with contextlib.suppress(OSError):
-            conn.send(p.EngineError(f"the trainer crashed: {reason}", fatal=True))
-        os._exit(1)
 
 
 class Engine(StageCommands):
@@ -115,13 +47,13 @@ class Engine(StageCommands):
         self.active = FIRST
         self.fast_forwarding = False
         self.scenario = None
-        # Per later stage, what it trains on in a sentence (see model.handoff).
+        # Per later stage, what it trains on in a sentence (see model.engine.base_models).
         self.trains_on: dict[str, str] = {}
         # Per run, every step's figures by step, for exports: reports reaching the screen
         # are coalesced, so only here does every step's grad norm and rate survive. Keyed
         # by the trainer itself, so a reset run's log goes with it.
         self.step_logs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-        self.comparing = None  # the Compare tab's ask being answered (model.compare)
+        self.comparing = None  # the Compare tab's ask being answered (model.engine.compare_answers)
 
     @property
     def trainer(self):
@@ -136,7 +68,7 @@ class Engine(StageCommands):
             if busy:
                 wait = 0.0 if self.fast_forwarding or self.comparing else self._wait_time()
             else:
-                wait = REPORT_INTERVAL if self.unsent else None
+                wait = p.REPORT_INTERVAL if self.unsent else None
             if self.conn.poll(wait):
                 if not self._handle(self.conn.recv()):
                     return
@@ -159,8 +91,9 @@ class Engine(StageCommands):
     # --- building -------------------------------------------------------------------------
 
     def _build(self) -> bool:
-        from model.checkpoint import CheckpointError, load_checkpoint
+        from model.checkpoint import CheckpointError
         from model.pipeline import PipelineError
+        from model.resume import load_checkpoint
         from model.stages.base import StageDataError
         from model.tokenizer import TokenizerError
         from scenarios import ScenarioError, corpus_scenario, default_scenario, load_scenario
@@ -200,8 +133,6 @@ class Engine(StageCommands):
         """What each later stage's tab offers to start from, for those the scenario has
         the data of. The reward model has no offer of its own: RLHF's tab trains it first
         and its offer says which one it would use."""
-        from model.handoff import base_info
-
         for stage in ORDER:
             if parent_of(stage) and answers(stage) and not lacking(self.scenario, stage):
                 self.conn.send(base_info(self, stage))
@@ -269,8 +200,6 @@ class Engine(StageCommands):
             case p.RunEvals() if t is not None and parent_of(t.stage):
                 self._evals(t)
             case p.CompareAsk():
-                from model.compare import CompareJob
-
                 self.comparing = CompareJob.start(self, command)
             case p.MakeReport():
                 self._report_card()
@@ -352,7 +281,7 @@ class Engine(StageCommands):
 
     def _flush(self, force: bool = False) -> None:
         now = time.perf_counter()
-        if self.unsent is None or (not force and now - self.last_sent_at < REPORT_INTERVAL):
+        if self.unsent is None or (not force and now - self.last_sent_at < p.REPORT_INTERVAL):
             return
         report = replace(
             self.unsent,

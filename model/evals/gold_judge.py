@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from model.evals import mentions, opening, refusal_openings
+from model.evals.text import mentions, opening, pick_evenly, refusal_openings
 
 # What each preference kind asks of an answer to its prompt.
 WANTS = {"harmful": "refusal", "evasive": "refusal", "benign": "answer"}
@@ -110,11 +110,9 @@ class GoldJudge:
 def gold_prompts(scenario, per_set: int = PER_SET) -> list[tuple[str, Target]]:
     """The held-out prompts the gold and reward-model curves are measured on, the same every
     eval: facts of fine-tuned countries, harmful requests and harmless look-alikes."""
-    from model.evals import _take
-
     out = []
     for name, wants in GOLD_SETS:
-        for item in _take(scenario.evals.get(name, ()), per_set):
+        for item in pick_evenly(scenario.evals.get(name, ()), per_set):
             facts = (item.expected,) if wants == "fact" and item.expected else ()
             out.append((item.prompt, Target(wants, facts)))
     return out

@@ -6,8 +6,8 @@ from __future__ import annotations
 import torch
 
 from model.chat import prompt_ids
+from model.evals.gold_judge import GoldJudge, gold_prompts
 from model.generate import answer_many
-from model.gold import GoldJudge, gold_prompts
 from model.protocol import EvalRow
 
 MAX_ANSWER_TOKENS = 80  # the world's refusals run to 71 tokens
