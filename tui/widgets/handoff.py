@@ -13,13 +13,11 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import ProgressBar
 
+from tui.runs import RUNS
 from tui.stages import BY_KEY
 
 if TYPE_CHECKING:  # the later stages' messages load after the first frame
     from model.protocol import BaseModel
-
-# The engine's stage name → the tab's card; and what each starts from, in words.
-CARD_FOR = {"sft": "sft", "dpo": "preference", "rlhf": "rlhf"}
 
 
 def describe_base(base: BaseModel) -> tuple[str, str]:
@@ -110,7 +108,7 @@ class HandoffBody(Widget):
                 table.add_row("Keys", Text(what, "bold"))
             if self.choices:
                 table.add_row("Settings", self.choices)
-        card = BY_KEY[CARD_FOR[self.stage]]
+        card = BY_KEY[RUNS[self.stage].card]
         table.add_row("", "")
         table.add_row("Objective", card.objective)
         table.add_row("Produces", card.produces)
