@@ -8,6 +8,7 @@ import importlib
 from dataclasses import dataclass
 
 from model.stages import ORDER, settings_section
+from tui.stages import CARDS, RLHF_CARD, StageCard
 
 
 @dataclass(frozen=True)
@@ -16,7 +17,7 @@ class RunUI:
     tab: int
     # "module:Class" of the view that owns it, in tui/tabs/ ("" for tab 1's and tab 4's own).
     view: str
-    card: str  # its tab's card (tui.stages: what the stage is, in plain words)
+    card: StageCard  # what the stage is, in plain words: its tab's card line and hand-off
     words: str  # in a sentence: "fine-tuning has finished"
     status: str  # the status line's stage
     report: str  # the report card's column head
@@ -37,16 +38,16 @@ class RunUI:
 
 
 RUN_LIST = (
-    RunUI("pretrain", 1, "", "pretrain", "pretraining", "1 Pretraining", "1 base", compare="1 Base",
+    RunUI("pretrain", 1, "", CARDS[0], "pretraining", "1 Pretraining", "1 base", compare="1 Base",
           untrained=("tab 1 · space", "not trained yet: tab 1, space trains it (or tab 2, f "
                      "fast-forwards it to the end)")),
-    RunUI("sft", 2, "tui.tabs.sft:SFTView", "sft", "fine-tuning", "2 Fine-tuning", "2 fine-tuned",
-          compare="2 Fine-tuned",
+    RunUI("sft", 2, "tui.tabs.sft:SFTView", CARDS[1], "fine-tuning", "2 Fine-tuning",
+          "2 fine-tuned", compare="2 Fine-tuned",
           untrained=("tab 2 · enter", "not trained yet: tab 2, enter starts fine-tuning from "
                      "the base model, then space trains it"),
           not_started="fine-tuning has not started: enter starts it (f fast-forwards stage 1 "
           "first)"),
-    RunUI("dpo", 3, "tui.tabs.dpo:PreferenceView", "preference", "preference tuning",
+    RunUI("dpo", 3, "tui.tabs.dpo:PreferenceView", CARDS[2], "preference tuning",
           "3 Preference (DPO)", "3 DPO", compare="3 DPO",
           untrained=("tab 3 · enter", "not trained yet: tab 3, enter starts DPO from the "
                      "fine-tuned model, then space trains it"),
@@ -54,9 +55,9 @@ RUN_LIST = (
           first_evals=("preference", "refusals", "false_refusals", "rude_rambling",
                        "finetuned", "format"),
           methods=("dpo+nll", "dpo")),
-    RunUI("reward-model", 3, "tui.tabs.rlhf:RLHFView", "rlhf", "the reward model",
+    RunUI("reward-model", 3, "tui.tabs.rlhf:RLHFView", RLHF_CARD, "the reward model",
           "3 RLHF: reward model", "3 reward model", first_evals=("preference",)),
-    RunUI("rlhf", 3, "tui.tabs.rlhf:RLHFView", "rlhf", "RLHF", "3 RLHF: policy", "3 RLHF",
+    RunUI("rlhf", 3, "tui.tabs.rlhf:RLHFView", RLHF_CARD, "RLHF", "3 RLHF: policy", "3 RLHF",
           compare="3 RLHF",
           untrained=("tab 3 · m", "not trained yet: tab 3, m picks RLHF, enter starts it, "
                      "then space trains it"),

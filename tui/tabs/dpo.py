@@ -13,7 +13,6 @@ from tui.tabs.methods import MethodView
 
 class PreferenceView(MethodView):
     runs = ("dpo",)
-    card = "preference"
     BETAS = (0.01, 0.03, 0.1, 0.3, 1.0)
 
     DEFAULT_CSS = """

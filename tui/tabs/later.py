@@ -13,7 +13,6 @@ from textual.binding import Binding
 from model import protocol as p
 from model.stages import FIRST, parent_of
 from tui.runs import RUNS
-from tui.stages import BY_KEY
 from tui.tabs.base import StageTab
 
 if TYPE_CHECKING:
@@ -35,8 +34,8 @@ SHARED_CSS = """
 
 
 class LaterStageView(StageTab):
-    """Subclasses set ``runs`` (the engine's names) and ``card`` (the tab's card), and
-    compose the top row of their run; the card line, the hand-off, the loss and the
+    """Subclasses set ``runs`` (the engine's names; tui.runs has the rest), and compose
+    the top row of their run; the card line, the hand-off, the loss and the
     evals ⇄ probes side pane are the same for every later stage."""
 
     BINDINGS = [
@@ -45,7 +44,6 @@ class LaterStageView(StageTab):
         Binding("v", "side", "evals/probes", show=False),
     ]
     DEFAULT_CSS = SHARED_CSS
-    card = ""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -68,7 +66,7 @@ class LaterStageView(StageTab):
         from tui.widgets.stage_card import CardLine
 
         s = self.stage
-        yield CardLine(BY_KEY[self.card], id=f"{s}-card")
+        yield CardLine(RUNS[s].card, id=f"{s}-card")
         yield HandoffPane(s, id=f"{s}-handoff")
         with Vertical(id=f"{s}-run", classes="-run"):
             with Horizontal(classes="-top"):

@@ -25,7 +25,6 @@ OVEROPTIMISE_LR = 1e-4
 class RLHFView(MethodView):
     BINDINGS = [Binding("o", "overoptimise", "over-optimise", show=False)]
     runs = ("rlhf", "reward-model")
-    card = "rlhf"
     BETAS = (0.0, 0.01, 0.05, 0.1, 0.3)
     beta = 0.05
 

@@ -28,7 +28,6 @@ class SFTView(LaterStageView):
     ]
     number = 2
     runs = ("sft",)
-    card = "sft"
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)

@@ -14,7 +14,6 @@ from textual.widget import Widget
 from textual.widgets import ProgressBar
 
 from tui.runs import RUNS
-from tui.stages import BY_KEY
 
 if TYPE_CHECKING:  # the later stages' messages load after the first frame
     from model.protocol import BaseModel
@@ -108,7 +107,7 @@ class HandoffBody(Widget):
                 table.add_row("Keys", Text(what, "bold"))
             if self.choices:
                 table.add_row("Settings", self.choices)
-        card = BY_KEY[RUNS[self.stage].card]
+        card = RUNS[self.stage].card
         table.add_row("", "")
         table.add_row("Objective", card.objective)
         table.add_row("Produces", card.produces)
