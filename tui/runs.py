@@ -26,6 +26,10 @@ class RunUI:
     # first cell's sentence; and what space says before the run starts.
     untrained: tuple[str, str] = ("not trained", "not trained yet")
     not_started: str = ""
+    # What enter does in the hand-off, once there is a model to start from.
+    offer: str = ""
+    # An RL run's chart shows this score, not the loss (RL's loss swings round 0 whatever).
+    score: str = ""
     # The evals a run is about come first: at 80×24 its pane shows only half of them.
     first_evals: tuple[str, ...] = ()
     # Tab 3's methods, as m cycles them: (the method's name, the view's name for it).
@@ -52,6 +56,7 @@ RUN_LIST = (
           untrained=("tab 3 · enter", "not trained yet: tab 3, enter starts DPO from the "
                      "fine-tuned model, then space trains it"),
           not_started="preference tuning has not started: enter starts it (m method, [ ] β)",
+          offer="enter starts preference tuning · m method · [ ] β",
           first_evals=("preference", "refusals", "false_refusals", "rude_rambling",
                        "finetuned", "format"),
           methods=("dpo+nll", "dpo")),
@@ -63,6 +68,8 @@ RUN_LIST = (
                      "then space trains it"),
           not_started="RLHF has not started: enter trains the reward model, then RL (m method, "
           "[ ] β)",
+          offer="enter starts RL · o over-optimisation (β 0, lr ×3) · m method · [ ] β",
+          score="RM score",
           first_evals=("gold", "reward", "refusals", "false_refusals", "finetuned",
                        "rude_rambling"),
           methods=("rlhf",)),

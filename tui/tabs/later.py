@@ -105,7 +105,7 @@ class LaterStageView(StageTab):
                     self.host.show_status()
                 self.host.request_draw()
                 return
-            case p.LossHistory() if m.stage != "rlhf":  # RL's chart is of rewards, not loss
+            case p.LossHistory() if not RUNS[m.stage].score:  # RL's chart is of its scores
                 self.series.replace(m.points)
             case p.EvalTable():
                 self.on_evals(m)
@@ -220,14 +220,14 @@ class LaterStageView(StageTab):
         report, ready = self.latest, self.ready
         state = self.state if self.running else "waiting"
         run = self.shown_run()
-        rl = run == "rlhf" and self.running  # RL's loss says nothing: its reward does
+        rl = bool(RUNS[run].score) and self.running  # RL's loss says nothing: its score does
         return replace(
             line,
             stage=RUNS[run].status,
             step=report.step if report else ready.step if ready else 0,
             total=report.total_steps if report else ready.total_steps if ready else 0,
             loss=self.series.last if rl else report.loss if report else self.series.last,
-            loss_label="RM score" if rl else "loss",
+            loss_label=RUNS[run].score if rl else "loss",
             state=state,
             rate=self.rate.rate(self.host.clock()) if state == "playing" else None,
         )

@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 
 from model import protocol as p
+from tui.runs import RUNS
 from tui.tabs.methods import MethodView
 from tui.widgets.lines import set_title
 
@@ -54,7 +55,7 @@ class RLHFView(MethodView):
 
     def shown_run(self) -> str:
         """The reward model's run while it trains, then the policy's."""
-        return self.phase or "rlhf"
+        return self.phase or self.stage
 
     @property
     def reward_ready(self) -> bool:
@@ -65,7 +66,7 @@ class RLHFView(MethodView):
 
     def beta_open(self) -> bool:
         # RLHF's β is RL's: it may change until RL starts (the reward model may have run).
-        return not self.running or self.phase != "rlhf"
+        return not self.running or self.phase != self.stage
 
     def show_choices(self) -> None:
         if not self.panes_ready:
@@ -93,7 +94,7 @@ class RLHFView(MethodView):
             )
 
     def on_base(self, base: p.BaseModel) -> None:
-        if base.stage == "rlhf":
+        if base.stage == self.stage:
             super().on_base(base)
 
     def on_ready(self, ready: p.EngineReady) -> None:
@@ -111,20 +112,20 @@ class RLHFView(MethodView):
         self.pane("samples").view = None
         self._hint()
         loss = self.pane("loss")
-        loss.value_label = "RM score" if ready.stage == "rlhf" else "loss"
+        loss.value_label = RUNS[ready.stage].score or "loss"
         loss.placeholder = (
             "the reward model's score and the gold judge's\nappear here as RL runs"
-            if ready.stage == "rlhf"
+            if ready.stage == self.stage
             else "the reward model's loss\nappears here as it trains"
         )
-        if ready.stage == "rlhf":
+        if ready.stage == self.stage:
             beta = f"β {settings.beta:g} lr {settings.lr:g}" if settings is not None else ""
             set_title(loss, subtitle=f"── batch RM score · ● held-out RM · ◆ gold · {beta}")
         else:
             set_title(loss, subtitle="── train · ● held-out Bradley–Terry loss")
 
     def on_report(self, report: p.StepReport, now: float) -> None:
-        if report.stage != "rlhf":
+        if report.stage != self.stage:
             super().on_report(report, now)
             return
         # RL's loss (−A · log π) swings round 0 whatever happens: the chart shows rewards.
@@ -154,7 +155,7 @@ class RLHFView(MethodView):
         if not self.running:
             return
         loss = self.pane("loss")
-        if self.phase == "rlhf":
+        if self.phase == self.stage:
             title, parted = reward_title(self.series)
             set_title(loss, title)
             self.pane("metrics").note = self.alarm or parted
@@ -182,13 +183,13 @@ class RLHFView(MethodView):
             self.notify("the reward model trains first: then enter starts RL", timeout=5)
 
     def start_rl(self, lr: float | None = None) -> None:
-        self.send(p.StartStage("rlhf", beta=self.beta, lr=lr))
+        self.send(p.StartStage(self.stage, beta=self.beta, lr=lr))
         pushed = f", lr {lr:g}" if lr is not None else ""
         self.notify(f"RL starts from the fine-tuned model, β {self.beta:g}{pushed}…", timeout=4)
 
     def action_overoptimise(self) -> None:
         """o: the over-optimisation experiment, RL with β 0 and lr ×3."""
-        if self.phase == "rlhf":
+        if self.phase == self.stage:
             self.notify("RL has run: r resets it, then o starts the experiment", timeout=5)
             return
         if not self.reward_ready:

@@ -13,6 +13,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import ProgressBar
 
+from model.stages import FIRST, REWARD_MODEL, needs_of, parent_of
 from tui.runs import RUNS
 
 if TYPE_CHECKING:  # the later stages' messages load after the first frame
@@ -22,7 +23,7 @@ if TYPE_CHECKING:  # the later stages' messages load after the first frame
 def describe_base(base: BaseModel) -> tuple[str, str]:
     """(where the base model comes from, what pressing enter does) in plain words."""
     val = f", validation loss {base.val_loss:.3f}" if base.val_loss is not None else ""
-    if base.stage in ("dpo", "rlhf"):
+    if parent_of(base.stage) != FIRST:
         return _describe_preference_base(base, val)
     if base.source == "cache":
         return (
@@ -44,13 +45,9 @@ def describe_base(base: BaseModel) -> tuple[str, str]:
 
 
 def _describe_preference_base(base: BaseModel, val: str) -> tuple[str, str]:
-    keys = "enter starts preference tuning · m method · [ ] β"
-    if base.stage == "rlhf":
-        keys = (
-            "enter starts RL · o over-optimisation (β 0, lr ×3) · m method · [ ] β"
-            if base.reward_model
-            else "enter trains the reward model first (live), then RL · m method · [ ] β"
-        )
+    keys = RUNS[base.stage].offer
+    if REWARD_MODEL in needs_of(base.stage) and not base.reward_model:
+        keys = "enter trains the reward model first (live), then RL · m method · [ ] β"
     if base.source == "cache":
         where = f"the finished fine-tuning run (step {base.step}/{base.total_steps}{val}), cached"
         return where, keys
@@ -98,7 +95,7 @@ class HandoffBody(Widget):
         else:
             where, what = describe_base(b)
             table.add_row("Starts from", where)
-            if b.stage == "rlhf":
+            if REWARD_MODEL in needs_of(b.stage):
                 table.add_row("Reward model", describe_reward_model(b))
             table.add_row("Trains on", b.trains_on or "—")
             if b.fast_forwarding:
