@@ -162,8 +162,8 @@ async def until(pilot, condition, what: str, timeout: float = 90.0) -> None:
 
 
 async def later_tabs(pilot) -> None:
-    """Tabs 2–4 are mounted after the app's first frame: wait for them."""
-    await until(pilot, lambda: pilot.app.later_tabs_mounted, "tabs 2–4 mounted")
+    """Every tab's panes are mounted after the app's first frame (Lazy): wait for them."""
+    await until(pilot, lambda: all(t.panes_ready for t in pilot.app.tabs), "the tabs' panes")
 
 
 async def settle_view(pilot, app, view_type, evals_id: str) -> None:

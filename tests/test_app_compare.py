@@ -11,7 +11,7 @@ from stage_fixtures import later_tabs, until
 
 from tui.app import TrainTermApp
 from tui.screens.why import WhyScreen
-from tui.views.compare import CompareView
+from tui.tabs.compare import CompareView
 from tui.widgets.compare_detail import CompareDetail
 from tui.widgets.compare_grid import CompareGrid, Selection
 from tui.widgets.status import StatusBar
@@ -47,7 +47,7 @@ async def test_compare_tab_with_three_tiny_checkpoints(engine):
         await later_tabs(pilot)
         view = app.query_one(CompareView)
         grid = app.query_one(CompareGrid)
-        await until(pilot, lambda: app.ready is not None, "the engine to be ready")
+        await until(pilot, lambda: app.first.ready is not None, "the engine to be ready")
         await pilot.press("4")
         # The screen is not held up while the trainer works: it says so, then fills in.
         assert view.busy and "computing" in app.query_one(StatusBar).lines()[0]
@@ -62,7 +62,7 @@ async def test_compare_tab_with_three_tiny_checkpoints(engine):
         status = app.query_one(StatusBar).lines()[0]
         assert "4 Compare" in status and "T0.8 k40 seed 0" in status
         # Every model drew with the app's sampler.
-        assert view.sampler == app.sampler
+        assert view.sampler == app.sampling.sampler
 
         # Keys: the grid has them; tab goes to the next model, → to the next token.
         assert app.focused is grid
@@ -106,16 +106,16 @@ async def test_compare_tab_with_three_tiny_checkpoints(engine):
 
         # A sampler key asks again: the columns follow the status line.
         await pilot.press("0")
-        assert app.sampler.greedy and view.busy
+        assert app.sampling.sampler.greedy and view.busy
         await until(pilot, lambda: answered(view), "the greedy answers")
-        assert view.sampler == app.sampler and view.prompts[0][0] == "you"
+        assert view.sampler == app.sampling.sampler and view.prompts[0][0] == "you"
         for column in view.columns[:3]:
             for answer in column.answers:
                 assert all(c.drawn_rank == 1 for c in answer.choices)  # greedy: favourites
 
         # x: the answers on screen, token by token, into the save folder.
         await pilot.press("x")
-        files = list((app.save_dir).glob("compare-answers*.jsonl"))
+        files = list((app.exports.save_dir).glob("compare-answers*.jsonl"))
         assert len(files) == 1
         records = [json.loads(line) for line in files[0].read_text().splitlines()]
         assert len(records) == 3 * len(view.prompts)
@@ -136,11 +136,13 @@ async def test_compare_tab_with_three_tiny_checkpoints(engine):
         await pilot.press("space")
         assert app.query_one(CompareView).columns[0].source == "cache"
         await pilot.press("1")
-        assert app.focused is None and app.stage == 1
+        assert app.focused is app.first and app.stage == 1
 
         # Tab 1's run, once it has trained, is the base column, as it is now.
         await pilot.press("n", "n", "n")
-        await until(pilot, lambda: app.latest is not None and app.latest.step == 3, "3 steps")
+        await until(
+            pilot, lambda: app.first.latest is not None and app.first.latest.step == 3, "3 steps"
+        )
         await pilot.press("4")
         await until(pilot, lambda: answered(view), "every model to answer again")
         await pilot.pause()

@@ -13,8 +13,9 @@ from stage_fixtures import until
 
 from model import protocol as p
 from tui.app import TrainTermApp
-from tui.views.compare import CompareView
-from tui.widgets.compare_grid import NAMES, CompareGrid
+from tui.runs import compare_name
+from tui.tabs.compare import CompareView
+from tui.widgets.compare_grid import CompareGrid
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def test_compare_tab(snap_compare, fake_engine, answers, size):
 
     async def run_before(pilot):
         await pilot.press("4")
-        assert fake_engine.sent[-1] == p.CompareAsk(1, app.sampler)
+        assert fake_engine.sent[-1] == p.CompareAsk(1, app.sampling.sampler)
         fake_engine.feed(prompts, *columns)
         view = app.query_one(CompareView)
         await until(pilot, lambda: not view.busy, "the answers on screen", timeout=20)
@@ -59,7 +60,7 @@ async def test_answers_worked_out_now_are_shown_under_their_models(fake_engine, 
         answered = [c for c in live["columns"] if not c.missing]
         assert [c.stage for c in answered] == ["pretrain", "sft", "dpo"]
         for column in live["columns"]:
-            assert NAMES[column.stage] in names
+            assert compare_name(column.stage) in names
         for column in answered:
             assert f"cache · {column.step}/{column.total_steps}" in states, column.stage
         name, prompt = live["prompts"].prompts[0]

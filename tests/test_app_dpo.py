@@ -9,8 +9,8 @@ import pytest
 from stage_fixtures import later_tabs, start_engine, until
 
 from tui.app import TrainTermApp
-from tui.views.preference import PreferenceView
-from tui.views.sft import SFTView
+from tui.tabs.dpo import PreferenceView
+from tui.tabs.sft import SFTView
 from tui.widgets.dpo_metrics import MetricsPane
 from tui.widgets.eval_table import EvalPane
 from tui.widgets.pair_view import PairPane

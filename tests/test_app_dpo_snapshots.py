@@ -14,7 +14,7 @@ from test_app_snapshots import drawn_text
 
 from model import protocol as p
 from tui.app import TrainTermApp
-from tui.views.preference import PreferenceView
+from tui.tabs.dpo import PreferenceView
 from tui.widgets.status import StatusBar
 
 

@@ -12,7 +12,7 @@ from stage_fixtures import later_tabs, until, write_preference, write_sft_scenar
 
 from model import protocol as p
 from tui.app import TrainTermApp
-from tui.views.compare import CompareView
+from tui.tabs.compare import CompareView
 
 
 @dataclass(frozen=True)
@@ -81,8 +81,8 @@ async def test_x_and_i_name_their_files_after_the_run_shown(fake_engine, runs, t
 
         def shows_last() -> bool:
             if stage == "pretrain":
-                return app._drawn is not None and app._drawn.step == last
-            view = app.tab_view
+                return app.first.drawn is not None and app.first.drawn.step == last
+            view = app.tab
             return view is not None and view.latest is not None and view.latest.step == last
 
         await until(pilot, shows_last, f"{stage}'s step {last} on screen")

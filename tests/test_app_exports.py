@@ -30,11 +30,13 @@ async def test_exports_hold_every_step_and_the_card_equals_eval(engine, tmp_path
     saved = tmp_path / "s"
     app = TrainTermApp(engine)
     async with app.run_test(size=(100, 30)) as pilot:
-        await until(pilot, lambda: app.state == "paused", "the trainer ready")
-        assert app.save_dir == saved  # the engine's --save-dir, where `s` saves
+        await until(pilot, lambda: app.first.state == "paused", "the trainer ready")
+        assert app.exports.save_dir == saved  # the engine's --save-dir, where `s` saves
         await pilot.press("space")
-        await until(pilot, lambda: app.state == "done", "pretraining's 12 steps")
-        await until(pilot, lambda: app._drawn is not None and app._drawn.step == 12, "step 12")
+        await until(pilot, lambda: app.first.state == "done", "pretraining's 12 steps")
+        await until(
+            pilot, lambda: app.first.drawn is not None and app.first.drawn.step == 12, "step 12"
+        )
 
         await pilot.press("x")
         await until(pilot, lambda: _said(app, "Exported pretrain"), "the export said")
@@ -54,7 +56,7 @@ async def test_exports_hold_every_step_and_the_card_equals_eval(engine, tmp_path
         assert [float(r["loss"]) for r in table] == [r["loss"] for r in jsonl]
         assert [bool(r["val_loss"]) for r in table] == [r["step"] % 4 == 0 for r in jsonl]
         batch = [json.loads(x) for x in (saved / "pretrain-batch-step12.jsonl").open()]
-        assert len(batch) == len(app._drawn.row) and batch[0]["step"] == 12
+        assert len(batch) == len(app.first.drawn.row) and batch[0]["step"] == 12
 
         await pilot.press("s")
         await until(pilot, lambda: _said(app, "Saved checkpoint"), "the checkpoint saved")

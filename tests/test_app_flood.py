@@ -51,7 +51,9 @@ async def test_a_flood_of_reports_keeps_redraws_and_memory_bounded(fake_engine, 
         fake_engine.feed(*floods[part])
         step = parts[part][1] * PER_REPORT
         at_step = f"step {step}"
-        await until(pilot, lambda: app.latest and app.latest.step == step, at_step, STEP_WAIT)
+        await until(
+            pilot, lambda: app.first.latest and app.first.latest.step == step, at_step, STEP_WAIT
+        )
         drawn = "the last redraw"
         await until(pilot, lambda: app._draw_throttle._timer is None, drawn, REDRAW_WAIT)
         gc.collect()
@@ -65,7 +67,7 @@ async def test_a_flood_of_reports_keeps_redraws_and_memory_bounded(fake_engine, 
 
         app._draw_throttle.callback = counted
         fake_engine.feed(replace(recording.ready, total_steps=TOTAL + 1))
-        await until(pilot, lambda: app.ready is not None, "the ready message")
+        await until(pilot, lambda: app.first.ready is not None, "the ready message")
         await consumed(0)
         # Traced from here: by the second mark every block the histories hold was allocated
         # under the trace, so what they let go of counts too.
@@ -87,9 +89,9 @@ async def test_a_flood_of_reports_keeps_redraws_and_memory_bounded(fake_engine, 
     gaps = [b - a for a, b in zip(draws, draws[1:], strict=False)]
     assert min(gaps) >= DRAW_INTERVAL * 0.9, "two redraws closer than the throttle allows"
     # Every history is bounded, the newest points exact.
-    series = app.series
+    series = app.first.series
     assert len(series.train) <= MAX_POINTS and len(series.val) <= MAX_POINTS
-    assert len(app.rate.samples) <= RATE_SAMPLES and len(app.samples) <= 4
+    assert len(app.first.rate.samples) <= RATE_SAMPLES and len(app.first.samples) <= 4
     newest = [s for s, _ in series.train[-MAX_POINTS // 2 :]]
     assert newest == list(range(TOTAL - MAX_POINTS // 2 + 1, TOTAL + 1))
     # Memory flat: the last 1,000 reports (20,000 loss points, ~1.7 MB if each were kept)

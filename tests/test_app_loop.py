@@ -27,20 +27,29 @@ async def test_p_walks_one_step_round_the_loop(engine):
         diagram = app.query_one(LoopDiagram)
         for phase in p.PHASES[:-1]:
             await pilot.press("p")
-            await until(pilot, lambda ph=phase: app.figures and app.figures.phase == ph, what=phase)
-            assert diagram.active_phase == phase and app.latest is None
+            await until(
+                pilot,
+                lambda ph=phase: app.first.loop.figures and app.first.loop.figures.phase == ph,
+                what=phase,
+            )
+            assert diagram.active_phase == phase and app.first.latest is None
         await pilot.press("p")
-        await until(pilot, lambda: app.latest is not None, what="the step's report")
-        assert app.latest.step == 1 and diagram.active_phase == "update"
-        assert app.figures.phase == "update" and app.figures.loss == app.latest.loss
-        walked = app.latest.loss
+        await until(pilot, lambda: app.first.latest is not None, what="the step's report")
+        assert app.first.latest.step == 1 and diagram.active_phase == "update"
+        assert (
+            app.first.loop.figures.phase == "update"
+            and app.first.loop.figures.loss == app.first.latest.loss
+        )
+        walked = app.first.latest.loss
         # The same step taken whole, after a reset (same seed): the same loss.
         handle, _ = engine
         handle.send(p.Reset())
-        await until(pilot, lambda: app.latest is None and app.state == "paused", what="reset")
+        await until(
+            pilot, lambda: app.first.latest is None and app.first.state == "paused", what="reset"
+        )
         await pilot.press("n")
-        await until(pilot, lambda: app.latest is not None, what="a whole step")
-        assert app.latest.loss == walked
+        await until(pilot, lambda: app.first.latest is not None, what="a whole step")
+        assert app.first.latest.loss == walked
         assert diagram.active_phase == "", "a whole step lands without a highlight"
 
 
@@ -48,8 +57,8 @@ async def test_every_box_explains_itself_with_the_live_numbers(engine):
     app = make_app(engine)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("n")
-        await until(pilot, lambda: app.latest is not None, what="a report")
-        figures = app.latest.figures
+        await until(pilot, lambda: app.first.latest is not None, what="a report")
+        figures = app.first.latest.figures
         await pilot.press("tab")
         diagram = app.query_one(LoopDiagram)
         assert app.focused is diagram
@@ -84,7 +93,7 @@ async def test_the_weight_patch_follows_the_selected_layer(engine):
     app = make_app(engine)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("n")
-        await until(pilot, lambda: app.latest is not None, what="a report")
+        await until(pilot, lambda: app.first.latest is not None, what="a report")
         view = app.query_one(WeightPatchView)
         assert view.layer_name == "Block 1" and view.current().layer == "Block 1"
         await pilot.press("tab", *["right"] * 5)  # corpus → … → block 2
@@ -94,21 +103,23 @@ async def test_the_weight_patch_follows_the_selected_layer(engine):
         assert qkv.matrix == "blocks.1.attn.qkv.weight[0:8, :8]" and len(qkv.values) == 8
         assert any(d != 0 for row in qkv.deltas for d in row)
         await pilot.press("escape")
-        assert app.focused is None  # ← → are the token cursor's again
+        assert app.focused is app.first  # ← → are the token cursor's again
 
 
 async def test_a_click_on_a_box_opens_its_explanation(engine):
     app = make_app(engine)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("n")
-        await until(pilot, lambda: app.latest is not None, what="a report")
+        await until(pilot, lambda: app.first.latest is not None, what="a report")
         diagram = app.query_one(LoopDiagram)
         line, x0, _, index = next(s for s in diagram._spans if diagram.nodes[s[3]].key == "loss")
         await pilot.click(LoopDiagram, offset=(x0 + 1, line))
         assert isinstance(app.screen, ExplainScreen) and app.screen.node.key == "loss"
         # The explanation stays live: a phase step updates it in place.
         await pilot.press("p")
-        await until(pilot, lambda: app.figures.step == 2, what="the next step's first phase")
+        await until(
+            pilot, lambda: app.first.loop.figures.step == 2, what="the next step's first phase"
+        )
         assert "not reached the loss phase" in str(app.screen.query_one("#explain-body").render())
 
 
@@ -117,10 +128,12 @@ async def test_diagram_fits_without_losing_the_loss(engine, size):
     app = make_app(engine)
     async with app.run_test(size=size) as pilot:
         await pilot.press("n")
-        await until(pilot, lambda: app.latest is not None, what="a report")
+        await until(pilot, lambda: app.first.latest is not None, what="a report")
         diagram = app.query_one(LoopDiagram)
-        await until(pilot, lambda: diagram.figures is app.latest.figures, what="the drawn step")
+        await until(
+            pilot, lambda: diagram.figures is app.first.latest.figures, what="the drawn step"
+        )
         text = diagram.render().plain
         lines = text.splitlines()
         assert len(lines) == 2 and all(len(line) <= size[0] for line in lines)
-        assert f"{app.latest.loss:.3f}" in text
+        assert f"{app.first.latest.loss:.3f}" in text

@@ -16,7 +16,7 @@ from test_app_snapshots import settle as settle_panes
 from model import protocol as p
 from tui.app import TrainTermApp
 from tui.loop_explain import loop_nodes
-from tui.views.compare import CompareView
+from tui.tabs.compare import CompareView
 from tui.widgets.compare_grid import BARS as PROBABILITY_BARS
 from tui.widgets.compare_grid import CompareGrid
 from tui.widgets.loop_diagram import LoopDiagram

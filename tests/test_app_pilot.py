@@ -8,13 +8,11 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from pathlib import Path
 
 import pytest
 from engine_fixtures import receive
 from textual.widgets import ContentSwitcher
 
-import tui.app
 from model import protocol as p
 from model.engine.options import EngineOptions
 from model.engine.process import EngineHandle
@@ -22,6 +20,7 @@ from tui.app import TrainTermApp
 from tui.screens.confirm import ConfirmReset
 from tui.screens.crash import TrainerStopped
 from tui.screens.help import HelpScreen
+from tui.tabs.base import Panes
 from tui.widgets.handoff import HandoffBody
 from tui.widgets.loss_plot import LossPlot
 from tui.widgets.model_pane import ModelPane
@@ -100,8 +99,9 @@ async def until(pilot, condition, timeout: float = 15.0, what: str = "") -> None
         if time.monotonic() > deadline:
             app = pilot.app
             raise AssertionError(
-                f"timed out waiting for {what or condition}: state {app.state}, "
-                f"screen {app.screen}, latest {app.latest and app.latest.step}, error {app.error}"
+                f"timed out waiting for {what or condition}: state {app.first.state}, "
+                f"screen {app.screen}, latest {app.first.latest and app.first.latest.step}, "
+                f"error {app.session.error}"
             )
         await pilot.pause(0.03)
 
@@ -110,10 +110,10 @@ async def drawn(pilot, app) -> None:
     """Wait until the panes show the latest report: no redraw pending, its batch on screen."""
 
     def shown() -> bool:
-        row = app.latest.row if app.latest else ()
+        row = app.first.latest.row if app.first.latest else ()
         return (
             app._draw_throttle._timer is None
-            and app.query_one(ModelPane).report is app.latest
+            and app.query_one(ModelPane).report is app.first.latest
             and app.query_one(TokenStream).row is row
         )
 
@@ -123,12 +123,12 @@ async def drawn(pilot, app) -> None:
 async def pause_and_settle(pilot, app) -> int:
     """Pause, then sample: the engine sends what it trained before the pause ahead of the
     sample, so once the sample is here every step's report is too. The step paused at."""
-    samples = len(app.samples)
+    samples = len(app.first.samples)
     await pilot.press("space")
-    assert app.state == "paused"
+    assert app.first.state == "paused"
     await pilot.press("g")
-    await until(pilot, lambda: len(app.samples) > samples, what="the sample after the pause")
-    return app.latest.step
+    await until(pilot, lambda: len(app.first.samples) > samples, what="the sample after the pause")
+    return app.first.latest.step
 
 
 def status_text(app) -> str:
@@ -140,7 +140,7 @@ async def test_opens_paused_with_the_model_and_no_focus(engine):
     app = make_app(engine)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        assert app.state == "paused" and app.focused is None
+        assert app.first.state == "paused" and app.focused is app.first
         assert "paused" in status_text(app) and "step 0/5000" in status_text(app)
         model = app.query_one(ModelPane)
         assert model.ready.n_layer == 2
@@ -154,7 +154,11 @@ async def test_n_trains_one_step_and_fills_every_pane(engine):
     app = make_app(engine)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("n")
-        await until(pilot, lambda: app.latest is not None and app.latest.step == 1, what="step 1")
+        await until(
+            pilot,
+            lambda: app.first.latest is not None and app.first.latest.step == 1,
+            what="step 1",
+        )
         await drawn(pilot, app)
         stream = app.query_one(TokenStream)
         assert len(stream.row) == 48 and stream.cursor == 24
@@ -167,7 +171,7 @@ async def test_n_trains_one_step_and_fills_every_pane(engine):
         model = app.query_one(ModelPane)
         assert [s.name for s in model.report.layers] == ["Embed", "Block 1", "Block 2", "Logits"]
         assert "step 1/5000" in "\n".join(model.lines())
-        assert app.series.train == [(1, app.latest.loss)]
+        assert app.first.series.train == [(1, app.first.latest.loss)]
         assert "step 1/5000" in status_text(app) and "loss" in status_text(app)
         await until(pilot, lambda: app.query_one(LossPlot)._chart is not None, what="chart")
 
@@ -176,31 +180,33 @@ async def test_space_plays_and_pauses_without_losing_a_loss_point(engine):
     app = make_app(engine)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("space")
-        assert app.state == "playing"
-        await until(pilot, lambda: app.latest is not None and app.latest.step >= 25, what="25")
+        assert app.first.state == "playing"
+        await until(
+            pilot, lambda: app.first.latest is not None and app.first.latest.step >= 25, what="25"
+        )
         assert "playing" in status_text(app)
         settled = await pause_and_settle(pilot, app)
-        assert app.samples[-1].step == settled, "a step was trained after the pause"
-        steps = [s for s, _ in app.series.train]
+        assert app.first.samples[-1].step == settled, "a step was trained after the pause"
+        steps = [s for s, _ in app.first.series.train]
         assert steps == list(range(1, settled + 1))
-        assert [s for s, _ in app.series.val] == list(range(10, settled + 1, 10))
+        assert [s for s, _ in app.first.series.val] == list(range(10, settled + 1, 10))
         await pilot.press("n")  # and nothing arrives late: the next step follows on
-        await until(pilot, lambda: app.latest.step == settled + 1, what="the step after")
-        assert [s for s, _ in app.series.train] == list(range(1, settled + 2))
+        await until(pilot, lambda: app.first.latest.step == settled + 1, what="the step after")
+        assert [s for s, _ in app.first.series.train] == list(range(1, settled + 2))
 
 
 async def test_cursor_keys_and_click_select_a_position(engine):
     app = make_app(engine)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("n")
-        await until(pilot, lambda: app.latest is not None, what="a report")
+        await until(pilot, lambda: app.first.latest is not None, what="a report")
         await drawn(pilot, app)
         stream = app.query_one(TokenStream)
         prediction = app.query_one(PredictionPane)
         await pilot.press("left", "left", "right")
         assert stream.cursor == 23 and prediction.cursor == 23
         await pilot.press("n")
-        await until(pilot, lambda: app.latest.step == 2, what="step 2")
+        await until(pilot, lambda: app.first.latest.step == 2, what="step 2")
         await drawn(pilot, app)
         assert stream.cursor == 23, "the cursor stays put across reports"
         for _ in range(60):
@@ -242,7 +248,9 @@ async def test_plus_minus_cap_the_speed(engine):
         assert app.speed == 2
         started = time.monotonic()
         await pilot.press("space")
-        await until(pilot, lambda: app.latest is not None and app.latest.step >= 3, what="3")
+        await until(
+            pilot, lambda: app.first.latest is not None and app.first.latest.step >= 3, what="3"
+        )
         steps = await pause_and_settle(pilot, app)
         elapsed = time.monotonic() - started
         # At 2 steps a second, n steps span at least (n - 1) / 2 s, however slow the machine.
@@ -250,14 +258,14 @@ async def test_plus_minus_cap_the_speed(engine):
         for _ in range(6):
             await pilot.press("plus")
         assert app.speed is None and "speed max" in status_text(app)
-        assert engine[0] is app.engine
+        assert engine[0] is app.session.engine
 
 
 async def test_g_samples_text(engine):
     app = make_app(engine)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("n", "g")
-        await until(pilot, lambda: app.samples, what="a sample")
+        await until(pilot, lambda: app.first.samples, what="a sample")
         assert app.query_one(SamplePane).samples[-1].step in (0, 1)
         assert app.query_one(SamplePane).display
 
@@ -268,7 +276,7 @@ async def test_s_saves_a_checkpoint(engine, scenario_dir):
     async with app.run_test(size=(80, 24)) as pilot:
         app.notify = lambda message, **kw: notes.append((kw.get("title", ""), message))
         await pilot.press("n")
-        await until(pilot, lambda: app.latest is not None, what="a report")
+        await until(pilot, lambda: app.first.latest is not None, what="a report")
         await pilot.press("s")
         await until(pilot, lambda: any("Saved" in t for t, _ in notes), what="saved")
     title, path = next(n for n in notes if "Saved" in n[0])
@@ -280,15 +288,15 @@ async def test_r_asks_then_resets_the_stage(engine):
     app = make_app(engine)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("n")
-        await until(pilot, lambda: app.latest is not None, what="a report")
+        await until(pilot, lambda: app.first.latest is not None, what="a report")
         await pilot.press("r")
         assert isinstance(app.screen, ConfirmReset)
         await pilot.press("n")
-        assert not isinstance(app.screen, ConfirmReset) and app.latest.step == 1
+        assert not isinstance(app.screen, ConfirmReset) and app.first.latest.step == 1
         await pilot.press("r", "y")
-        assert app.state in ("resetting", "paused") and app.series.train == []
-        await until(pilot, lambda: app.state == "paused", what="the fresh engine")
-        assert app.latest is None and "step 0/5000" in status_text(app)
+        assert app.first.state in ("resetting", "paused") and app.first.series.train == []
+        await until(pilot, lambda: app.first.state == "paused", what="the fresh engine")
+        assert app.first.latest is None and "step 0/5000" in status_text(app)
         assert app.query_one(TokenStream).row == ()
 
 
@@ -320,7 +328,7 @@ async def test_command_palette_offers_the_actions(engine):
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"Step", "enter")
-        await until(pilot, lambda: app.latest is not None, what="a step from the palette")
+        await until(pilot, lambda: app.first.latest is not None, what="a step from the palette")
 
 
 @pytest.mark.parametrize("key", ["q", "ctrl+q", "ctrl+c"])
@@ -329,14 +337,14 @@ async def test_quit_keys(engine, key):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press(key)
         await pilot.pause()
-    assert app.return_code == 0 and app.error is None
+    assert app.return_code == 0 and app.session.error is None
 
 
 async def test_resize_sweep_while_playing(engine):
     app = make_app(engine)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("space")
-        await until(pilot, lambda: app.latest is not None, what="a report")
+        await until(pilot, lambda: app.first.latest is not None, what="a report")
         for size in [(0, 0), (1, 1), (10, 3), (79, 24), (300, 2), (80, 24)]:
             await pilot.resize_terminal(*size)
             small = size != (80, 24)
@@ -360,15 +368,15 @@ async def test_trainer_crash_shows_reason_and_restarts(options):
     app = TrainTermApp(handle, restart=restart)
     try:
         async with app.run_test(size=(80, 24)) as pilot:
-            await until(pilot, lambda: app.state == "paused", what="ready", timeout=60)
+            await until(pilot, lambda: app.first.state == "paused", what="ready", timeout=60)
             handle.process.kill()
             await until(pilot, lambda: isinstance(app.screen, TrainerStopped), what="crash")
-            assert "ended unexpectedly" in app.error
-            assert app.state == "stopped" and "trainer stopped" in status_text(app)
+            assert "ended unexpectedly" in app.session.error
+            assert app.first.state == "stopped" and "trainer stopped" in status_text(app)
             await pilot.press("r")
-            await until(pilot, lambda: app.state == "paused", what="restarted", timeout=60)
+            await until(pilot, lambda: app.first.state == "paused", what="restarted", timeout=60)
             await pilot.press("n")
-            await until(pilot, lambda: app.latest is not None, what="a step after restart")
+            await until(pilot, lambda: app.first.latest is not None, what="a step after restart")
     finally:
         for engine in [handle, *made]:
             engine.stop()
@@ -390,7 +398,7 @@ async def test_fatal_error_at_start_is_shown_and_exits_2(tmp_path):
                 lambda: isinstance(app.screen, TrainerStopped) and app.screen.query("#reason"),
                 what="the error screen",
             )
-            assert "empty" in app.error
+            assert "empty" in app.session.error
             reason = app.screen.query_one("#reason").render()
             assert "empty" in str(reason)
             await pilot.press("q")
@@ -400,38 +408,28 @@ async def test_fatal_error_at_start_is_shown_and_exits_2(tmp_path):
     assert app.return_code == 2
 
 
-class HeldLaterTabs(TrainTermApp):
-    """Tabs 2–4 mount when the test says so, not when asyncio gets round to it: what the
-    test sends before then surely comes before them."""
-
-    CSS_PATH = str(Path(tui.app.__file__).with_name(TrainTermApp.CSS_PATH))  # not beside tests
-    first_frame = False
-
-    async def _after_first_frame(self) -> None:
-        self.first_frame = True
-
-    async def mount_later_tabs(self) -> None:
-        await TrainTermApp._after_first_frame(self)
-
-
-async def test_keys_and_messages_before_tabs_2_to_4_mount_are_kept_in_order(fake_engine, recording):
-    # The later tabs join after the first frame: what comes before then waits, not vanish.
+async def test_messages_before_a_tabs_panes_wait_for_them_in_order(
+    fake_engine, recording, monkeypatch
+):
+    # The panes mount after the first frame (Lazy). Held here until the test says so: what a
+    # run says before then waits in its tab, in order; tab 1's run does not wait at all, so
+    # a key pressed that early acts on the run as it is.
+    monkeypatch.setattr(Panes, "on_mount", lambda self: None)
     reports = recording.reports[:3]
-    fake_engine.feed(recording.ready, *reports)
-    app = HeldLaterTabs(fake_engine)
+    offer = p.BaseModel("sft", "tab", reports[0].step, reports[0].total_steps, None)
+    moved = p.BaseModel("sft", "tab", reports[-1].step, reports[-1].total_steps, None)
+    fake_engine.feed(recording.ready, offer, *reports, moved)
+    app = TrainTermApp(fake_engine)
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: app.first_frame, what="the first frame")
-        await until(pilot, lambda: len(app._waiting) == 4, what="the engine's messages")
-        await pilot.press("2", "3")
-        assert not app.later_tabs_mounted
-        assert app.ready is None and app.latest is None and app.stage == 1, "nothing is lost"
-        assert fake_engine.sent == []
-        await app.mount_later_tabs()
+        first, sft = app.first, app.later[0]
+        await until(pilot, lambda: len(sft._early) == 2, what="tab 2's messages")
+        assert first.latest == reports[-1] and not first.panes_ready, "tab 1's run waits not"
+        assert sft.base is None and sft._early == [offer, moved]
+        await pilot.press("n")
+        assert fake_engine.sent == [p.Step(1)] and first.state == "paused"
+        for tab in (first, sft):
+            tab.query_one(Panes).post_message(Panes.Mounted())
+        await until(pilot, lambda: first.panes_ready and sft.panes_ready, what="the panes")
         await pilot.pause()
-        assert app.later_tabs_mounted and not app._waiting_actions and not app._waiting
-        # The messages in the order they came, the keys in the order they were pressed.
-        assert app.ready == recording.ready and app.latest == reports[-1]
-        assert app.series.train == [point for r in reports for point in r.losses]
-        assert fake_engine.sent == [p.Activate("sft"), p.Activate("dpo")]
-        assert app.stage == 3
-        assert app.query_one("#stages").current == "stage-3"
+        assert sft.base == moved and not sft._early, "kept, and replayed in order"
+        assert app.query_one(TokenStream).row == reports[-1].row

@@ -18,7 +18,7 @@ from textual.containers import VerticalScroll
 from model import protocol as p
 from tui.app import TrainTermApp
 from tui.screens.report import ReportScreen
-from tui.views.sft import SFTView
+from tui.tabs.sft import SFTView
 
 
 def _rows(stage: str) -> tuple[p.EvalRow, ...]:

@@ -8,8 +8,8 @@ import pytest
 from stage_fixtures import later_tabs, start_engine, until
 
 from tui.app import TrainTermApp
-from tui.views.rlhf import RLHFView
-from tui.views.sft import SFTView
+from tui.tabs.rlhf import RLHFView
+from tui.tabs.sft import SFTView
 from tui.widgets.eval_table import EvalPane
 from tui.widgets.rl_metrics import RLMetricsPane
 from tui.widgets.rl_samples import SamplesPane
@@ -37,7 +37,7 @@ async def test_rlhf_trains_a_reward_model_then_the_policy_in_tab_3(engine):
         await until(pilot, lambda: sft.state == "done", "fine-tuning to finish", 120)
 
         await pilot.press("3", "m", "m")  # DPO+NLL → plain DPO → RLHF
-        assert app.rlhf_shown and app.tab_view is rl
+        assert (app.tab.id == "rlhf-view") and app.tab is rl
         await until(pilot, lambda: rl.base is not None and rl.base.source, "RLHF's offer")
         assert rl.base.reward_model == ""  # no reward model yet: enter trains one first
         await pilot.press("o")  # the experiment needs a reward model: refused, said why
@@ -70,4 +70,4 @@ async def test_rlhf_trains_a_reward_model_then_the_policy_in_tab_3(engine):
         assert rl.series.last_other("gold") is not None and rl.series.last_val is not None
 
         await pilot.press("m")  # back to DPO: its own, untouched hand-off
-        assert not app.rlhf_shown and not app.tab_view.running
+        assert app.tab.id != "rlhf-view" and not app.tab.running

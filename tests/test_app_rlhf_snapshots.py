@@ -14,7 +14,7 @@ from test_app_snapshots import drawn_text
 
 from model import protocol as p
 from tui.app import TrainTermApp
-from tui.views.rlhf import RLHFView
+from tui.tabs.rlhf import RLHFView
 from tui.widgets.rl_samples import flat
 from tui.widgets.status import StatusBar
 
@@ -45,7 +45,7 @@ def fed(fake_engine, rec: RLRecording, running: bool = True) -> TrainTermApp:
 
 async def show_rlhf(pilot, app) -> None:
     await pilot.press("3", "m", "m")
-    assert app.rlhf_shown
+    assert app.tab.id == "rlhf-view"
 
 
 def test_rlhf_hand_off_80x24(snap_compare, fake_engine, rl_recording):
@@ -84,7 +84,7 @@ async def test_an_rl_run_trained_now_shows_its_last_report(fake_engine, tmp_path
         assert f"step {last.step}/{last.total_steps}" in status
         # RL's loss says little: the line shows the batch's reward-model score instead.
         assert f"RM score {dict(last.metrics)['score']:.3f}" in status
-        shown = drawn_text(app.query_one("#rl-samples"))
+        shown = drawn_text(app.query_one("#rlhf-samples"))
         assert flat(last.rl.prompt) in shown
         rows = shown.splitlines()
         for sample in last.rl.samples:

@@ -30,45 +30,45 @@ def plain(renderable, width: int = 96) -> str:
 async def test_keys_change_the_sampler_the_status_line_and_the_samples(engine):  # noqa: F811
     app = make_app(engine)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.state == "paused", what="the trainer")
+        await until(pilot, lambda: app.first.state == "paused", what="the trainer")
         assert "T0.8 k40 seed 0" in status_text(app), "the app's default sampler"
         await pilot.press("n", "n", "n")
-        await until(pilot, lambda: app.latest is not None and app.latest.step == 3)
+        await until(pilot, lambda: app.first.latest is not None and app.first.latest.step == 3)
         await pilot.press("t")
         assert "T1.0 k40 seed 0" in status_text(app)
         await pilot.press("T", "T", "K", "U", "d", "d", "D")
-        assert app.sampler == p.Sampler(0.5, 10, 0.95, 1)
+        assert app.sampling.sampler == p.Sampler(0.5, 10, 0.95, 1)
         assert "T0.5 k10 p0.95 seed 1" in status_text(app)
         await pilot.press("0")
-        assert app.sampler.greedy and "greedy" in status_text(app)
+        assert app.sampling.sampler.greedy and "greedy" in status_text(app)
         await pilot.press("0")
-        assert app.sampler == p.Sampler(0.5, 10, 0.95, 1), "greedy off brings T 0.5 back"
+        assert app.sampling.sampler == p.Sampler(0.5, 10, 0.95, 1), "greedy off brings T 0.5 back"
 
         await pilot.press("g")
-        await until(pilot, lambda: app.samples, what="a sample")
-        sample = app.samples[-1]
-        assert sample.sampler == app.sampler and sample.step == 3
+        await until(pilot, lambda: app.first.samples, what="a sample")
+        sample = app.first.samples[-1]
+        assert sample.sampler == app.sampling.sampler and sample.step == 3
         assert "T0.5 k10 p0.95 seed 1" in plain(app.query_one(SamplePane).render())
         # With a sample on screen, a change of sampler draws it again at once.
         await pilot.press("0")
-        await until(pilot, lambda: app.samples[-1].sampler.greedy, what="a greedy sample")
+        await until(pilot, lambda: app.first.samples[-1].sampler.greedy, what="a greedy sample")
         await pilot.press("0", "g")
-        await until(pilot, lambda: len(app.samples) >= 4, what="the sample again")
-        assert app.samples[-1] == sample, "the same seed and model drew differently"
+        await until(pilot, lambda: len(app.first.samples) >= 4, what="the sample again")
+        assert app.first.samples[-1] == sample, "the same seed and model drew differently"
 
 
 async def test_why_this_token_shows_each_step_of_the_draw(engine):  # noqa: F811
     app = make_app(engine)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.state == "paused", what="the trainer")
+        await until(pilot, lambda: app.first.state == "paused", what="the trainer")
         await pilot.press("n", "n")
-        await until(pilot, lambda: app.latest is not None and app.latest.step == 2)
+        await until(pilot, lambda: app.first.latest is not None and app.first.latest.step == 2)
         await pilot.press("t", "t", "K", "U")  # T 1.5, top-k 10, top-p 0.95: a loose draw
         await pilot.press("w")
         await until(pilot, lambda: isinstance(app.screen, WhyScreen), what="the view")
         view = app.screen
         sample = view.sample
-        assert sample.sampler == app.sampler and sample.choices
+        assert sample.sampler == app.sampling.sampler and sample.choices
         choice = sample.choices[view.position]
         # It opens where the sampler first passed over the model's favourite. A model two
         # steps in is near uniform over its top 10, and T 1.5 flattens it further: 4 tokens
@@ -117,7 +117,7 @@ async def test_why_opens_on_the_first_token_the_sampler_did_not_favour(
     fake_engine.feed(recording.ready, *recording.reports[:3])
     app = TrainTermApp(fake_engine)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.latest is not None, what="the reports")
+        await until(pilot, lambda: app.first.latest is not None, what="the reports")
         await pilot.press("w")
         fake_engine.feed(p.SampleText("pretrain", 3, "", text, p.APP_SAMPLER, choices))
         await until(pilot, lambda: isinstance(app.screen, WhyScreen), what="the view")
@@ -129,7 +129,7 @@ async def test_why_opens_on_the_first_token_the_sampler_did_not_favour(
 async def test_why_on_a_stage_without_a_model_says_so(engine):  # noqa: F811
     app = make_app(engine)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.state == "paused", what="the trainer")
+        await until(pilot, lambda: app.first.state == "paused", what="the trainer")
         await pilot.press("2", "w")
         assert not isinstance(app.screen, WhyScreen)
         assert any("no model yet" in n.message for n in app._notifications)
@@ -149,7 +149,7 @@ def test_why_view_screenshot(snap_compare, fake_engine, recording, explained, si
     app = TrainTermApp(fake_engine)
 
     async def run_before(pilot):
-        await until(pilot, lambda: app.latest is not None and app.latest.step == 10)
+        await until(pilot, lambda: app.first.latest is not None and app.first.latest.step == 10)
         await pilot.press("w")
         assert fake_engine.sent[-1] == p.Sample(sampler=p.APP_SAMPLER)
         fake_engine.feed(explained)
@@ -166,7 +166,7 @@ async def test_why_view_of_a_sample_drawn_now(fake_engine, recording, tmp_path):
     fake_engine.feed(recording.ready, *recording.reports[:10])
     app = TrainTermApp(fake_engine)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.latest is not None and app.latest.step == 10)
+        await until(pilot, lambda: app.first.latest is not None and app.first.latest.step == 10)
         await pilot.press("w")
         fake_engine.feed(live)
         await until(pilot, lambda: isinstance(app.screen, WhyScreen), what="the view")

@@ -10,7 +10,7 @@ from model.engine.options import EngineOptions
 from model.engine.process import EngineHandle
 from tui.app import TrainTermApp
 from tui.screens.why import WhyScreen
-from tui.views.sft import SFTView
+from tui.tabs.sft import SFTView
 from tui.widgets.eval_table import EvalPane
 from tui.widgets.handoff import HandoffPane
 from tui.widgets.probes import ProbePane
@@ -40,7 +40,7 @@ async def test_fast_forward_then_fine_tune_live(engine):
         await pilot.press("f")
         await until(pilot, lambda: view.base.source == "cache", "fast-forward into the cache")
         # Tab 1's chart filled as stage 1 ran, every loss point of it.
-        assert [s for s, _ in app.series.train] == list(range(1, 13))
+        assert [s for s, _ in app.first.series.train] == list(range(1, 13))
         assert view.base.step == view.base.total_steps == 12
 
         await pilot.press("enter")
@@ -71,11 +71,11 @@ async def test_fast_forward_then_fine_tune_live(engine):
         await until(pilot, lambda: isinstance(app.screen, WhyScreen), "the why view")
         sample = app.screen.sample
         assert sample.stage == "sft" and sample.prompt == "Capital of Tarsk?"
-        assert sample.choices and sample.sampler == app.sampler
+        assert sample.choices and sample.sampler == app.sampling.sampler
         await pilot.press("escape")
         # Tab 1 is untouched by fine-tuning: still its finished run.
         await pilot.press("1")
-        assert app.latest.stage == "pretrain" and app.latest.step == 12
+        assert app.first.latest.stage == "pretrain" and app.first.latest.step == 12
 
 
 # Stage 1 long enough that a fast-forward is still running when esc comes, however loaded the
@@ -97,17 +97,17 @@ async def test_esc_cancels_a_fast_forward(tmp_path, monkeypatch):
             await until(pilot, lambda: view.base is not None, "the base model offer")
             await pilot.press("f")
             await until(pilot, lambda: pane.has_class("-forwarding"), "the fast-forward")
-            await until(pilot, lambda: app.latest is not None, "stage 1's first steps")
-            assert app.state == "playing"
+            await until(pilot, lambda: app.first.latest is not None, "stage 1's first steps")
+            assert app.first.state == "playing"
 
             await pilot.press("escape")
             await until(pilot, lambda: not view.base.fast_forwarding, "the cancel")
-            assert not pane.has_class("-forwarding") and app.state == "paused"
+            assert not pane.has_class("-forwarding") and app.first.state == "paused"
             assert view.base.source == "tab" and 0 < view.base.step < 100_000
             # Stage 1 stopped there: by the answer to a later command, no step beyond it.
             stopped = view.base.step
             await pilot.press("1", "g")
-            await until(pilot, lambda: app.samples, "a sample after the cancel")
-            assert app.latest.step == stopped
+            await until(pilot, lambda: app.first.samples, "a sample after the cancel")
+            assert app.first.latest.step == stopped
     finally:
         handle.stop()

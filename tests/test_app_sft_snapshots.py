@@ -14,7 +14,7 @@ from test_app_snapshots import assert_chips_show, drawn_text
 
 from model import protocol as p
 from tui.app import TrainTermApp
-from tui.views.sft import SFTView
+from tui.tabs.sft import SFTView
 from tui.widgets.status import StatusBar
 
 

@@ -108,7 +108,7 @@ async def test_a_run_trained_now_shows_its_last_report(fake_engine, tmp_path):
         assert f"step {last.step}/{last.total_steps}" in status
         assert f"loss {last.loss:.3f}" in status
         assert f"step {last.step}/{last.total_steps}" in "\n".join(app.query_one("#model").lines())
-        assert app.series.train == [(r.step, r.loss) for r in reports], "a loss point lost"
+        assert app.first.series.train == [(r.step, r.loss) for r in reports], "a loss point lost"
         positions = assert_chips_show(app.query_one("#stream", TokenStream), last.row)
         assert len(positions) > 10, "most of the batch fits at 120×40"
         cursor = app.query_one("#stream", TokenStream).cursor
@@ -145,7 +145,7 @@ def test_paused_120x40_with_a_sample(snap_compare, fake_engine, recording):
 
     async def run_before(pilot):
         await settle(pilot, app, 40)
-        await until(pilot, lambda: app.samples, "the sample")
+        await until(pilot, lambda: app.first.samples, "the sample")
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
 
@@ -202,10 +202,10 @@ async def test_divergence_stops_play_and_turns_the_status_red(fake_engine, recor
         app.notify = lambda message, **kw: notes.append((kw.get("severity"), message))
         await settle(pilot, app, 3)
         await pilot.press("space")
-        assert fake_engine.sent == [p.Play()] and app.state == "playing"
+        assert fake_engine.sent == [p.Play()] and app.first.state == "playing"
         message = "training diverged at step 4: the loss became nan"
         fake_engine.feed(p.Divergence("pretrain", 4, float("nan"), message))
-        await until(pilot, lambda: app.state == "diverged", "the divergence to land")
+        await until(pilot, lambda: app.first.state == "diverged", "the divergence to land")
         bar = app.query_one(StatusBar)
         assert bar.has_class("-diverged") and "diverged" in bar.render().plain
         assert ("error", message) in notes
@@ -232,7 +232,7 @@ async def test_keys_send_commands(fake_engine, recording):
         await pilot.press("p")
         assert fake_engine.sent[-1] == p.StepPhase()
         await pilot.press("r", "y")
-        assert fake_engine.sent[-1] == p.Reset() and app.series.train == []
+        assert fake_engine.sent[-1] == p.Reset() and app.first.series.train == []
 
 
 async def test_non_fatal_engine_error_is_a_notification(fake_engine, recording):
@@ -242,7 +242,7 @@ async def test_non_fatal_engine_error_is_a_notification(fake_engine, recording):
         app.notify = lambda message, **kw: notes.append(message)
         fake_engine.feed(p.EngineError("cannot write runs/app: disk full"))
         await until(pilot, lambda: notes, "the error's notification")
-        assert notes == ["cannot write runs/app: disk full"] and app.state == "paused"
+        assert notes == ["cannot write runs/app: disk full"] and app.first.state == "paused"
 
 
 @pytest.mark.parametrize("resumed_at", [0, 120])
@@ -252,8 +252,8 @@ async def test_loss_history_from_a_resumed_run(fake_engine, recording, resumed_a
     fake_engine.feed(ready, p.LossHistory(points))
     app = TrainTermApp(fake_engine)
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: app.ready is not None, "the engine's ready message")
-        await until(pilot, lambda: app.series.train == list(points), "the resumed history")
+        await until(pilot, lambda: app.first.ready is not None, "the engine's ready message")
+        await until(pilot, lambda: app.first.series.train == list(points), "the resumed history")
         assert f"step {resumed_at}/400" in app.query_one(StatusBar).render().plain
 
 
@@ -268,7 +268,7 @@ async def test_later_stages_say_what_the_scenario_holds_or_lacks(fake_engine, re
     fake_engine.feed(ready)
     app = TrainTermApp(fake_engine)
     async with app.run_test(size=(80, 30)) as pilot:
-        await until(pilot, lambda: app.ready is not None, "the engine's ready message")
+        await until(pilot, lambda: app.first.ready is not None, "the engine's ready message")
         await pilot.press("2")
         from tui.widgets.handoff import HandoffBody
 

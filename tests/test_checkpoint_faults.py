@@ -221,7 +221,7 @@ def test_two_processes_saving_one_checkpoint_take_turns(corpus, tmp_path):
 
 
 def at_step(app, step: int) -> bool:
-    return app.latest is not None and app.latest.step == step
+    return app.first.latest is not None and app.first.latest.step == step
 
 
 async def test_two_apps_saving_the_same_checkpoint_at_once_both_land_whole(tmp_path):
@@ -254,7 +254,7 @@ async def test_two_apps_saving_the_same_checkpoint_at_once_both_land_whole(tmp_p
         async with apps[0].run_test(size=(80, 24)) as a, apps[1].run_test(size=(80, 24)) as b:
             pilots = {0: a, 1: b}
             for i, app in enumerate(apps):
-                await until(pilots[i], lambda app=app: app.state == "paused", "the trainer")
+                await until(pilots[i], lambda app=app: app.first.state == "paused", "the trainer")
             for step in range(1, 5):
                 for i, app in enumerate(apps):
                     await pilots[i].press("n")
@@ -265,7 +265,7 @@ async def test_two_apps_saving_the_same_checkpoint_at_once_both_land_whole(tmp_p
                     assert titles[i][-1] == f"Saved checkpoint @ step {step}", titles[i]
                 on_disk = saves / "pretrain-checkpoint"
                 losses = load_checkpoint(on_disk, load_scenario(str(folder))).state.losses
-                assert losses in [list(app.series.train) for app in apps]
+                assert losses in [list(app.first.series.train) for app in apps]
                 assert names(saves) == ["pretrain-checkpoint"]
     finally:
         for handle in handles:

@@ -21,7 +21,7 @@ from stage_fixtures import (
 from model import protocol as p
 from model.stages.rlhf import COLLAPSE_STEPS, KL_LIMIT, RLHFStage, _loops, collapse_message
 from tui.app import TrainTermApp
-from tui.views.rlhf import RLHFView
+from tui.tabs.rlhf import RLHFView
 from tui.widgets.rl_metrics import RLMetricsPane
 
 
@@ -170,7 +170,7 @@ async def test_the_app_pauses_the_run_and_says_what_to_change(
         app.notify = lambda message, **kw: notes.append((kw.get("title"), message))
         await pilot.press("3", "m", "m")  # DPO+NLL → plain DPO → RLHF
         rl = app.query_one(RLHFView)
-        assert app.tab_view is rl
+        assert app.tab is rl
         fake_engine.feed(ready, *before)
         await until(pilot, lambda: rl.latest == before[-1], "RL's steps before the alarm")
         await pilot.press("space")

@@ -9,7 +9,8 @@ from rich.cells import cell_len
 from stage_fixtures import until
 
 from model import protocol as p
-from tui.views.compare import UNTRAINED, CompareView, hint
+from tui.runs import RUNS
+from tui.tabs.compare import CompareView, hint
 from tui.widgets.compare_grid import BARS, answer_lines, wrap_tokens
 
 tokens = st.lists(st.sampled_from(["The", " capital", " of", " ", "Tar", "sk", ".", "↵", " a",
@@ -55,7 +56,7 @@ def test_probability_as_bars_without_colour_and_long_shots_underlined():
 
 def test_a_missing_model_says_which_tab_and_key_make_it():
     column = p.CompareColumn(1, "sft", missing="untrained")
-    assert hint(column) == UNTRAINED["sft"] and "tab 2" in hint(column)[0]
+    assert hint(column) == RUNS["sft"].untrained and "tab 2" in hint(column)[0]
     assert hint(p.CompareColumn(1, "rlhf", missing="untrained"))[0] == "tab 3 · m"
     lacking = p.CompareColumn(1, "dpo", missing="no-data", detail="needs preference pairs")
     assert hint(lacking) == ("no data", "needs preference pairs")
@@ -76,7 +77,7 @@ async def test_a_scenario_without_probes_says_so_and_what_each_column_needs(fake
     app = TrainTermApp(fake_engine)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("4")
-        assert fake_engine.sent[-1] == p.CompareAsk(1, app.sampler)
+        assert fake_engine.sent[-1] == p.CompareAsk(1, app.sampling.sampler)
         grid = app.query_one(CompareGrid)
         await pilot.pause()
         assert "asking every model" in grid.lines()[0]

@@ -11,7 +11,7 @@ from stage_fixtures import later_tabs
 import tui.app
 from tui.app import TrainTermApp
 
-# Tab 1's panes: mounted after the first frame (tui.widgets.pretrain).
+# Tab 1's panes: mounted after the first frame (tui.tabs.pretrain, Lazy).
 PANES = {
     "LoopDiagram", "TokenStream", "PredictionPane", "LossPane", "ModelPane", "SamplePane",
     "WeightPatchView",
@@ -24,9 +24,10 @@ class FirstFrame(TrainTermApp):
     CSS_PATH = str(Path(tui.app.__file__).with_name(TrainTermApp.CSS_PATH))
     held: set[str] = set()
 
-    async def _after_first_frame(self) -> None:
+    def on_mount(self) -> None:
+        super().on_mount()
+        # All the first frame will hold: what mounts later (Lazy) waits for that frame.
         self.held = {type(w).__name__ for w in self.screen.query("*")}
-        await super()._after_first_frame()
 
 
 async def test_the_first_frame_holds_the_chrome_and_tab_1_panes_follow(fake_engine):
@@ -35,7 +36,9 @@ async def test_the_first_frame_holds_the_chrome_and_tab_1_panes_follow(fake_engi
         await later_tabs(pilot)
         assert {"StatusBar", "StageTabs", "CardLine", "Footer"} <= app.held
         assert not app.held & PANES, "tab 1's panes are in the first frame"
-        assert not app.held & {"SFTView", "PreferenceView", "RLHFView", "CompareView"}
+        # Tabs 2–4 are there, hidden and empty: their panes too come after the first frame.
+        assert {"SFTView", "PreferenceView", "RLHFView", "CompareView"} <= app.held
+        assert not app.held & {"HandoffPane", "EvalPane", "PairPane", "CompareGrid"}
         after = {type(w).__name__ for w in app.screen.query("*")}
         assert PANES <= after
 
@@ -51,7 +54,9 @@ async def test_the_app_starts_its_engine_after_the_first_frame(fake_engine):
     async with app.run_test(size=(80, 24)) as pilot:
         await later_tabs(pilot)
         assert len(started) == 1 and "StatusBar" in started[0], "started before the first frame"
-        assert app.engine is fake_engine and app._link is not None  # connected: it is read
+        assert (
+            app.session.engine is fake_engine and app.session._link is not None
+        )  # connected: it is read
 
 
 def test_importing_the_app_loads_no_pane_of_tab_1_nor_the_chart():

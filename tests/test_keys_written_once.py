@@ -126,19 +126,29 @@ def test_readme_names_the_keys_the_help_does():
     )
 
 
-def test_the_palette_has_every_key_of_the_app_with_its_key():
-    bound = keys.bound(TrainTermApp)
-    assert not set(keys.PALETTE) - set(bound), "words for actions no key runs"
-    assert not keys.NOT_IN_PALETTE - set(bound), "NOT_IN_PALETTE names actions no key runs"
-    wanted = [a for a in bound if a not in keys.NOT_IN_PALETTE]
-    assert not [a for a in wanted if a not in keys.PALETTE], "keys with no palette command"
-    commands = list(palette_commands(TrainTermApp(None)))
-    assert [c.title for c in commands] == [keys.PALETTE[a][0] for a in wanted]
-    for command, action in zip(commands, wanted, strict=True):
-        said = re.fullmatch(r".* \((.+)\)", command.help)
-        assert said, command.help
-        assert said[1] == " ".join(keys.say(ks[0]) for ks in bound[action]), command.title
-        assert command.callback.args == (action,)  # runs what the key runs
+def test_the_palette_has_every_key_of_the_shown_tab_and_the_app_with_its_key():
+    app = TrainTermApp(None)
+    everywhere: set[str] = set()
+    for tab in app.tabs:  # what the palette offers while each tab is shown
+        tab_keys, app_keys = keys.bound(type(tab)), keys.bound(TrainTermApp)
+        everywhere |= set(tab_keys) | set(app_keys)
+        wanted = [
+            (node, action, bindings)
+            for node, bound in ((tab, tab_keys), (app, app_keys))
+            for action, bindings in bound.items()
+            if action not in keys.NOT_IN_PALETTE
+        ]
+        assert not [a for _, a, _ in wanted if a not in keys.PALETTE], "keys with no command"
+        commands = list(palette_commands((tab, app)))
+        assert [c.title for c in commands] == [keys.PALETTE[a][0] for _, a, _ in wanted]
+        for command, (node, action, bindings) in zip(commands, wanted, strict=True):
+            said = re.fullmatch(r".* \((.+)\)", command.help)
+            assert said, command.help
+            assert said[1] == " ".join(keys.say(ks[0]) for ks in bindings), command.title
+            # Runs what the key runs, where the key runs it.
+            assert command.callback.args == (action,) and command.callback.func.__self__ is node
+    assert not set(keys.PALETTE) - everywhere, "words for actions no key runs"
+    assert not keys.NOT_IN_PALETTE - everywhere, "NOT_IN_PALETTE names actions no key runs"
 
 
 async def wait_for(pilot, condition) -> None:
@@ -156,11 +166,11 @@ async def test_the_help_and_the_palette_in_the_running_app(fake_engine):
         foot = app.screen.query(".dialog-keys").first()
         assert str(foot.render()) == "↑ ↓ scroll · esc close"
         await pilot.press("escape")
-        hotter = app.sampler.temperature
+        hotter = app.sampling.sampler.temperature
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"Hotter", "enter")
-        await wait_for(pilot, lambda: app.sampler.temperature > hotter)
+        await wait_for(pilot, lambda: app.sampling.sampler.temperature > hotter)
 
 
 def test_keys_are_said_as_the_help_and_readme_have_always_said_them():

@@ -47,10 +47,10 @@ async def test_every_draw_keeps_the_caches_within_budget(fake_engine, recording)
     app = TrainTermApp(fake_engine)
     async with app.run_test(size=(120, 40)) as pilot:
         fake_engine.feed(recording.ready)
-        await until(pilot, lambda: app.ready is not None, "the ready message")
+        await until(pilot, lambda: app.first.ready is not None, "the ready message")
         _fill_split_cache(20_000)  # what a long run leaves behind
         fake_engine.feed(recording.reports[0])
-        await until(pilot, lambda: app._drawn is not None, "the first draw")
+        await until(pilot, lambda: app.first.drawn is not None, "the first draw")
         for cache, budget in render_caches.BUDGETS:
             assert cache.cache_info().currsize <= budget, cache
 
@@ -83,7 +83,7 @@ async def test_the_prediction_pane_colours_its_loss_in_steps(fake_engine, record
     colours = set()
     async with app.run_test(size=(120, 40)) as pilot:
         fake_engine.feed(recording.ready)
-        await until(pilot, lambda: app.ready is not None, "the ready message")
+        await until(pilot, lambda: app.first.ready is not None, "the ready message")
         pane = app.query_one(PredictionPane)
         for n in range(40):
             loss = pane.max_loss * n / 40
@@ -91,7 +91,7 @@ async def test_the_prediction_pane_colours_its_loss_in_steps(fake_engine, record
             row = tuple(replace(q, loss=loss, counts_in_loss=True) for q in template.row)
             report = replace(template, step=n + 1, row=row)
             fake_engine.feed(report)
-            drawn = lambda r=report: app._drawn is not None and app._drawn.step == r.step  # noqa: E731
+            drawn = lambda r=report: app.first.drawn is not None and app.first.drawn.step == r.step  # noqa: E731
             await until(pilot, drawn, f"report {n}")
             await pilot.pause()
             pane._ensure()

@@ -181,7 +181,7 @@ def test_a_scenario_with_no_refusals_has_no_gold_judge(scenario, models):
 
 def test_the_chart_says_so_when_the_reward_models_score_and_the_gold_score_part():
     from tui.history import LossSeries
-    from tui.views.rlhf import reward_title
+    from tui.tabs.rlhf import reward_title
 
     healthy, hacked = LossSeries(), LossSeries()
     healthy.extend([(10, 1.0)], [(10, 0.4), (20, 1.6)], [("gold", 10, 0.57), ("gold", 20, 0.69)])

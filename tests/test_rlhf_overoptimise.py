@@ -9,7 +9,7 @@ from stage_fixtures import later_tabs, until, write_preference, write_sft_scenar
 
 from model import protocol as p
 from tui.app import TrainTermApp
-from tui.views.rlhf import OVEROPTIMISE_BETA, OVEROPTIMISE_LR, RLHFView
+from tui.tabs.rlhf import OVEROPTIMISE_BETA, OVEROPTIMISE_LR, RLHFView
 from tui.widgets.handoff import HandoffBody
 
 
@@ -29,7 +29,7 @@ async def open_rlhf(pilot, app) -> RLHFView:
     await later_tabs(pilot)
     await pilot.press("3", "m", "m")  # DPO+NLL → plain DPO → RLHF
     rl = app.query_one(RLHFView)
-    assert app.tab_view is rl
+    assert app.tab is rl
     await until(pilot, lambda: rl.base is not None, "RLHF's offer")
     return rl
 

@@ -1,18 +1,18 @@
-"""The trainterm app: the panes, the keys, and the wiring between them and the engine.
+"""The trainterm app: the tabs, and the routes between them and the engine.
 
-Data flow: engine messages arrive in batches (tui.link), go into the run's state here, and
-are drawn by setting attributes on the panes at most ten times a second. Keys become
-commands to the engine. The app never imports torch. It starts an engine with what tui.cli
-gives it: the first just after its first frame, another after a crash (tui.cli stops it).
+Data flow: engine messages arrive in batches (tui.link); each goes to the tab that owns its
+run (tui/tabs/), which keeps the run's state; every tab is drawn from that state at most ten
+times a second. Keys are the shown tab's (its bindings) or the app's (below: tabs, speed,
+sampler, report card, screenshot, help). The app never imports torch. It starts an engine
+with what tui.cli gives it: the first just after its first frame, another after a crash.
 """
 
 from __future__ import annotations
 
 import gc
-import math
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -21,78 +21,47 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer
 
 from model import protocol as p
+from model.stages import FIRST
+from tui import runs
 from tui.commands import palette_commands
-from tui.compare_control import CompareControl
 from tui.exports import Exports
-from tui.history import LossSeries, RateMeter, next_speed, speed_label
-from tui.later_stages import LaterStages, later_tabs
-from tui.lifecycle import EngineLifecycle
-from tui.link import (
-    Engine,
-    EngineLink,
-    EngineMessages,
-)
-from tui.loop_control import LoopControl
+from tui.history import next_speed, speed_label
+from tui.link import Engine, EngineClosed, EngineMessages
 from tui.render_caches import trim as trim_render_caches
+from tui.sampler import SAMPLER_BINDINGS
 from tui.sampler import label as sampler_label
-from tui.sampling_control import SAMPLER_BINDINGS, SamplingControl
-from tui.schedule import schedule_for
-from tui.stages import CARDS
+from tui.sampler_keys import SamplerKeys
+from tui.session import EngineSession
+from tui.tabs.base import StageTab
+from tui.tabs.compare import CompareView
+from tui.tabs.methods import MethodSwitcher
+from tui.tabs.pretrain import PretrainTab
 from tui.throttle import Throttle
-from tui.widgets.stage_card import CardLine, StageCardView
 from tui.widgets.stage_tabs import StageTabs
 from tui.widgets.status import StatusBar, StatusInfo
-from tui.widgets.too_small import TooSmall, too_small
-
-if TYPE_CHECKING:
-    from tui.widgets.model_pane import ModelPane
-    from tui.widgets.token_stream import TokenStream
+from tui.widgets.too_small import TooSmall, fit
 
 DRAW_INTERVAL = 0.1  # paused or stepping, the panes redraw at most ten times a second
-# While playing, a new batch arrives with every report: shown four times a second it can
-# still be read, and the terminal gets half the bytes. Every pane is drawn in the same go,
-# from the same report, so the status line, the loop ring and the loss agree on the step.
+# Playing, four times a second: still readable, half the bytes. Every pane is drawn in the
+# same go, so the status line, the loop ring and the loss agree on the step.
 PLAYING_INTERVAL = p.PLAYING_DRAW_INTERVAL
-TALL = 34  # rows from which the sample pane has room
 
 
-class TrainTermApp(
-    EngineLifecycle, LoopControl, CompareControl, LaterStages, SamplingControl, Exports, App[int]
-):
+class TrainTermApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "trainterm"
-    AUTO_FOCUS = None  # nothing on the main screen takes keys: they are all the app's
+    AUTO_FOCUS = None  # the shown tab takes the keys: the app focuses it
     BINDINGS = [
-        Binding("space", "play_pause", "play"),
-        Binding("n", "step", "step"),
-        Binding("p", "step_phase", "phase"),
-        Binding("left", "cursor(-1)", "token", key_display="←→"),
-        Binding("right", "cursor(1)", "token", show=False),
         Binding("1", "stage(1)", "stage 1", show=False),
         Binding("2", "stage(2)", "stage 2", show=False),
         Binding("3", "stage(3)", "stage 3", show=False),
         Binding("4", "stage(4)", "compare", show=False),
-        Binding("slash", "compare_type", "your question", show=False),
         Binding("plus,equals_sign", "speed(1)", "speed", key_display="+-"),
         Binding("minus", "speed(-1)", "slower", show=False),
-        Binding("g", "sample", "sample"),
-        Binding("w", "why", "why this token", show=False),
         *SAMPLER_BINDINGS,
-        Binding("enter", "start_stage", "start", show=False),
-        Binding("f", "fast_forward", "fast-forward", show=False),
-        Binding("escape", "cancel", "cancel", show=False),
-        Binding("e", "evals", "evals", show=False),
-        Binding("v", "side", "evals/probes", show=False),
-        Binding("m", "method", "method", show=False),
-        Binding("o", "overoptimise", "over-optimise", show=False),
-        Binding("left_square_bracket", "beta(-1)", "β down", show=False),
-        Binding("right_square_bracket", "beta(1)", "β up", show=False),
-        Binding("s", "save", "save"),
-        # In help and the palette, like r: the footer has no room left at 80 columns.
+        # In help and the palette: the footer has no room left at 80 columns.
         Binding("c", "report_card", "report card", show=False),
-        Binding("x", "export", "export", show=False),
         Binding("i", "save_screen", "screenshot", show=False),
-        Binding("r", "reset", "reset", show=False),  # in help and the palette; 80 columns are full
         Binding("question_mark", "help", "help", key_display="?"),
         Binding("q", "quit", "quit"),
         Binding("ctrl+c", "quit", "quit", show=False, priority=True),
@@ -107,258 +76,128 @@ class TrainTermApp(
         clock: Callable[[], float] = time.monotonic,
         save_dir: str | None = None,
     ) -> None:
-        """``engine``: a running engine (its first messages may already have been read:
-        pass them as ``received``). ``restart`` makes a fresh engine after a crash, and the
-        first one, after the first frame, when ``engine`` is None (tui.cli).
-        ``save_dir``: where exports go (default: the engine's save folder)."""
+        """``engine``: a running engine, whose first messages may be in ``received``; or None
+        to start one with ``restart`` after the first frame (tui.cli), as after a crash."""
         super().__init__()
-        self.save_dir_override = save_dir
-        self.engine = engine
-        self.make_engine = restart
+        self.session = EngineSession(self, engine, restart)
+        self.sampling = SamplerKeys(self)
+        self.exports = Exports(self, self.session, save_dir)
         self.received = list(received)
         self.clock = clock
-        self.series = LossSeries()
-        self.rate = RateMeter()
-        self.ready: p.EngineReady | None = None
-        self.latest: p.StepReport | None = None
-        self._drawn: p.StepReport | None = None  # the report the panes show now
-        self.state = "starting"
+        self.scenario = ""
         self.speed: float | None = None
-        self.samples: tuple[p.SampleText, ...] = ()
-        self.error: str | None = None  # why the trainer stopped, for the exit message
-        self._schedule_told = False
-        self._link: EngineLink | None = None
-        self._signals: list[int] = []
-        self._draw_throttle = Throttle(self, DRAW_INTERVAL, self._draw)
-        self.later_tabs_mounted = False  # and tab 1's panes: all come after the first frame
-        self._waiting: list[Any] = []  # messages that came before the later tabs
-        self._waiting_actions: list[tuple[Any, Any]] = []  # and keys
-        self.loop_setup()
-
-    # --- layout -------------------------------------------------------------------------
+        self._draw_throttle = Throttle(self, DRAW_INTERVAL, self.draw_now)
+        self.first = PretrainTab(id="stage-1")
+        self.compare = CompareView(id="stage-4")
+        self.later = [runs.view_class(v)(id="stage-2") for v in runs.views(2)]
+        methods = [runs.view_class(v) for v in runs.views(3)]
+        self.methods = [cls(id=f"{cls.runs[0]}-view") for cls in methods]
+        self.tabs: list[StageTab] = [self.first, *self.later, *self.methods, self.compare]
+        self.owner = {run: tab for tab in self.tabs for run in tab.runs}
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
         with Vertical(id="main"):
             yield StageTabs()
-            # Tab 1's panes and tabs 2–4 come after the first frame (_after_first_frame).
-            with ContentSwitcher(id="stages", initial="stage-1"), Vertical(id="stage-1"):
-                yield CardLine(CARDS[0], id="card-line")
+            with ContentSwitcher(id="stages", initial="stage-1"):
+                yield self.first
+                yield from self.later
+                yield MethodSwitcher(*self.methods, id="stage-3", initial=self.methods[0].id)
+                yield self.compare
         yield TooSmall()
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self._fit(self.size.width, self.size.height)
-        self._install_signals()
-        if self.engine is not None:
-            self._connect()
+        fit(self, self.size.width, self.size.height)
+        self.session.install_signals()
+        if self.session.engine is not None:
+            self.session.start()
+        self.first.focus()
         self.on_engine_messages(EngineMessages(self.received))
-        self._status()
+        self.show_status()
         self.call_after_refresh(self._after_first_frame)
 
-    async def _after_first_frame(self) -> None:
-        # The first screen is the status line, the tabs, tab 1's card and the keys: about as
-        # quick as a bare Textual app's (`trainterm bench-ui`). Tab 1's panes and the hidden
-        # tabs come now, imported here. Until they are there, the engine's messages (its
-        # first take a second: torch loading) and the keys wait, in order.
-        from tui.widgets.pretrain import pretrain_panes
-
-        if self.engine is None and self.make_engine is not None:
-            self.engine = self.make_engine()  # its start-up overlaps the mounting below
-            self._connect()
-        await self.query_one("#stage-1").mount_all(pretrain_panes())
-        await self.query_one("#stages", ContentSwitcher).mount_all(later_tabs())
-        self.later_tabs_mounted = True
-        waiting, self._waiting = self._waiting, []
-        self.on_engine_messages(EngineMessages(waiting))
-        keys, self._waiting_actions = self._waiting_actions, []
-        for action, namespace in keys:
-            await self.run_action(action, namespace)
-        # tui.cli turns the garbage collector off while starting (a faster first frame).
-        # What exists now lives as long as the app: keep it out of the collector's sweeps,
-        # which otherwise stall the screen for tens of milliseconds now and then.
+    def _after_first_frame(self) -> None:
+        # The first screen (status, tabs, card, keys) is as quick as a bare Textual app's
+        # (`trainterm bench-ui`); the panes come now (Lazy), and the engine, whose start-up
+        # overlaps their mounting. tui.cli turned the garbage collector off for the start:
+        # what exists now lives as long as the app, so it is kept out of the sweeps.
+        if self.session.engine is None:
+            self.session.start()
         gc.freeze()
         gc.enable()
 
+    def on_unmount(self) -> None:
+        self.session.uninstall_signals()
+
     def on_resize(self, event) -> None:
-        self._fit(event.size.width, event.size.height)
-
-    def _fit(self, width: int, height: int) -> None:
-        self.set_class(too_small(width, height), "-too-small")
-        self.set_class(height >= TALL, "-tall")
-        self.query_one(TooSmall).refresh()
-
-    # --- the engine ---------------------------------------------------------------------
+        fit(self, event.size.width, event.size.height)
 
     def on_engine_messages(self, message: EngineMessages) -> None:
         if not self.is_running:
             return  # shutting down: the panes the messages would go to are being removed
-        if not self.later_tabs_mounted:
-            self._waiting += message.batch
-            return
-        for item in message.batch:
-            self._receive(item)
+        for m in message.batch:
+            self._route(m)
 
-    def _receive(self, m: Any) -> None:
-        if self.later_receive(m) or self.exports_receive(m):
-            return
+    def _route(self, m: Any) -> None:
         match m:
-            case p.StepReport() if self.state not in ("resetting", "stopped"):
-                self.series.extend(m.losses, m.val_losses)
-                self.rate.add(self.clock(), m.step)
-                self.latest = m
-                if m.step >= m.total_steps:
-                    self.state = "done"
-                self._check_schedule(m)
-                self.loop_report(m)
-                self.later_pretrain_progress(m)
-                self.request_draw()
-            case p.LoopFigures() if self.state not in ("resetting", "stopped"):
-                self.loop_phase(m)
-            case p.EngineReady():
-                self._engine_ready(m)
-            case p.LossHistory():
-                self.series.replace(m.points)
-                self._draw()
-            case p.Divergence():
-                self.state = "diverged" if m.stage == "pretrain" else self.state
-                self.notify(m.message, title="Training diverged", severity="error", timeout=30)
-                self._draw()
-            case p.SampleText():
-                if m.stage == "pretrain":
-                    self.show_sample(m)
-                if self.sampling_receive(m):
-                    return  # it went to the "why this token" view
-                if m.stage != "pretrain":
-                    title = f"{m.prompt} @ step {m.step}"
-                    self.notify(m.text or "(nothing)", title=title, timeout=15)
-                elif not self.has_class("-tall") or self.stage != 1:
-                    title = f"Sample @ step {m.step}"
-                    self.notify(m.text or "(nothing yet)", title=title, timeout=15)
-            case p.Saved():
-                self.notify(f"{m.path}", title=f"Saved checkpoint @ step {m.step}", timeout=8)
             case p.EngineError(fatal=True):
-                self._stopped(m.message)
+                self.stopped(m.message)
+            case p.ReportCard() | p.Exported() | p.EngineError() if self.exports.receive(m):
+                pass
             case p.EngineError():
                 self.notify(m.message, title="Trainer", severity="error", timeout=10)
+            case p.ComparePrompts() | p.CompareColumn():
+                self.compare.take(m)
+            case p.LoopFigures():
+                self.first.take(m)
+            case _ if getattr(m, "stage", "") in self.owner:
+                if isinstance(m, p.EngineReady) and m.stage == FIRST:
+                    self.scenario = m.scenario
+                self.owner[m.stage].take(m)
+                for tab in self.tabs:  # what it means to the runs beside it (their parent's)
+                    tab.heard(m)
 
-    def _engine_ready(self, ready: p.EngineReady) -> None:
-        self.ready = ready
-        self.latest = None
-        self.series.clear()
-        self.rate.clear()
-        self.state = "done" if ready.step >= ready.total_steps else "paused"
-        max_loss = math.log(max(2, ready.vocab_size))
-        self.query_one("#stream").max_loss = max_loss
-        self.query_one("#prediction").max_loss = max_loss
-        model: ModelPane = self.query_one("#model")
-        model.ready = ready
-        schedule, self._schedule_told = schedule_for(ready)
-        model.schedule = schedule
-        self.loop_ready(ready)
-        for stage, sentence in ready.stage_data:
-            for view in self.query(StageCardView):
-                if view.stage == stage:
-                    view.scenario_data = sentence
-        self.later_stage_data(ready.stage_data)
-        self._draw()
+    def on_engine_closed(self, _: EngineClosed) -> None:
+        if not self.session.stopped:
+            self.stopped(self.session.closed_reason())
 
-    def _check_schedule(self, report: p.StepReport) -> None:
-        """Draw the default schedule only while the reported learning rates agree with it."""
-        model: ModelPane = self.query_one("#model")
-        told, schedule = self._schedule_told, model.schedule
-        if schedule and not told and not schedule.matches(report.step, report.lr):
-            model.schedule = None
+    def stopped(self, reason: str) -> None:
+        at_start = self.first.ready is None
+        if self.session.failed(reason, at_start=at_start, restarted=self._restarted):
+            self.first.session_stopped()
+            self.show_status()
 
-    # --- drawing ------------------------------------------------------------------------
+    def _restarted(self) -> None:
+        self.first.session_restarted()
+        if self.speed is not None:
+            self.session.send(p.SetSpeed(self.speed))
+        self.draw_now()
+
+    @property
+    def tab(self) -> StageTab:
+        """The tab shown (tab 3: the view of its method shown)."""
+        switcher = self.query_one("#stages", ContentSwitcher)
+        shown = switcher.visible_content
+        if isinstance(shown, MethodSwitcher):
+            shown = shown.visible_content
+        return shown if isinstance(shown, StageTab) else self.first
 
     def request_draw(self) -> None:
-        view = self.tab_view
-        playing = self.state == "playing" or (view is not None and view.state == "playing")
-        self._draw_throttle.interval = PLAYING_INTERVAL if playing else DRAW_INTERVAL
+        self._draw_throttle.interval = PLAYING_INTERVAL if self.tab.playing() else DRAW_INTERVAL
         self._draw_throttle.request()
 
-    def _draw(self) -> None:
+    def draw_now(self) -> None:
         self._draw_throttle.cancel()
-        self.later_draw()
-        self._draw_batch()
-        self._drawn = self.latest
-        self.query_one("#model").report = self.latest
-        self.query_one("#loss").show(self.series)
-        self._status()
+        for tab in self.tabs:
+            tab.draw()
+        self.show_status()
         trim_render_caches()  # a long run must not fill Rich's and Textual's caches
 
-    def _draw_batch(self) -> None:
-        self.draw_loop()
-        row = self.latest.row if self.latest else ()
-        stream = self.query_one("#stream")
-        if stream.row is not row:
-            stream.row = row
-            prediction = self.query_one("#prediction")
-            prediction.row = row
-            prediction.cursor = stream.cursor
-
-    def _status(self) -> None:
-        if self.stage != 1 and self.later_status():
-            return
-        # The drawn report, not the latest: a key pressed between a report and its draw
-        # must not put a newer step in the status line than the panes below show.
-        ready, report = self.ready, self._drawn
-        self.query_one(StatusBar).info = StatusInfo(
-            scenario=ready.scenario if ready else "",
-            step=report.step if report else ready.step if ready else 0,
-            total=report.total_steps if report else ready.total_steps if ready else 0,
-            loss=report.loss if report else self.series.last,
-            state=self.state,
-            speed=speed_label(self.speed),
-            rate=self.rate.rate(self.clock()) if self.state == "playing" else None,
-            sampler=sampler_label(self.sampler),
-        )
-
-    def on_token_stream_cursor_moved(self, message: TokenStream.CursorMoved) -> None:
-        self.query_one("#prediction").cursor = message.index
-        self.loop_cursor(message.index)
-
-    # --- actions ------------------------------------------------------------------------
-
-    def _can_train(self) -> bool:
-        if self.state in ("starting", "resetting", "stopped"):
-            self.notify("the trainer is not ready yet", timeout=3)
-            return False
-        if self.state in ("done", "diverged"):
-            what = "finished" if self.state == "done" else "diverged"
-            self.notify(f"this stage has {what}: r resets it", timeout=5)
-            return False
-        return True
-
-    def action_play_pause(self) -> None:
-        if self.stage != 1:
-            self.later_play_pause()
-            return
-        if self.state == "playing":
-            self.send(p.Pause())
-            self.state = "paused"
-        elif self._can_train():
-            self.send(p.Play())
-            self.state = "playing"
-        self.rate.clear()
-        self._status()
-
-    def action_step(self) -> None:
-        if self.stage != 1:
-            self.later_step()
-            return
-        if self.state == "playing" or self._can_train():
-            self.send(p.Step(1))
-            self.state = "paused"
-            self.rate.clear()
-            self._status()
-
-    def action_cursor(self, delta: int) -> None:
-        if self.stage != 1:
-            self.later_cursor(delta)
-            return
-        self.query_one("#stream").move(delta)
+    def show_status(self) -> None:
+        line = StatusInfo(scenario=self.scenario, speed=speed_label(self.speed),
+                          sampler=sampler_label(self.sampling.sampler))  # fmt: skip
+        self.query_one(StatusBar).info = self.tab.status(line)
 
     @property
     def stage(self) -> int:
@@ -367,59 +206,30 @@ class TrainTermApp(
     def action_stage(self, number: int) -> None:
         if number == self.stage:
             return
+        for tab in self.tabs:
+            tab.left()
         self.query_one(StageTabs).active = number
         self.query_one("#stages", ContentSwitcher).current = f"stage-{number}"
-        self.later_activate(number)
-        self._status()
+        self.tab.focus()
+        self.tab.activated()
+        self.show_status()
 
-    async def on_stage_tabs_selected(self, message: StageTabs.Selected) -> None:
-        await self.run_action(f"stage({message.number})")
-
-    async def run_action(self, action, default_namespace=None) -> bool:
-        if not self.later_tabs_mounted:
-            self._waiting_actions.append((action, default_namespace))
-            return True
-        return await super().run_action(action, default_namespace)
+    def on_stage_tabs_selected(self, message: StageTabs.Selected) -> None:
+        self.action_stage(message.number)
 
     def action_speed(self, direction: int) -> None:
         self.speed = next_speed(self.speed, direction)
-        self.send(p.SetSpeed(self.speed))
-        self._status()
+        self.session.send(p.SetSpeed(self.speed))
+        self.show_status()
 
-    def action_sample(self) -> None:
-        if self.stage != 1:
-            self.later_sample()
-            return
-        if self.state not in ("starting", "resetting", "stopped"):
-            self.send(p.Sample(sampler=self.sampler))
+    def action_sampler(self, ladder: str, direction: int = 0) -> None:
+        self.sampling.turn(ladder, direction)
 
-    def action_save(self) -> None:
-        if self.stage != 1:
-            self.later_save()
-            return
-        if self.state not in ("starting", "resetting", "stopped"):
-            self.send(p.Save())
+    def action_report_card(self) -> None:
+        self.exports.open_report_card(ready=self.first.state not in ("starting", "stopped"))
 
-    def action_reset(self) -> None:
-        if self.stage != 1:
-            self.later_reset()
-            return
-        if self.state in ("starting", "resetting", "stopped"):
-            return
-        step = self.latest.step if self.latest else self.ready.step if self.ready else 0
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.send(p.Reset())
-                self.state = "resetting"
-                self.latest = None
-                self.series.clear()
-                self.rate.clear()
-                self._draw()
-
-        from tui.screens.confirm import ConfirmReset
-
-        self.push_screen(ConfirmReset(CARDS[0].tab_label, step), answered)
+    def action_save_screen(self) -> None:
+        self.exports.screenshot(self.tab)
 
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen
@@ -428,13 +238,10 @@ class TrainTermApp(
             self.push_screen(HelpScreen())
 
     def get_driver_class(self):
-        driver = super().get_driver_class()
-        if driver.__name__ != "LinuxDriver":  # Windows, the web, TEXTUAL_DRIVER: as they are
-            return driver
         from tui.sgr import compact_driver_class
 
-        return compact_driver_class(driver)
+        return compact_driver_class(super().get_driver_class())
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from palette_commands(self)
+        yield from palette_commands((self.tab, self))
         yield from super().get_system_commands(screen)

@@ -142,9 +142,9 @@ def run_app(args) -> int:
     try:
         app.run(mouse=not args.no_mouse)
     finally:
-        if app.engine is not None:
-            app.engine.stop()
+        if app.session.engine is not None:
+            app.session.engine.stop()
     code = app.return_code or 0
-    if app.error and code in (1, 2):
-        print(f"trainterm: error: {app.error}", file=sys.stderr)
+    if app.session.error and code in (1, 2):
+        print(f"trainterm: error: {app.session.error}", file=sys.stderr)
     return code

@@ -1,18 +1,24 @@
-"""The keys that take something away: the report card (c), the run's data (x) and a
-screenshot (i), all into the save folder. A mixin of TrainTermApp."""
+"""What the keys take away, into the save folder: the report card (c), a run's data (x) and
+a screenshot (i). A plain object the App owns; the tabs say which run and step is shown."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from model import protocol as p
 from model.exports import ExportError, write_predictions
 
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from tui.session import EngineSession
+    from tui.tabs.base import StageTab
+
 DEFAULT_SAVE_DIR = "runs/app"
 
 
-def _fresh(path: Path) -> Path:
+def fresh(path: Path) -> Path:
     """``path``, or with -2, -3, … before the suffix: a screenshot never replaces another."""
     n = 2
     found = path
@@ -23,38 +29,36 @@ def _fresh(path: Path) -> Path:
 
 
 class Exports:
-    """Expects the host app to provide `send`, `notify`, `stage`, `state`, `engine`,
-    `tab_view`, `_tab_stage` and `_drawn`."""
-
-    save_dir_override: str | None = None
-    report_card: p.ReportCard | None = None
-    # The batch file written for an export whose metrics the engine is still writing.
-    _pending_batch: Path | None = None
-    _card_asked: object = None  # the engine asked for a card not yet received
+    def __init__(self, app: App, session: EngineSession, save_dir: str | None = None) -> None:
+        self.app = app
+        self.session = session
+        self.save_dir_override = save_dir
+        self.report_card: p.ReportCard | None = None
+        # The batch file written for an export whose metrics the engine is still writing.
+        self._pending_batch: Path | None = None
+        self._card_asked: object = None  # the engine asked for a card not yet received
 
     @property
     def save_dir(self) -> Path:
         """The engine's save folder (where `s` saves), so every file of a session is together."""
-        if self.save_dir_override:
-            return Path(self.save_dir_override)
-        options = getattr(self.engine, "options", None)
-        return Path(getattr(options, "save_dir", None) or DEFAULT_SAVE_DIR)
+        return Path(self.save_dir_override or self.session.save_dir or DEFAULT_SAVE_DIR)
 
-    def exports_receive(self, m: Any) -> bool:
+    def receive(self, m: Any) -> bool:
+        """Take the engine's answer to an export or a report card; False for anything else."""
         match m:
             case p.ReportCard():
                 from tui.screens.report import ReportScreen  # here: every message passes by
 
                 self.report_card = m
                 self._card_asked = None
-                if isinstance(self.screen, ReportScreen):
-                    self.screen.show(m)
+                if isinstance(self.app.screen, ReportScreen):
+                    self.app.screen.show(m)
                 if m.error:
-                    self.notify(m.error, title="Report card not written", severity="error")
+                    self.app.notify(m.error, title="Report card not written", severity="error")
             case p.Exported():
                 files = [*m.paths, *([str(self._pending_batch)] if self._pending_batch else [])]
                 self._pending_batch = None
-                self.notify(
+                self.app.notify(
                     "\n".join(files), title=f"Exported {m.stage} @ step {m.step}", timeout=10
                 )
             case p.EngineError() if self._pending_batch is not None:
@@ -64,61 +68,56 @@ class Exports:
                 return False
         return True
 
-    def _shown_report(self) -> tuple[str, p.StepReport | None]:
-        """The run shown, and the step its panes show. The run's name is the one the engine
-        was told to activate (tab 3: DPO's, the reward model's or RL's), so the batch file
-        is named as the engine names the metrics it writes beside it."""
-        stage = self._tab_stage(self.stage)
-        if self.stage == 1:
-            return stage, self._drawn
-        view = self.tab_view
-        return stage, view.latest if view is not None else None
-
-    def action_report_card(self) -> None:
+    def open_report_card(self, ready: bool) -> None:
         from tui.screens.report import ReportScreen
 
-        if isinstance(self.screen, ReportScreen):
+        if not ready:
+            self.app.notify("the trainer is not ready yet", timeout=3)
             return
-        if self.state in ("starting", "stopped"):
-            self.notify("the trainer is not ready yet", timeout=3)
+        if isinstance(self.app.screen, ReportScreen):
             return
-        self.push_screen(ReportScreen())
+        self.app.push_screen(ReportScreen())
         # Scoring takes the engine a while: closing and opening again waits for the same card
         # (unless the engine that was asked has since been replaced by a restart).
-        if self._card_asked is not self.engine:
-            self._card_asked = self.engine
-            self.send(p.MakeReport())
+        if self._card_asked is not self.session.engine:
+            self._card_asked = self.session.engine
+            self.session.send(p.MakeReport())
 
-    def action_export(self) -> None:
-        stage, report = self._shown_report()
+    def batch(self, run: str, report: p.StepReport | None) -> None:
+        """x: the batch's predictions now, and the run's metrics from the engine beside them,
+        named by ``run`` as the engine names its metrics."""
         if report is None:
-            self.notify("nothing to export yet: train a step first (n)", timeout=4)
+            self.app.notify("nothing to export yet: train a step first (n)", timeout=4)
             return
-        path = self.save_dir / f"{stage}-batch-step{report.step}.jsonl"
+        path = self.save_dir / f"{run}-batch-step{report.step}.jsonl"
         try:
             self._pending_batch = write_predictions(report, path)
         except ExportError as e:
-            self.notify(str(e), title="Export failed", severity="error", timeout=8)
+            self.failed(e)
             return
-        self.send(p.ExportMetrics())
+        self.session.send(p.ExportMetrics())
 
-    def action_save_screen(self) -> None:
+    def failed(self, error: Exception) -> None:
+        self.app.notify(str(error), title="Export failed", severity="error", timeout=8)
+
+    def screenshot(self, tab: StageTab) -> None:
+        """i: the screen as SVG, named by what it shows (a tab's run, or the report card)."""
         from tui.screens.report import ReportScreen
 
-        stage, report = self._shown_report()
-        screen = "report" if isinstance(self.screen, ReportScreen) else stage
+        report = tab.shown_report()
         step = report.step if report is not None else 0
+        screen = "report" if isinstance(self.app.screen, ReportScreen) else tab.shown_run()
         folder = self.save_dir
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            path = _fresh(folder / f"screen-{screen}-step{step}.svg")
-            saved = self.save_screenshot(path.name, str(folder))
+            path = fresh(folder / f"screen-{screen}-step{step}.svg")
+            saved = self.app.save_screenshot(path.name, str(folder))
         except OSError as e:
-            self.notify(
+            self.app.notify(
                 f"cannot write to {folder}: {e.strerror or e}",
                 title="Screenshot failed",
                 severity="error",
                 timeout=8,
             )
             return
-        self.notify(saved, title="Screenshot saved", timeout=8)
+        self.app.notify(saved, title="Screenshot saved", timeout=8)

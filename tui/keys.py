@@ -17,12 +17,19 @@ from tui.stages import CARDS
 
 APP = "app"
 # Where the main screen's other keys are bound, by a short name. Named rather than imported:
-# tab 4's widgets load after the first frame, and only the help screen needs them, when opened.
+# the panes load after the first frame, and only the help screen needs them, when opened.
 OWNERS = {
+    "tab": "tui.tabs.base:StageTab",  # every tab's: space n ←→ g w s x r
+    "pretrain": "tui.tabs.pretrain:PretrainTab",
+    "later": "tui.tabs.later:LaterStageView",  # tabs 2 and 3
+    "sft": "tui.tabs.sft:SFTView",
+    "method": "tui.tabs.methods:MethodView",  # tab 3's views
+    "rlhf": "tui.tabs.rlhf:RLHFView",
+    "compare_tab": "tui.tabs.compare:CompareView",
     "screen": "textual.screen:Screen",  # tab: select the training loop
     "loop": "tui.widgets.loop_diagram:LoopDiagram",
     "compare": "tui.widgets.compare_grid:CompareGrid",
-    "question": "tui.views.compare:CompareInput",
+    "question": "tui.widgets.compare_input:CompareInput",
     "help": "tui.screens.help:HelpScreen",
     "scroll": "textual.containers:VerticalScroll",
 }
@@ -65,9 +72,9 @@ def row(text: str, *keys: Keys | str) -> Row:
 
 # The help screen's list of keys, and README's key table (a row each, the same keys).
 HELP: tuple[Row, ...] = (
-    row("play / pause training", "play_pause"),
-    row("train exactly one step, then pause", "step"),
-    row("run only the next phase of the step (sample → … → update)", "step_phase"),
+    row("play / pause training", on("tab", "play_pause")),
+    row("train exactly one step, then pause", on("tab", "step")),
+    row("run only the next phase of the step (sample → … → update)", on("pretrain", "step_phase")),
     # Two rows, not one: a longer key column would narrow every pane's text above.
     row(
         "select the training loop · leave it",
@@ -80,7 +87,7 @@ HELP: tuple[Row, ...] = (
         on("loop", "move(-1)", "move(1)"),
         on("loop", "ask"),
     ),
-    row("move the token cursor (or click a token)", app("cursor(-1)", "cursor(1)")),
+    row("move the token cursor (or click a token)", on("tab", "cursor(-1)", "cursor(1)")),
     row(
         "stage tabs · Compare: every model's answers side by side",
         app("stage(1)", "stage(2)", "stage(3)"),
@@ -98,7 +105,7 @@ HELP: tuple[Row, ...] = (
     ),
     row(
         "Compare: type your own question · ask every model · back to the answers",
-        app("compare_type") + on("compare", "app.compare_type"),
+        on("compare_tab", "compare_type"),
         on("question", "submit"),
         on("question", "leave"),
     ),
@@ -106,40 +113,46 @@ HELP: tuple[Row, ...] = (
     row(
         "ask the model to write some text now (tabs 2, 3: refresh the evals and probes; "
         "Compare: ask every model again)",
-        "sample",
+        on("tab", "sample"),
     ),
-    row("why this token: a sample of the tab's model, and how the sampler chose each token", "why"),
+    row(
+        "why this token: a sample of the tab's model, and how the sampler chose each token",
+        on("tab", "why"),
+    ),
     row(
         "sampler: temperature hotter / cooler · greedy on / off",
-        app("temperature(1)", "temperature(-1)"),
-        "greedy",
+        app("sampler('temperature', 1)", "sampler('temperature', -1)"),
+        app("sampler('greedy')"),
     ),
     row(
         "sampler: top-k more / fewer tokens · top-p more / less probability",
-        app("top_k(1)", "top_k(-1)"),
-        app("top_p(1)", "top_p(-1)"),
+        app("sampler('top_k', 1)", "sampler('top_k', -1)"),
+        app("sampler('top_p', 1)", "sampler('top_p', -1)"),
     ),
-    row("sampler: next / previous seed", app("seed(1)", "seed(-1)")),
+    row("sampler: next / previous seed", app("sampler('seed', 1)", "sampler('seed', -1)")),
     row(
         "tabs 2, 3: start the stage · tab 2: fast-forward stage 1 · cancel it",
-        "start_stage",
-        "fast_forward",
-        "cancel",
+        on("later", "start_stage"),
+        on("sft", "fast_forward"),
+        on("sft", "cancel"),
     ),
-    row("tabs 2, 3: evals ⇄ probes · run the evals now", "side", "evals"),
+    row("tabs 2, 3: evals ⇄ probes · run the evals now", on("later", "side"), on("later", "evals")),
     row(
         "tab 3: method (DPO+NLL, DPO, RLHF) · β, before the run starts",
-        "method",
-        app("beta(-1)", "beta(1)"),
+        on("method", "method"),
+        on("method", "beta(-1)", "beta(1)"),
     ),
-    row("tab 3, RLHF: RL with β 0, the over-optimisation experiment", "overoptimise"),
-    row("save a checkpoint", "save"),
+    row("tab 3, RLHF: RL with β 0, the over-optimisation experiment", on("rlhf", "overoptimise")),
+    row("save a checkpoint", on("tab", "save")),
     row(
         "report card: every model this session has, scored as `trainterm eval` does", "report_card"
     ),
-    row("export the run's per-step metrics (CSV, JSONL) and the batch's predictions", "export"),
+    row(
+        "export the run's per-step metrics (CSV, JSONL) and the batch's predictions",
+        on("tab", "export"),
+    ),
     row("save an SVG screenshot of the screen (into the save folder, like s)", "save_screen"),
-    row("reset the stage (asks first)", "reset"),
+    row("reset the stage (asks first)", on("tab", "reset")),
     row("command palette: every action by name", "command_palette"),
     row("this help · close it", "help", on("help", "close")),
     row("quit", "quit"),
@@ -164,15 +177,15 @@ PALETTE: dict[str, tuple[str, str]] = {
     "speed(-1)": ("Slower", "Lower the speed cap"),
     "sample": ("Sample text", "What does the model write now?"),
     "why": ("Why this token", "A sample, and how the sampler chose each token"),
-    "temperature(1)": ("Hotter", "Raise the sampling temperature"),
-    "temperature(-1)": ("Cooler", "Lower the sampling temperature"),
-    "top_k(1)": ("More top-k", "Draw from more of the likeliest tokens"),
-    "top_k(-1)": ("Fewer top-k", "Draw from fewer of the likeliest tokens"),
-    "top_p(1)": ("More top-p", "Draw from a larger share of the probability"),
-    "top_p(-1)": ("Less top-p", "Draw from a smaller share of the probability"),
-    "seed(1)": ("Next seed", "Another seed for the draw"),
-    "seed(-1)": ("Previous seed", "The seed before"),
-    "greedy": ("Greedy on / off", "Always the most likely token"),
+    "sampler('temperature', 1)": ("Hotter", "Raise the sampling temperature"),
+    "sampler('temperature', -1)": ("Cooler", "Lower the sampling temperature"),
+    "sampler('top_k', 1)": ("More top-k", "Draw from more of the likeliest tokens"),
+    "sampler('top_k', -1)": ("Fewer top-k", "Draw from fewer of the likeliest tokens"),
+    "sampler('top_p', 1)": ("More top-p", "Draw from a larger share of the probability"),
+    "sampler('top_p', -1)": ("Less top-p", "Draw from a smaller share of the probability"),
+    "sampler('seed', 1)": ("Next seed", "Another seed for the draw"),
+    "sampler('seed', -1)": ("Previous seed", "The seed before"),
+    "sampler('greedy')": ("Greedy on / off", "Always the most likely token"),
     "start_stage": ("Start the stage", "Tabs 2 and 3: train from the stage before"),
     "fast_forward": ("Fast-forward stage 1", "Tab 2: train stage 1 to its end first, headless"),
     "cancel": ("Cancel the fast-forward", "Tab 2: stop training stage 1 first"),

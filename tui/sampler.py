@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from rich.cells import cell_len
+from textual.binding import Binding
 
 from model.protocol import Sampler
 
@@ -77,3 +78,16 @@ WIDEST_LABEL = max(
     for k in TOP_KS
     for p in TOP_PS
 )
+
+# The App's; the "why this token" view binds the same keys to the App's actions.
+SAMPLER_BINDINGS = [
+    Binding("t", "sampler('temperature', 1)", "hotter", show=False),
+    Binding("T,shift+t", "sampler('temperature', -1)", "cooler", show=False),
+    Binding("k", "sampler('top_k', 1)", "more top-k", show=False),
+    Binding("K,shift+k", "sampler('top_k', -1)", "less top-k", show=False),
+    Binding("u", "sampler('top_p', 1)", "more top-p", show=False),
+    Binding("U,shift+u", "sampler('top_p', -1)", "less top-p", show=False),
+    Binding("d", "sampler('seed', 1)", "next seed", show=False),
+    Binding("D,shift+d", "sampler('seed', -1)", "previous seed", show=False),
+    Binding("0", "sampler('greedy')", "greedy", show=False),
+]

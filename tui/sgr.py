@@ -122,7 +122,10 @@ def compact(data: str) -> str:
 
 
 def compact_driver_class(base: type) -> type:
-    """``base`` (Textual's terminal driver) writing compacted frames."""
+    """``base`` (Textual's terminal driver) writing compacted frames; a driver other than
+    Linux's (Windows, the web, TEXTUAL_DRIVER) as it is."""
+    if base.__name__ != "LinuxDriver":
+        return base
 
     class CompactDriver(base):
         def write(self, data: str) -> None:

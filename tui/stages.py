@@ -75,6 +75,3 @@ RLHF_CARD = StageCard(
     "better at whatever the judge rewards, which is not always what people meant.",
     short_objective="RLHF: reward model, then RL on its scores − β·KL",
 )
-
-BY_KEY = {card.key: card for card in (*CARDS, RLHF_CARD)}
-BY_NUMBER = {card.number: card for card in CARDS}

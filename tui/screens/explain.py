@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -27,14 +29,15 @@ class ExplainScreen(ModalScreen[None]):
 
     BINDINGS = [
         Binding("escape,enter,q", "dismiss", "close"),
-        Binding("p", "app.step_phase", "next phase"),
-        Binding("n", "app.step", "step"),
-        Binding("left", "app.cursor(-1)", "token", show=False),
-        Binding("right", "app.cursor(1)", "token", show=False),
+        Binding("p", "step_phase", "next phase"),
+        Binding("n", "step", "step"),
+        Binding("left", "cursor(-1)", "token", show=False),
+        Binding("right", "cursor(1)", "token", show=False),
     ]
 
     def __init__(
         self,
+        tab: Any,
         node: Node,
         figures: LoopFigures | None,
         position: int,
@@ -42,12 +45,22 @@ class ExplainScreen(ModalScreen[None]):
         patches: tuple[WeightPatch, ...] = (),
     ) -> None:
         super().__init__()
+        self.tab = tab  # tab 1, whose keys these are: the screen stays open as they train
         self.node = node
         self.figures = figures
         self.position = position
         self.n_layer = n_layer
         # From the last finished step: a step still in flight has not moved the weights yet.
         self.patches = patches
+
+    def action_step_phase(self) -> None:
+        self.tab.action_step_phase()
+
+    def action_step(self) -> None:
+        self.tab.action_step()
+
+    def action_cursor(self, delta: int) -> None:
+        self.tab.action_cursor(delta)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog -explain"):

@@ -13,15 +13,8 @@ from textual.widgets import Static
 
 from model import protocol as p
 from model.evals import report_card as cards
+from tui.runs import RUNS
 
-# Each column's head: the tab its model comes from, and the model (tab 3 has three runs).
-TAB_NAMES = {
-    "pretrain": "1 base",
-    "sft": "2 fine-tuned",
-    "dpo": "3 DPO",
-    "reward-model": "3 reward model",
-    "rlhf": "3 RLHF",
-}
 # Wider than this, a rate shows its count too: "92.9 % (65/70)".
 LABEL_WIDTH = 24
 COUNTED_CELL = 17
@@ -33,7 +26,8 @@ def card_table(card: p.ReportCard, width: int) -> Table:
     table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
     table.add_column("", no_wrap=True)
     for column in card.columns:
-        table.add_column(TAB_NAMES.get(column.stage, column.stage), justify="right", no_wrap=True)
+        head = RUNS[column.stage].report if column.stage in RUNS else column.stage
+        table.add_column(head, justify="right", no_wrap=True)
     lower = cards.lower_is_better(card)
     for label, cells in cards.rows(card, counts=counts):
         name = Text(label)

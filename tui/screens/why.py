@@ -14,14 +14,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from model.protocol import SampleText
-from tui.sampler import label
+from tui.sampler import SAMPLER_BINDINGS, label
 from tui.why_view import surprising, why_body
 
 KEYS = "←→ token · t T, k K, u U change a column · d D seed · 0 greedy · esc close"
-
-
-def _app_binding(key: str, action: str) -> Binding:
-    return Binding(key, f"app.{action}", action, show=False)
 
 
 class WhyScreen(ModalScreen[None]):
@@ -31,15 +27,8 @@ class WhyScreen(ModalScreen[None]):
         Binding("right", "move(1)", "token", show=False),
         Binding("home", "move(-9999)", "first", show=False),
         Binding("end", "move(9999)", "last", show=False),
-        _app_binding("t", "temperature(1)"),
-        _app_binding("T,shift+t", "temperature(-1)"),
-        _app_binding("k", "top_k(1)"),
-        _app_binding("K,shift+k", "top_k(-1)"),
-        _app_binding("u", "top_p(1)"),
-        _app_binding("U,shift+u", "top_p(-1)"),
-        _app_binding("d", "seed(1)"),
-        _app_binding("D,shift+d", "seed(-1)"),
-        _app_binding("0", "greedy"),
+        # The App's sampler keys, here too: the view asks again as they change the sampler.
+        *(Binding(b.key, f"app.{b.action}", b.description, show=False) for b in SAMPLER_BINDINGS),
     ]
 
     sample: reactive[SampleText] = reactive(None, init=False, always_update=True)  # type: ignore[arg-type]

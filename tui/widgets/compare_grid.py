@@ -25,9 +25,9 @@ from textual.strip import Strip
 
 from model.protocol import COMPARE_STAGES, CompareAnswer, CompareColumn, TokenChoice
 from tui.fmt import fit, loss_rgb, token_display
+from tui.runs import RUNS, compare_name
 from tui.widgets.lines import LinesWidget
 
-NAMES = {"pretrain": "1 Base", "sft": "2 Fine-tuned", "dpo": "3 DPO", "rlhf": "3 RLHF"}
 BARS = "▁▂▃▄▅▆▇█"  # a token's probability, low to high, where colour is off
 LEVELS = 10
 DIM = Style(dim=True)
@@ -170,7 +170,6 @@ class CompareGrid(LinesWidget, can_focus=True):
         Binding("shift+tab", "move(0, -1, 0)", "model", show=False),
         Binding("home", "move(0, 0, -9999)", "first", show=False),
         Binding("end", "move(0, 0, 9999)", "last", show=False),
-        Binding("slash,enter", "app.compare_type", "your question", show=False),
     ]
 
     prompts: reactive[tuple[tuple[str, str], ...]] = reactive((), repaint=False)
@@ -326,7 +325,7 @@ class CompareGrid(LinesWidget, can_focus=True):
         for col, stage in enumerate(COMPARE_STAGES):
             column = self.columns[col] if col < len(self.columns) else None
             mark = "▸" if col == self.selection.col and self._answered() else " "
-            names.append([(fit(mark + NAMES[stage], w), BOLD, -1)])
+            names.append([(fit(mark + compare_name(stage), w), BOLD, -1)])
             state = "computing…" if col in self.pending else self._state(stage, column)
             states.append([(fit(" " + state, w), DIM, -1)])
         return [names, states]
@@ -336,7 +335,7 @@ class CompareGrid(LinesWidget, can_focus=True):
             return "computing…"
         if column.missing:
             return self.hints.get(stage, ("no model", ""))[0]
-        where = "cache" if column.source == "cache" else f"tab {NAMES[stage][0]}"
+        where = "cache" if column.source == "cache" else f"tab {RUNS[stage].tab}"
         return f"{where} · {column.step}/{column.total_steps}"
 
     def _body(self, w: int):

@@ -11,6 +11,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from tui.runs import RUNS
+
 if TYPE_CHECKING:  # the later stages' messages load after the first frame
     from model.protocol import EvalRow, EvalTable
 
@@ -28,16 +30,9 @@ def _cell(row: EvalRow, counts: bool) -> Text:
     return Text(f"{100 * rate:3.0f}%" + (f" {row.correct}/{row.total}" if counts else ""), style)
 
 
-# The rows a stage is about come first: at 80×24 the pane shows only half of them.
-FIRST_ROWS = {
-    "dpo": ("preference", "refusals", "false_refusals", "rude_rambling", "finetuned", "format"),
-    "rlhf": ("gold", "reward", "refusals", "false_refusals", "finetuned", "rude_rambling"),
-    "reward-model": ("preference",),
-}
-
-
 def _ordered(rows, stage: str):
-    first = FIRST_ROWS.get(stage, ())
+    # The rows a stage is about come first (tui.runs): at 80×24 only half of them show.
+    first = RUNS[stage].first_evals if stage in RUNS else ()
     rank = {key: i for i, key in enumerate(first)}
     return sorted(rows, key=lambda r: rank.get(r.key, len(first)))  # stable: the rest as given
 

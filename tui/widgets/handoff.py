@@ -13,19 +13,17 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import ProgressBar
 
-from tui.stages import BY_KEY
+from model.stages import FIRST, REWARD_MODEL, needs_of, parent_of
+from tui.runs import RUNS
 
 if TYPE_CHECKING:  # the later stages' messages load after the first frame
     from model.protocol import BaseModel
-
-# The engine's stage name → the tab's card; and what each starts from, in words.
-CARD_FOR = {"sft": "sft", "dpo": "preference", "rlhf": "rlhf"}
 
 
 def describe_base(base: BaseModel) -> tuple[str, str]:
     """(where the base model comes from, what pressing enter does) in plain words."""
     val = f", validation loss {base.val_loss:.3f}" if base.val_loss is not None else ""
-    if base.stage in ("dpo", "rlhf"):
+    if parent_of(base.stage) != FIRST:
         return _describe_preference_base(base, val)
     if base.source == "cache":
         return (
@@ -47,13 +45,9 @@ def describe_base(base: BaseModel) -> tuple[str, str]:
 
 
 def _describe_preference_base(base: BaseModel, val: str) -> tuple[str, str]:
-    keys = "enter starts preference tuning · m method · [ ] β"
-    if base.stage == "rlhf":
-        keys = (
-            "enter starts RL · o over-optimisation (β 0, lr ×3) · m method · [ ] β"
-            if base.reward_model
-            else "enter trains the reward model first (live), then RL · m method · [ ] β"
-        )
+    keys = RUNS[base.stage].offer
+    if REWARD_MODEL in needs_of(base.stage) and not base.reward_model:
+        keys = "enter trains the reward model first (live), then RL · m method · [ ] β"
     if base.source == "cache":
         where = f"the finished fine-tuning run (step {base.step}/{base.total_steps}{val}), cached"
         return where, keys
@@ -101,7 +95,7 @@ class HandoffBody(Widget):
         else:
             where, what = describe_base(b)
             table.add_row("Starts from", where)
-            if b.stage == "rlhf":
+            if REWARD_MODEL in needs_of(b.stage):
                 table.add_row("Reward model", describe_reward_model(b))
             table.add_row("Trains on", b.trains_on or "—")
             if b.fast_forwarding:
@@ -110,7 +104,7 @@ class HandoffBody(Widget):
                 table.add_row("Keys", Text(what, "bold"))
             if self.choices:
                 table.add_row("Settings", self.choices)
-        card = BY_KEY[CARD_FOR[self.stage]]
+        card = RUNS[self.stage].card
         table.add_row("", "")
         table.add_row("Objective", card.objective)
         table.add_row("Produces", card.produces)

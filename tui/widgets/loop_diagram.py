@@ -127,7 +127,9 @@ class LoopDiagram(LinesWidget, can_focus=True):
         self.post_message(self.Selected(self.node))
 
     def action_leave(self) -> None:
-        self.screen.set_focus(None)
+        # Back to the tab that holds the ring: the keys are its own.
+        holder = next((n for n in self.ancestors if getattr(n, "can_focus", False)), None)
+        self.screen.set_focus(holder)
 
     def action_ask(self) -> None:
         self.post_message(self.Asked(self.node))

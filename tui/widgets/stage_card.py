@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from rich.style import Style
-from rich.table import Table
 from rich.text import Text
-from textual.reactive import reactive
 from textual.widget import Widget
 
-from tui.stages import BY_KEY, StageCard
+from tui.stages import StageCard
 
 DIM = Style(dim=True)
 BOLD = Style(bold=True)
@@ -59,32 +57,3 @@ class CardLine(Widget):
         line.no_wrap = True
         line.overflow = "ellipsis"
         return line
-
-
-class StageCardView(Widget):
-    """The full card: input, objective, what it produces, and the stage in a sentence."""
-
-    DEFAULT_CSS = """
-    StageCardView { height: auto; padding: 1 2; }
-    """
-
-    stage: reactive[str] = reactive("pretrain", layout=True)
-    # From the engine: what the running scenario holds for this stage, or what it lacks.
-    scenario_data: reactive[str] = reactive("", layout=True)
-
-    def __init__(self, stage: str, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.set_reactive(StageCardView.stage, stage)
-
-    def render(self) -> Table:
-        card = BY_KEY[self.stage]
-        table = Table.grid(padding=(0, 2), expand=True)
-        table.add_column(style=BOLD, no_wrap=True)
-        table.add_column(ratio=1)
-        table.add_row(Text(f"Stage {card.number} · {card.title}", "bold underline"), "")
-        table.add_row("", "")
-        table.add_row("Input", card.input)
-        table.add_row("Objective", card.objective)
-        table.add_row("Produces", card.produces)
-        table.add_row("In a sentence", Text(card.sentence, "italic"))
-        return table

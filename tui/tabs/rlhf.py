@@ -9,16 +9,13 @@ One view holds both runs, one after the other: the engine names them "reward-mod
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 
 from model import protocol as p
-from tui.views.later import LaterStageView
-from tui.widgets.handoff import HandoffBody
+from tui.runs import RUNS
+from tui.tabs.methods import MethodView
 from tui.widgets.lines import set_title
-from tui.widgets.loss_chart import LossPane
-from tui.widgets.rl_metrics import RLMetricsPane
-from tui.widgets.rl_samples import SamplesPane
 
-BETAS = (0.0, 0.01, 0.05, 0.1, 0.3)
 # The one-key experiment (o), found by measurement on the default scenario: RL pushed three
 # times as hard (lr 1e-4 for 3e-5) with nothing holding it near the fine-tuned model (β 0).
 # The reward model's held-out score climbs while the gold judge's falls (docs/measured.md).
@@ -26,10 +23,11 @@ OVEROPTIMISE_BETA = 0.0
 OVEROPTIMISE_LR = 1e-4
 
 
-class RLHFView(LaterStageView):
-    stage = "rlhf"
-    card = "rlhf"
-    stages = ("reward-model", "rlhf")
+class RLHFView(MethodView):
+    BINDINGS = [Binding("o", "overoptimise", "over-optimise", show=False)]
+    runs = ("rlhf", "reward-model")
+    BETAS = (0.0, 0.01, 0.05, 0.1, 0.3)
+    beta = 0.05
 
     DEFAULT_CSS = """
     RLHFView .-top { height: 12; }
@@ -43,23 +41,21 @@ class RLHFView(LaterStageView):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.method = "rlhf"
-        self.beta = 0.05
         self.lr: float | None = None  # None: the scenario's; the experiment sets its own
         # The run shown: the reward model's while it trains, then the policy's.
         self.phase = ""
         self.alarm = ""
 
     def compose_top(self) -> ComposeResult:
-        yield SamplesPane(id="rl-samples")
-        yield RLMetricsPane(id="rl-metrics")
+        from tui.widgets.rl_metrics import RLMetricsPane
+        from tui.widgets.rl_samples import SamplesPane
 
-    def on_mount(self) -> None:
-        self._show_choices()
+        yield SamplesPane(id="rlhf-samples")
+        yield RLMetricsPane(id="rlhf-metrics")
 
-    @property
-    def current_stage(self) -> str:
-        return self.phase or "rlhf"
+    def shown_run(self) -> str:
+        """The reward model's run while it trains, then the policy's."""
+        return self.phase or self.stage
 
     @property
     def reward_ready(self) -> bool:
@@ -68,21 +64,21 @@ class RLHFView(LaterStageView):
             return self.state == "done"
         return self.base is not None and bool(self.base.reward_model)
 
-    def choose_beta(self, direction: int) -> None:
-        nearest = min(range(len(BETAS)), key=lambda i: abs(BETAS[i] - self.beta))
-        self.beta = BETAS[max(0, min(len(BETAS) - 1, nearest + direction))]
-        self._show_choices()
+    def beta_open(self) -> bool:
+        # RLHF's β is RL's: it may change until RL starts (the reward model may have run).
+        return not self.running or self.phase != self.stage
 
-    def _show_choices(self) -> None:
+    def show_choices(self) -> None:
+        if not self.panes_ready:
+            return
         words = " (nothing holds it near the fine-tuned model)" if self.beta == 0 else ""
-        self.query_one(
-            HandoffBody
-        ).choices = f"method rlhf: a reward model, then RLOO · β {self.beta:g}{words}"
+        choices = f"method rlhf: a reward model, then RLOO · β {self.beta:g}{words}"
+        self.pane("handoff").query_one("HandoffBody").choices = choices
         self._hint()
 
     def _hint(self) -> None:
         """Until RL runs, the answers pane says what comes next."""
-        samples = self.query_one(SamplesPane)
+        samples = self.pane("samples")
         if self.phase != "reward-model":
             samples.hint = "the policy's answers appear after the first step"
         elif self.state != "done":
@@ -98,7 +94,7 @@ class RLHFView(LaterStageView):
             )
 
     def on_base(self, base: p.BaseModel) -> None:
-        if base.stage == "rlhf":
+        if base.stage == self.stage:
             super().on_base(base)
 
     def on_ready(self, ready: p.EngineReady) -> None:
@@ -107,29 +103,29 @@ class RLHFView(LaterStageView):
         super().on_ready(ready)
 
     def ready_panes(self, ready: p.EngineReady) -> None:
-        metrics = self.query_one(RLMetricsPane)
+        metrics = self.pane("metrics")
         metrics.phase = ready.stage
         metrics.metrics = ()
         metrics.note = ""
         settings = ready.settings
         metrics.beta = getattr(settings, "beta", None)
-        self.query_one(SamplesPane).view = None
+        self.pane("samples").view = None
         self._hint()
-        loss = self.query_one(LossPane)
-        loss.value_label = "RM score" if ready.stage == "rlhf" else "loss"
+        loss = self.pane("loss")
+        loss.value_label = RUNS[ready.stage].score or "loss"
         loss.placeholder = (
             "the reward model's score and the gold judge's\nappear here as RL runs"
-            if ready.stage == "rlhf"
+            if ready.stage == self.stage
             else "the reward model's loss\nappears here as it trains"
         )
-        if ready.stage == "rlhf":
+        if ready.stage == self.stage:
             beta = f"β {settings.beta:g} lr {settings.lr:g}" if settings is not None else ""
             set_title(loss, subtitle=f"── batch RM score · ● held-out RM · ◆ gold · {beta}")
         else:
             set_title(loss, subtitle="── train · ● held-out Bradley–Terry loss")
 
     def on_report(self, report: p.StepReport, now: float) -> None:
-        if report.stage != "rlhf":
+        if report.stage != self.stage:
             super().on_report(report, now)
             return
         # RL's loss (−A · log π) swings round 0 whatever happens: the chart shows rewards.
@@ -150,19 +146,19 @@ class RLHFView(LaterStageView):
         if report.stage == "reward-model":
             self._hint()
         if report.metrics:
-            self.query_one(RLMetricsPane).metrics = report.metrics
+            self.pane("metrics").metrics = report.metrics
         if report.rl is not None:
-            self.query_one(SamplesPane).view = report.rl
+            self.pane("samples").view = report.rl
 
     def draw(self) -> None:
         super().draw()
         if not self.running:
             return
-        loss = self.query_one(LossPane)
-        if self.phase == "rlhf":
+        loss = self.pane("loss")
+        if self.phase == self.stage:
             title, parted = reward_title(self.series)
             set_title(loss, title)
-            self.query_one(RLMetricsPane).note = self.alarm or parted
+            self.pane("metrics").note = self.alarm or parted
         else:
             set_title(loss, "Reward model · loss")
 
@@ -170,6 +166,42 @@ class RLHFView(LaterStageView):
         self.phase = ""
         self.alarm = ""
         super().cleared()
+
+    # --- keys -------------------------------------------------------------------------------
+
+    def action_start_stage(self) -> None:
+        if self.phase == "reward-model" and self.state == "done":
+            self.start_rl()
+        else:
+            super().action_start_stage()
+
+    def start(self) -> None:
+        if self.reward_ready:
+            self.start_rl()
+        else:
+            self.send(p.StartStage("reward-model"))
+            self.notify("the reward model trains first: then enter starts RL", timeout=5)
+
+    def start_rl(self, lr: float | None = None) -> None:
+        self.send(p.StartStage(self.stage, beta=self.beta, lr=lr))
+        pushed = f", lr {lr:g}" if lr is not None else ""
+        self.notify(f"RL starts from the fine-tuned model, β {self.beta:g}{pushed}…", timeout=4)
+
+    def action_overoptimise(self) -> None:
+        """o: the over-optimisation experiment, RL with β 0 and lr ×3."""
+        if self.phase == self.stage:
+            self.notify("RL has run: r resets it, then o starts the experiment", timeout=5)
+            return
+        if not self.reward_ready:
+            self.notify("the reward model must train first: enter trains it", timeout=5)
+            return
+        self.beta = OVEROPTIMISE_BETA
+        self.choose_beta(0)
+        self.start_rl(lr=OVEROPTIMISE_LR)
+        self.notify(
+            "watch the two lines: the reward model's score climbs; does the gold judge's?",
+            title="Over-optimisation", timeout=10,
+        )  # fmt: skip
 
 
 # The held-out reward-model score must climb this much, and the gold score fall this much,

@@ -5,54 +5,41 @@ time; until a model's answers are in, its column says "computing…"."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.message import Message
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from model import protocol as p
-from tui.widgets.compare_detail import HINT, CompareDetail
-from tui.widgets.compare_grid import NAMES, CompareGrid, Selection
-from tui.widgets.lines import set_title
+from tui.runs import RUNS, compare_name
+from tui.tabs.base import StageTab
+
+if TYPE_CHECKING:
+    from tui.widgets.compare_grid import CompareGrid
+    from tui.widgets.status import StatusInfo
 
 INTRO = "One prompt, every model, the same sampler and seed: see what each stage added."
 PLACEHOLDER = "your own question for every model: / to type here, enter asks, esc goes back"
 LEGEND = "green sure … red unsure · underlined: not its favourite · ←→↑↓ tab · / ask"
 
-# How to get a model that does not exist yet: (a few words for the column's head, a
-# sentence for its first cell), by stage; the keys are the stage tabs' own.
-UNTRAINED = {
-    "pretrain": ("tab 1 · space", "not trained yet: tab 1, space trains it (or tab 2, f "
-                 "fast-forwards it to the end)"),
-    "sft": ("tab 2 · enter", "not trained yet: tab 2, enter starts fine-tuning from the base "
-            "model, then space trains it"),
-    "dpo": ("tab 3 · enter", "not trained yet: tab 3, enter starts DPO from the fine-tuned "
-            "model, then space trains it"),
-    "rlhf": ("tab 3 · m", "not trained yet: tab 3, m picks RLHF, enter starts it, then space "
-             "trains it"),
-}  # fmt: skip
+NOTHING_TRAINS = "Compare trains nothing: 1 2 3 go to the stages · g asks again · / your question"
 
 
 def hint(column: p.CompareColumn) -> tuple[str, str]:
     """What a column without a model says: in its head, and in its first cell."""
     if column.missing == "untrained":
-        return UNTRAINED.get(column.stage, ("not trained", "not trained yet"))
+        run = RUNS.get(column.stage)
+        return run.untrained if run else ("not trained", "not trained yet")
     if column.missing == "no-data":
         return "no data", column.detail
     return "failed", f"could not ask this model: {column.detail}"
 
 
-class CompareInput(Input):
-    BINDINGS = [Binding("escape", "leave", "back to the answers", show=False)]
-
-    def action_leave(self) -> None:
-        self.screen.query_one(CompareGrid).focus()
-
-
-class CompareView(Vertical):
+class CompareView(StageTab):
+    BINDINGS = [Binding("slash,enter", "compare_type", "your question", show=False)]
     DEFAULT_CSS = """
-    CompareView { height: 1fr; }
     CompareView #compare-intro { height: 1; padding: 0 1; color: $text-muted; }
     CompareView CompareInput { margin: 0 1; background: $boost; }
     CompareView CompareGrid, CompareView CompareDetail {
@@ -64,15 +51,13 @@ class CompareView(Vertical):
     CompareView CompareDetail { height: 5; }
     """
 
-    class Ask(Message):
-        """The user asked (a question in the box, or again)."""
-
-        def __init__(self, question: str) -> None:
-            super().__init__()
-            self.question = question
+    number = 4
+    runs = ("compare",)
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
+        self.asks = 0
+        self.why_open = False  # the "why this token" view shows an answer of this tab
         self.ask_id = 0
         self.question = ""
         self.sampler: p.Sampler | None = None
@@ -82,21 +67,31 @@ class CompareView(Vertical):
         self.started_at = 0.0
         self.seconds: float | None = None
 
-    def compose(self) -> ComposeResult:
+    def compose_panes(self) -> ComposeResult:
+        from textual.widgets import Static
+
+        from tui.widgets.compare_detail import CompareDetail
+        from tui.widgets.compare_grid import CompareGrid
+        from tui.widgets.compare_input import CompareInput
+
         yield Static(INTRO, id="compare-intro")
         yield CompareInput(placeholder=PLACEHOLDER, compact=True, max_length=200,
                            id="compare-input")  # fmt: skip
         yield CompareGrid(id="compare-grid")
         yield CompareDetail(id="compare-detail")
 
-    def on_mount(self) -> None:
-        grid = self.query_one(CompareGrid)
+    def panes_mounted(self) -> None:
+        grid = self.grid
         grid.border_title = "Compare"
         grid.border_subtitle = LEGEND
+        self._title()
+        self._show()
+        if self.host.tab is self:
+            grid.focus()
 
     @property
     def grid(self) -> CompareGrid:
-        return self.query_one(CompareGrid)
+        return self.query_one("#compare-grid")  # type: ignore[return-value]
 
     @property
     def busy(self) -> bool:
@@ -122,7 +117,9 @@ class CompareView(Vertical):
             asked_now = bool(m.prompts) and m.prompts[0][0] == "you"
             self.prompts = m.prompts
             self.columns = [None] * len(self.columns)  # old answers fit other rows
-            if asked_now:  # the question just asked is the row to look at
+            if asked_now and self.panes_ready:  # the question just asked is the row to look at
+                from tui.widgets.compare_grid import Selection
+
                 self.grid.wanted = Selection(0, self.grid.wanted.col, 0)
         self._show()
 
@@ -138,6 +135,8 @@ class CompareView(Vertical):
         self._show()
 
     def _show(self) -> None:
+        if not self.panes_ready:
+            return
         grid = self.grid
         grid.hints = {c.stage: hint(c) for c in self.columns if c is not None and c.missing}
         # A column still being answered again shows its last answers, its head "computing…".
@@ -147,6 +146,8 @@ class CompareView(Vertical):
         self._detail()
 
     def _title(self) -> None:
+        if not self.panes_ready:
+            return
         title = "Compare"
         if self.sampler is not None:
             from tui.sampler import label
@@ -156,6 +157,8 @@ class CompareView(Vertical):
             title += " · computing…"
         elif self.seconds is not None:
             title += f" · answered in {self.seconds:.1f} s"
+        from tui.widgets.lines import set_title
+
         set_title(self.grid, title)
 
     # --- the selected token ---------------------------------------------------------------
@@ -176,7 +179,10 @@ class CompareView(Vertical):
 
     def _detail(self) -> None:
         found = self.selected()
-        detail = self.query_one(CompareDetail)
+        from tui.widgets.compare_detail import HINT
+        from tui.widgets.lines import set_title
+
+        detail = self.query_one("#compare-detail")
         if found is None:
             detail.shown = None
             set_title(detail, "Alternatives")
@@ -188,14 +194,123 @@ class CompareView(Vertical):
                 detail.hint = "no model has answered: each column says how to train its own"
             return
         column, answer, index, prompt = found
-        detail.shown = (NAMES[column.stage], answer, index, answer.asked or prompt)
+        detail.shown = (compare_name(column.stage), answer, index, answer.asked or prompt)
 
     # --- keys -----------------------------------------------------------------------------
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.post_message(self.Ask(event.value.strip()))
+        self.ask(event.value.strip())
         self.grid.focus()
 
-    def type_question(self) -> None:
-        self.query_one(CompareInput).focus()
+    # --- the App's questions ----------------------------------------------------------------
+
+    def receive(self, m: Any) -> None:
+        match m:
+            case p.ComparePrompts():
+                self.on_prompts(m)
+            case p.CompareColumn():
+                self.on_column(m, self.host.clock())
+                self._follow_why()
+                self.host.show_status()
+
+    def ask(self, question: str | None = None) -> None:
+        """Put the probes (and the question: by default the one asked last) to every model."""
+        self.asks += 1
+        ask = p.CompareAsk(self.asks, self.sampling.sampler,
+                           self.question if question is None else question)  # fmt: skip
+        self.send(ask)
+        self.asked(ask, self.host.clock())
+        self.host.show_status()
+
+    def activated(self) -> None:
+        super().activated()
+        if self.panes_ready:
+            self.grid.focus()
+        if not (self.busy and self.sampler == self.sampling.sampler):
+            self.ask()
+
+    def status(self, line: StatusInfo) -> StatusInfo:
+        return replace(line, stage="4 Compare", state="computing" if self.busy else "compared")
+
+    def sample_on_screen(self) -> bool:
+        return True
+
+    def resample(self) -> bool:
+        """A sampler key asks every model again: the columns follow the status line."""
+        self.ask()
+        return True
+
+    # --- keys -------------------------------------------------------------------------------
+
+    def not_trainable(self) -> str:
+        return NOTHING_TRAINS
+
+    def action_play_pause(self) -> None:
+        self.notify(NOTHING_TRAINS, timeout=4)
+
+    def action_step(self) -> None:
+        self.notify(NOTHING_TRAINS, timeout=4)
+
+    def action_cursor(self, delta: int) -> None:
+        self.grid.action_move(0, 0, delta)
+
+    def action_sample(self) -> None:
+        self.ask()
+
+    def action_save(self) -> None:
+        self.notify("s saves the run of a stage tab (1 2 3); x exports these answers")
+
+    def action_reset(self) -> None:
+        pass
+
+    def action_compare_type(self) -> None:
+        self.query_one("#compare-input").focus()
+
+    def action_why(self) -> None:
+        from tui.screens.why import WhyScreen
+
+        sample = self._selected_sample()
+        if sample is None:
+            self.notify("select a token of an answer first (← → ↑ ↓ tab)", timeout=4)
+            return
+        self.why_open = True
+        screen = WhyScreen(sample)
+        screen.position = self.grid.selection.token
+        self.app.push_screen(screen, lambda _: setattr(self, "why_open", False))
+
+    def _selected_sample(self) -> p.SampleText | None:
+        found = self.selected()
+        if found is None:
+            return None
+        column, answer, _, _ = found
+        # A chat answer starts a turn of its own; a base model's continues its prompt.
+        prompt = answer.asked + " " if column.template else answer.asked
+        return p.SampleText(column.stage, column.step, prompt, answer.text, self.sampler,
+                            answer.choices)  # fmt: skip
+
+    def _follow_why(self) -> None:
+        """The why view opened on a Compare answer follows it when it is asked again."""
+        from tui.screens.why import WhyScreen
+
+        if self.why_open and isinstance(self.app.screen, WhyScreen):
+            sample = self._selected_sample()
+            if sample is not None and sample.sampler == self.sampling.sampler:
+                self.app.screen.sample = sample
+
+    def action_export(self) -> None:
+        """x: the answers on screen, token by token, as JSONL into the save folder."""
+        from model.exports import ExportError, compare_records, write_records
+        from tui.exports import fresh
+
+        columns = [c for c in self.columns if c is not None and c.answers]
+        if not columns or self.sampler is None:
+            self.notify("no answers to export yet", timeout=4)
+            return
+        records = compare_records(self.prompts, columns, self.sampler)
+        try:
+            path = write_records(records, fresh(self.exports.save_dir / "compare-answers.jsonl"))
+        except ExportError as e:
+            self.exports.failed(e)
+            return
+        self.notify(str(path), title=f"Exported {len(records)} answers", timeout=10)
