@@ -27,6 +27,27 @@ LEGEND = "green sure … red unsure · underlined: not its favourite · ←→�
 NOTHING_TRAINS = "Compare trains nothing: 1 2 3 go to the stages · g asks again · / your question"
 
 
+def nearest_words(nearest: p.NearestPrompt | None) -> str:
+    """What the fine-tuning data had like the learner's question, in a sentence."""
+    if nearest is None:
+        return ""
+    quoted = f"“{nearest.prompt}”"
+    if nearest.phrasing == "exact":
+        return "Your question is in the fine-tuning data, word for word."
+    if nearest.phrasing == "same":
+        return (
+            f"Your phrasing is in the fine-tuning data, asked of other things: {quoted}. "
+            "Fine-tuning teaches the format it was shown."
+        )
+    words = f"({nearest.shared} of your {nearest.words} words)"
+    if nearest.phrasing == "like":
+        return f"A phrasing like yours is in the fine-tuning data: {quoted} {words}."
+    return (
+        f"No fine-tuning prompt is phrased like yours; the nearest is {quoted} {words}: "
+        "the fine-tuned models were shown other phrasings."
+    )
+
+
 def hint(column: p.CompareColumn) -> tuple[str, str]:
     """What a column without a model says: in its head, and in its first cell."""
     if column.missing == "untrained":
@@ -40,7 +61,7 @@ def hint(column: p.CompareColumn) -> tuple[str, str]:
 class CompareView(StageTab):
     BINDINGS = [Binding("slash,enter", "compare_type", "your question", show=False)]
     DEFAULT_CSS = """
-    CompareView #compare-intro { height: 1; padding: 0 1; color: $text-muted; }
+    CompareView #compare-intro { height: auto; max-height: 2; padding: 0 1; color: $text-muted; }
     CompareView CompareInput { margin: 0 1; background: $boost; }
     CompareView CompareGrid, CompareView CompareDetail {
         border: round $primary 60%; border-title-color: $text; border-title-style: bold;
@@ -59,6 +80,7 @@ class CompareView(StageTab):
         self.asks = 0
         self.why_open = False  # the "why this token" view shows an answer of this tab
         self.ask_id = 0
+        self.nearest: p.NearestPrompt | None = None  # to the question asked, in fine-tuning
         self.question = ""
         self.sampler: p.Sampler | None = None
         self.prompts: tuple[tuple[str, str], ...] = ()
@@ -84,6 +106,7 @@ class CompareView(StageTab):
         grid = self.grid
         grid.border_title = "Compare"
         grid.border_subtitle = LEGEND
+        self.query_one("#compare-intro").update(nearest_words(self.nearest) or INTRO)
         self._title()
         self._show()
         if self.host.tab is self:
@@ -113,6 +136,9 @@ class CompareView(StageTab):
     def on_prompts(self, m: p.ComparePrompts) -> None:
         if m.ask_id != self.ask_id:
             return  # an answer to an ask since replaced
+        self.nearest = m.nearest
+        if self.panes_ready:
+            self.query_one("#compare-intro").update(nearest_words(m.nearest) or INTRO)
         if m.prompts != self.prompts:
             asked_now = bool(m.prompts) and m.prompts[0][0] == "you"
             self.prompts = m.prompts
