@@ -20,8 +20,8 @@ from tui import render_caches
 from tui.app import TrainTermApp
 from tui.fmt import LOSS_LEVELS
 from tui.history import LossSeries
-from tui.widgets.loss_plot import LossPlot
-from tui.widgets.prediction import PredictionPane
+from tui.widgets.common.loss_plot import LossPlot
+from tui.widgets.common.prediction import PredictionPane
 
 
 def _fill_split_cache(count: int) -> None:

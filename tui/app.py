@@ -37,9 +37,9 @@ from tui.tabs.compare import CompareView
 from tui.tabs.methods import MethodSwitcher
 from tui.tabs.pretrain import PretrainTab
 from tui.throttle import Throttle
-from tui.widgets.stage_tabs import StageTabs
-from tui.widgets.status import StatusBar, StatusInfo
-from tui.widgets.too_small import TooSmall, fit
+from tui.widgets.common.stage_tabs import StageTabs
+from tui.widgets.common.status import StatusBar, StatusInfo
+from tui.widgets.common.too_small import TooSmall, fit
 
 DRAW_INTERVAL = 0.1  # paused or stepping, the panes redraw at most ten times a second
 # Playing, four times a second: still readable, half the bytes. Every pane is drawn in the

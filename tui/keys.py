@@ -27,9 +27,9 @@ OWNERS = {
     "rlhf": "tui.tabs.rlhf:RLHFView",
     "compare_tab": "tui.tabs.compare:CompareView",
     "screen": "textual.screen:Screen",  # tab: select the training loop
-    "loop": "tui.widgets.loop_diagram:LoopDiagram",
-    "compare": "tui.widgets.compare_grid:CompareGrid",
-    "question": "tui.widgets.compare_input:CompareInput",
+    "loop": "tui.widgets.pretrain.loop_diagram:LoopDiagram",
+    "compare": "tui.widgets.compare.compare_grid:CompareGrid",
+    "question": "tui.widgets.compare.compare_input:CompareInput",
     "help": "tui.screens.help:HelpScreen",
     "scroll": "textual.containers:VerticalScroll",
 }

@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 from model.protocol import LoopFigures, WeightPatch
 from tui.loop_explain import Node, explain
-from tui.widgets.weight_patch import WeightPatchView
+from tui.widgets.pretrain.weight_patch import WeightPatchView
 
 LAYER_OF = {"embed": "Embed", "logits": "Logits"}
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from tui.exports import Exports
     from tui.sampler_keys import SamplerKeys
     from tui.session import EngineSession
-    from tui.widgets.status import StatusInfo
+    from tui.widgets.common.status import StatusInfo
 
 
 class LazyPanes(Lazy):

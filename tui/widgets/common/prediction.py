@@ -13,7 +13,7 @@ from textual.reactive import reactive
 
 from model.protocol import Position
 from tui.fmt import bar, fit, level_style, loss_level, token_display
-from tui.widgets.lines import LinesWidget, set_title
+from tui.widgets.common.lines import LinesWidget, set_title
 
 DIM = Style(dim=True)
 BOLD = Style(bold=True)

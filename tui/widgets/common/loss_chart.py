@@ -11,7 +11,7 @@ from textual.widget import MountError
 from textual.widgets import Static
 
 from tui.history import LossSeries
-from tui.widgets.spark import LossSpark
+from tui.widgets.common.spark import LossSpark
 
 SPARK_POINTS = 120
 
@@ -45,7 +45,7 @@ class LossPane(Vertical):
         self.call_after_refresh(self._mount_plot)
 
     async def _mount_plot(self) -> None:
-        from tui.widgets.loss_plot import LossPlot
+        from tui.widgets.common.loss_plot import LossPlot
 
         plot = LossPlot(id="plot")
         try:

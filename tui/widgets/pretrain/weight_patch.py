@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.reactive import reactive
 
 from model.protocol import WeightPatch
-from tui.widgets.lines import LinesWidget, set_title
+from tui.widgets.common.lines import LinesWidget, set_title
 
 DIM = Style(dim=True)
 

@@ -13,8 +13,8 @@ from textual.reactive import reactive
 
 from model.protocol import CompareAnswer, TokenChoice
 from tui.fmt import bar, fit, token_display
-from tui.widgets.compare_grid import drawn_prob, prob_level, prob_style
-from tui.widgets.lines import LinesWidget, set_title
+from tui.widgets.common.lines import LinesWidget, set_title
+from tui.widgets.compare.compare_grid import drawn_prob, prob_level, prob_style
 
 DIM = Style(dim=True)
 BOLD = Style(bold=True)

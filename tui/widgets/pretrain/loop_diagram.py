@@ -17,7 +17,7 @@ from textual.reactive import reactive
 
 from model.protocol import LoopFigures
 from tui.loop_explain import PHASE_ORDER, Node, loop_nodes, node_figure
-from tui.widgets.lines import LinesWidget
+from tui.widgets.common.lines import LinesWidget
 
 DIM = Style(dim=True)
 LABEL = Style(bold=True)

@@ -10,7 +10,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from model.protocol import PairView
-from tui.widgets.lines import set_title
+from tui.widgets.common.lines import set_title
 
 
 def _style(ratio: float) -> str:

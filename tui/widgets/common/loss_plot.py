@@ -13,7 +13,7 @@ from textual_plotext import PlotextPlot
 
 from tui.history import LossSeries
 from tui.throttle import Throttle
-from tui.widgets.lines import text_strip
+from tui.widgets.common.lines import text_strip
 
 CHART_INTERVAL = 0.5  # the chart redraws at most twice a second
 OTHER_COLOURS = ("magenta", "green")

@@ -12,7 +12,7 @@ from textual.reactive import reactive
 from model.protocol import EngineReady, StepReport
 from tui.fmt import bar, count, sci
 from tui.schedule import Schedule
-from tui.widgets.lines import LinesWidget
+from tui.widgets.common.lines import LinesWidget
 
 DIM = Style(dim=True)
 BOLD = Style(bold=True)

@@ -18,7 +18,7 @@ from textual.reactive import reactive
 from textual.strip import Strip
 
 from tui.fmt import loss_rgb
-from tui.widgets.lines import LinesWidget
+from tui.widgets.common.lines import LinesWidget
 
 BARS = "▁▂▃▄▅▆▇█"
 

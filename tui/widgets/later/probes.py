@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from tui.widgets.lines import set_title
+from tui.widgets.common.lines import set_title
 
 if TYPE_CHECKING:  # the later stages' messages load after the first frame
     from model.protocol import ProbeAnswers

@@ -20,7 +20,7 @@ from textual.strip import Strip
 
 from model.protocol import Position
 from tui.fmt import LOSS_LEVELS, fit, level_style, loss_level, token_display
-from tui.widgets.lines import LinesWidget, set_title
+from tui.widgets.common.lines import LinesWidget, set_title
 
 SEPARATOR = "│"
 BARS = "▁▂▃▄▅▆▇█"  # a chip's loss, low to high, in the mark that ends it

@@ -15,7 +15,7 @@ from rich.text import Text
 from textual.reactive import reactive
 
 from tui.sampler import WIDEST_LABEL
-from tui.widgets.lines import LinesWidget
+from tui.widgets.common.lines import LinesWidget
 
 STATE_SIGNS = {
     "starting": "… starting",
