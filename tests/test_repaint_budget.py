@@ -10,7 +10,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from tui.sgr import compact
+from tui.term.compact_styles import compact
 from tui.widgets.common.lines import changed_span
 
 ATTRS = ("bold", "dim", "italic", "underline", "reverse", "strike")

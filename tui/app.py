@@ -27,7 +27,6 @@ from tui.commands import palette_commands
 from tui.exports import Exports
 from tui.history import next_speed, speed_label
 from tui.link import Engine, EngineClosed, EngineMessages
-from tui.render_caches import trim as trim_render_caches
 from tui.sampler import SAMPLER_BINDINGS
 from tui.sampler import label as sampler_label
 from tui.sampler_keys import SamplerKeys
@@ -36,7 +35,8 @@ from tui.tabs.base import StageTab
 from tui.tabs.compare import CompareView
 from tui.tabs.methods import MethodSwitcher
 from tui.tabs.pretrain import PretrainTab
-from tui.throttle import Throttle
+from tui.term.render_caches import trim as trim_render_caches
+from tui.term.throttle import Throttle
 from tui.widgets.common.stage_tabs import StageTabs
 from tui.widgets.common.status import StatusBar, StatusInfo
 from tui.widgets.common.too_small import TooSmall, fit
@@ -238,7 +238,7 @@ class TrainTermApp(App[int]):
             self.push_screen(HelpScreen())
 
     def get_driver_class(self):
-        from tui.sgr import compact_driver_class
+        from tui.term.compact_styles import compact_driver_class
 
         return compact_driver_class(super().get_driver_class())
 

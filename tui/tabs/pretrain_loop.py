@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from model import protocol as p
-from tui.throttle import Throttle
+from tui.term.throttle import Throttle
 
 if TYPE_CHECKING:
     from tui.tabs.pretrain import PretrainTab

@@ -12,7 +12,7 @@ from textual.strip import Strip
 from textual_plotext import PlotextPlot
 
 from tui.history import LossSeries
-from tui.throttle import Throttle
+from tui.term.throttle import Throttle
 from tui.widgets.common.lines import text_strip
 
 CHART_INTERVAL = 0.5  # the chart redraws at most twice a second
