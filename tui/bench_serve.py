@@ -1,6 +1,6 @@
 """`trainterm bench-serve`: measure `trainterm serve` on this machine, now.
 
-1. page open → first screen: a real browser (tui.serve_browser) opens the page, until the
+1. page open → first screen: a real browser (tui.serve.browser) opens the page, until the
    app's status line is on it, and until the trainer is ready (median of a few visits);
 2. sessions playing at max speed, 1, 2, 4, … at once, each a websocket speaking the page's
    protocol (a browser per session would take the cores it measures): steps/s each, read
@@ -21,8 +21,8 @@ import tempfile
 import time
 
 from model.cli.common import OneLineParser, add_source_args
-from tui import procs
 from tui.bench import source_args
+from tui.serve import process_groups
 
 STEP = re.compile(rb"step (\d+)/\d+")
 TARGET = 2.0  # steps/s each visitor should keep
@@ -58,11 +58,11 @@ class Server:
             raise RuntimeError("trainterm serve did not start")
 
     def sessions(self) -> list[int]:
-        return [p.pid for p in procs.children(self.process.pid) if p.pid == p.pgid]
+        return [p.pid for p in process_groups.children(self.process.pid) if p.pid == p.pgid]
 
     def wait_empty(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
-        while any(procs.group(leader) for leader in self.sessions()):
+        while any(process_groups.group(leader) for leader in self.sessions()):
             if time.monotonic() > deadline:
                 raise RuntimeError("sessions did not end")
             time.sleep(0.05)
@@ -73,7 +73,7 @@ class Server:
 
 
 def page_visits(server: Server, count: int) -> tuple[list[float], list[float]]:
-    from tui.serve_browser import Browser, wait_screen
+    from tui.serve.browser import Browser, wait_screen
 
     browser = Browser()
     first, ready = [], []
@@ -145,9 +145,9 @@ def session_memory(server: Server) -> dict:
     """Median KiB per session, by role: ui, trainer (RSS and PSS)."""
     roles: dict[str, list[tuple[int, int]]] = {"ui": [], "trainer": []}
     for leader in server.sessions():
-        for p in procs.group(leader):
-            mem = procs.memory_kib(p.pid)
-            cmd = procs.cmdline(p.pid) if mem else b""
+        for p in process_groups.group(leader):
+            mem = process_groups.memory_kib(p.pid)
+            cmd = process_groups.cmdline(p.pid) if mem else b""
             if p.pid == leader:
                 roles["ui"].append(mem)
             elif b"spawn_main" in cmd:
@@ -163,7 +163,7 @@ def mib(kib: float) -> str:
 
 
 def main(argv: list[str]) -> int:
-    from tui.serve_browser import missing
+    from tui.serve.browser import missing
 
     args = parse(argv)
     levels = [int(x) for x in args.levels.split(",")]

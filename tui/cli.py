@@ -1,5 +1,5 @@
 """`trainterm`: the app; `trainterm train|bench` go to the headless CLI without loading textual,
-`trainterm serve` serves the app to browsers (tui.serve).
+`trainterm serve` serves the app to browsers (tui.serve.command).
 
 The app starts the engine process just after its first frame (start_engine). Started before,
 its start-up (a Python, multiprocessing's resource tracker, then torch) took the CPU that
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         if argv and argv[0] in ("serve", "bench-serve"):
             # Imported only here: the plain app never loads the web server.
             if argv[0] == "serve":
-                from tui.serve import main as serve_main
+                from tui.serve.command import main as serve_main
             else:
                 from tui.bench_serve import main as serve_main
 

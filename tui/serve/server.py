@@ -28,9 +28,9 @@ from aiohttp import web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
-from tui import procs
+from tui.serve import process_groups
 
-TEMPLATES = Path(__file__).resolve().parent / "serve_templates"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 QUIT_GRACE = 8.0  # seconds for an app to end itself (its trainer stops within ~2.5 s)
 TERM_GRACE = 3.0  # then SIGTERM to the group, then SIGKILL
 CLOSING_WAIT = 5.0  # a page asked for while the room is full waits this long for a leaver
@@ -105,7 +105,7 @@ class Session(AppService):
 
 async def wait_group_gone(pgid: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
-    while procs.group(pgid):
+    while process_groups.group(pgid):
         if time.monotonic() > deadline:
             return False
         await asyncio.sleep(0.05)
@@ -182,7 +182,7 @@ class ClassroomServer(Server):
         return app
 
     async def on_startup(self, app: web.Application) -> None:
-        pass  # tui.serve says where it serves
+        pass  # tui.serve.command says where it serves
 
     async def handle_index(self, request: web.Request) -> web.StreamResponse:
         if not await self.seats.wait_for_leaver(CLOSING_WAIT):
@@ -211,7 +211,7 @@ class ClassroomServer(Server):
 
     def session_argv(self, number: int) -> list[str]:
         save_dir = os.path.join(self.save_root, f"{self.stamp}-{number:03d}")
-        return [sys.executable, "-m", "tui.serve_session", *self.app_argv, "--save-dir", save_dir]
+        return [sys.executable, "-m", "tui.serve.session", *self.app_argv, "--save-dir", save_dir]
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
         websocket = web.WebSocketResponse(heartbeat=15)

@@ -182,7 +182,7 @@ def main(argv: list[str]) -> int:
 
 def serve(args, sock: socket.socket, where: str, *, read_only_cache: bool) -> int:
     from model.settings import DEFAULT_THREADS
-    from tui.serve_server import ClassroomServer
+    from tui.serve.server import ClassroomServer
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     limit = args.max_sessions or SEATS_PER_CORE * (os.cpu_count() or 1)

@@ -1,4 +1,4 @@
-"""One visitor's app under `trainterm serve`: `python -m tui.serve_session [app flags]`.
+"""One visitor's app under `trainterm serve`: `python -m tui.serve.session [app flags]`.
 
 textual-serve runs this with pipes for stdin and stdout (its framed stream, Textual's web
 driver on our side); the server checked the flags once before it started. The trainer is
