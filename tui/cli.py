@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         return headless_main(argv)
     try:
         if argv and argv[0] == "bench-ui":
-            from tui.bench import main as bench_main
+            from tui.bench.ui import main as bench_main
 
             return bench_main(argv[1:])
         if argv and argv[0] in ("serve", "bench-serve"):
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
             if argv[0] == "serve":
                 from tui.serve.command import main as serve_main
             else:
-                from tui.bench_serve import main as serve_main
+                from tui.bench.serve import main as serve_main
 
             return serve_main(argv[1:])
         args = build_parser().parse_args(argv)

@@ -14,11 +14,11 @@ import re
 import statistics
 import time
 
-from tui.bench import PtyApp
+from tui.bench.ui import PtyApp
 
 SIZE = (120, 40)
 LINES = 3  # drawn lines that make a first screen
-BARE = "tui.bench_bare"
+BARE = "tui.bench.bare_app"
 
 # Escape sequences: a control sequence (CSI), an OSC, a DCS-like string, or a short one.
 ESCAPE = re.compile(

@@ -1,5 +1,5 @@
 """The yardstick of `trainterm bench-ui`'s first frame: a bare Textual app, launched as the
-app is (``python -m tui.bench_bare``, the same interpreter, environment and terminal), whose
+app is (``python -m tui.bench.bare_app``, the same interpreter, environment and terminal), whose
 first screen is a header, three lines of text and a footer."""
 
 from textual.app import App, ComposeResult

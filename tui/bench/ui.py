@@ -1,7 +1,7 @@
 """`trainterm bench-ui`: measure the app, honestly, on this machine, now.
 
 1. launch → first screen: `trainterm` and a bare Textual app, launched alternately in a
-   120×40 pseudo-terminal, each until 3 lines are drawn (tui.bench_first);
+   120×40 pseudo-terminal, each until 3 lines are drawn (tui.bench.first_screen);
 2. in a pseudo-terminal at 120×40 with 256 colours, playing at max speed: bytes/s written
    to the terminal, and steps/s read off the screen's step counter;
 3. the app headless in this process, playing at max speed: event-loop lag (p50/p99 of how
@@ -216,12 +216,12 @@ def main(argv: list[str]) -> int:
 
 def measure(args) -> int:
     if args.soak:
-        from tui.soak import soak
+        from tui.bench.soak import soak
 
         return soak(args, args.soak)
     source = source_args(args)
     print(f"trainterm bench-ui · {' '.join(source) or 'default scenario'} · {os.cpu_count()} cores")
-    from tui.bench_first import report, side_by_side
+    from tui.bench.first_screen import report, side_by_side
 
     print(report(*side_by_side(source, args.launches)))
     if args.first_screen:
