@@ -80,7 +80,7 @@ def test_the_engine_starts_inside_an_app_whose_stderr_has_no_descriptor(tmp_path
         "class Captured(io.StringIO):\n"
         "    def fileno(self): return -1\n"
         "from model.engine.options import EngineOptions\n"
-        "from tui.cli import start_engine\n"
+        "from tui.start import start_engine\n"
         "sys.stderr = textual = Captured()\n"
         f"handle = start_engine(EngineOptions(corpus={str(tmp_path / 'none.txt')!r}))\n"
         "assert sys.stderr is textual, 'stderr not given back'\n"

@@ -155,7 +155,7 @@ def test_schedule_matches_the_trainers():
 
 
 def test_app_options_reach_the_engine():
-    from tui.cli import build_parser, engine_options
+    from tui.start import build_parser, engine_options
 
     args = build_parser().parse_args(
         ["--corpus", "a.txt", "--threads", "2", "--seed", "9", "--no-mouse", "--resume", "c"]

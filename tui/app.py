@@ -4,7 +4,7 @@ Data flow: engine messages arrive in batches (tui.link); each goes to the tab th
 run (tui/tabs/), which keeps the run's state; every tab is drawn from that state at most ten
 times a second. Keys are the shown tab's (its bindings) or the app's (below: tabs, speed,
 sampler, report card, screenshot, help). The app never imports torch. It starts an engine
-with what tui.cli gives it: the first just after its first frame, another after a crash.
+with what tui.start gives it: the first just after its first frame, another after a crash.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ class TrainTermApp(App[int]):
         save_dir: str | None = None,
     ) -> None:
         """``engine``: a running engine, whose first messages may be in ``received``; or None
-        to start one with ``restart`` after the first frame (tui.cli), as after a crash."""
+        to start one with ``restart`` after the first frame (tui.start), as after a crash."""
         super().__init__()
         self.session = EngineSession(self, engine, restart)
         self.sampling = SamplerKeys(self)
@@ -120,7 +120,7 @@ class TrainTermApp(App[int]):
     def _after_first_frame(self) -> None:
         # The first screen (status, tabs, card, keys) is as quick as a bare Textual app's
         # (`trainterm bench-ui`); the panes come now (Lazy), and the engine, whose start-up
-        # overlaps their mounting. tui.cli turned the garbage collector off for the start:
+        # overlaps their mounting. tui.start turned the garbage collector off for the start:
         # what exists now lives as long as the app, so it is kept out of the sweeps.
         if self.session.engine is None:
             self.session.start()

@@ -23,7 +23,7 @@ SIGNAL_GRACE = 3.0
 
 class EngineSession:
     """``engine``: a running engine, or None to start one with ``make_engine`` (after the
-    app's first frame: tui.cli). ``make_engine`` also makes a new one after a crash."""
+    app's first frame: tui.start). ``make_engine`` also makes a new one after a crash."""
 
     def __init__(self, app: App, engine: Engine | None, make_engine: Callable[[], Engine] | None):
         self.app = app

@@ -14,7 +14,7 @@ import re
 import statistics
 import time
 
-from tui.bench.ui import PtyApp
+from tui.bench.launch import PtyApp
 
 SIZE = (120, 40)
 LINES = 3  # drawn lines that make a first screen

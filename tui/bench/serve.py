@@ -21,7 +21,7 @@ import tempfile
 import time
 
 from model.cli.common import OneLineParser, add_source_args
-from tui.bench.ui import source_args
+from tui.bench.launch import source_args
 from tui.serve import process_groups
 
 STEP = re.compile(rb"step (\d+)/\d+")

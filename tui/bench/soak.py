@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tui.bench.ui import PtyApp
+from tui.bench.launch import PtyApp
 
 WARM_UP = 60.0  # seconds before the memory baseline (a fifth of a shorter soak)
 SAMPLE_EVERY = 10.0

@@ -19,6 +19,7 @@ import subprocess
 import sys
 
 from model.cli.common import USAGE_ERROR, CliError, OneLineParser, _positive_int
+from tui.start import add_app_args, check_paths
 
 DEFAULT_PORT = 8000
 # Measured (docs/serve.md): two shared cores kept 4 visitors playing at max
@@ -41,8 +42,6 @@ def _port(text: str) -> int:
 
 
 def build_parser() -> OneLineParser:
-    from tui.cli import add_app_args
-
     parser = OneLineParser(
         prog="trainterm serve",
         description="Serve the app to browsers, for a classroom: each visitor gets their own "
@@ -150,8 +149,6 @@ def warm_cache(args) -> None:
 
 
 def main(argv: list[str]) -> int:
-    from tui.cli import check_paths
-
     try:
         args = build_parser().parse_args(argv)
         check_paths(args)

@@ -2,7 +2,7 @@
 
 textual-serve runs this with pipes for stdin and stdout (its framed stream, Textual's web
 driver on our side); the server checked the flags once before it started. The trainer is
-started as in a terminal (by the app, after its first frame: tui.cli), and ends with the app.
+started as in a terminal (by the app, after its first frame: tui.start), and ends with the app.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def end_with_parent() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from tui.cli import build_parser, run_app
+    from tui.start import build_parser, run_app
 
     end_with_parent()
     try:
