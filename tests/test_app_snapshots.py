@@ -15,7 +15,7 @@ from stage_fixtures import later_tabs, until
 
 from model import protocol as p
 from tui.app import TrainTermApp
-from tui.fmt import fit, token_display
+from tui.widgets.common.formatting import fit, token_display
 from tui.widgets.common.loss_plot import LossPlot
 from tui.widgets.common.status import StatusBar
 from tui.widgets.common.token_stream import BARS, SEPARATOR, TokenStream

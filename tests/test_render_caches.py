@@ -17,9 +17,9 @@ from stage_fixtures import until
 from textual.geometry import Region
 
 from tui.app import TrainTermApp
-from tui.fmt import LOSS_LEVELS
-from tui.history import LossSeries
+from tui.bounded_series import LossSeries
 from tui.term import render_caches
+from tui.widgets.common.formatting import LOSS_LEVELS
 from tui.widgets.common.loss_plot import LossPlot
 from tui.widgets.common.prediction import PredictionPane
 

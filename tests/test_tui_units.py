@@ -12,10 +12,11 @@ from hypothesis import strategies as st
 
 from model.protocol import Alternative, Position
 from model.settings import TrainSettings
-from tui.fmt import bar, count, loss_rgb, sci, token_display
-from tui.history import SPEEDS, LossSeries, RateMeter, next_speed, speed_label, thin
-from tui.schedule import Schedule
+from tui.bounded_series import LossSeries, RateMeter, thin
+from tui.speeds import SPEEDS, next_speed, speed_label
+from tui.widgets.common.formatting import bar, count, loss_rgb, sci, token_display
 from tui.widgets.common.token_stream import chips_for, layout
+from tui.widgets.pretrain.lr_schedule import Schedule
 
 
 def run(code: str) -> subprocess.CompletedProcess:

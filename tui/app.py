@@ -1,6 +1,6 @@
 """The trainterm app: the tabs, and the routes between them and the engine.
 
-Data flow: engine messages arrive in batches (tui.link); each goes to the tab that owns its
+Data flow: engine messages arrive in batches (tui.engine_pipe); each goes to the tab that owns its
 run (tui/tabs/), which keeps the run's state; every tab is drawn from that state at most ten
 times a second. Keys are the shown tab's (its bindings) or the app's (below: tabs, speed,
 sampler, report card, screenshot, help). The app never imports torch. It starts an engine
@@ -23,14 +23,14 @@ from textual.widgets import ContentSwitcher, Footer
 from model import protocol as p
 from model.stages import FIRST
 from tui import runs
-from tui.commands import palette_commands
+from tui.engine_pipe import Engine, EngineClosed, EngineMessages
 from tui.exports import Exports
-from tui.history import next_speed, speed_label
-from tui.link import Engine, EngineClosed, EngineMessages
+from tui.palette import palette_commands
 from tui.sampler import SAMPLER_BINDINGS
 from tui.sampler import label as sampler_label
 from tui.sampler_keys import SamplerKeys
 from tui.session import EngineSession
+from tui.speeds import next_speed, speed_label
 from tui.tabs.base import StageTab
 from tui.tabs.compare import CompareView
 from tui.tabs.methods import MethodSwitcher

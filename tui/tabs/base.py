@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.widget import MountError, Widget
 
 from model import protocol as p
-from tui.history import LossSeries, RateMeter
+from tui.bounded_series import LossSeries, RateMeter
 
 if TYPE_CHECKING:
     from tui.app import TrainTermApp

@@ -12,11 +12,11 @@ from textual.binding import Binding
 
 from model import protocol as p
 from model.stages import FIRST, parent_of
-from tui.schedule import schedule_for
-from tui.stages import CARDS
+from tui.stage_cards import CARDS
 from tui.tabs.base import StageTab
 from tui.tabs.pretrain_loop import TrainingLoop
 from tui.widgets.common.stage_card import CardLine
+from tui.widgets.pretrain.lr_schedule import schedule_for
 
 if TYPE_CHECKING:
     from tui.widgets.common.status import StatusInfo

@@ -10,7 +10,7 @@ from textual.css.query import NoMatches
 from textual.widget import MountError
 from textual.widgets import Static
 
-from tui.history import LossSeries
+from tui.bounded_series import LossSeries
 from tui.widgets.common.spark import LossSpark
 
 SPARK_POINTS = 120

@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.strip import Strip
 from textual_plotext import PlotextPlot
 
-from tui.history import LossSeries
+from tui.bounded_series import LossSeries
 from tui.term.throttle import Throttle
 from tui.widgets.common.lines import text_strip
 

@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.reactive import reactive
 
 from model.protocol import Position
-from tui.fmt import bar, fit, level_style, loss_level, token_display
+from tui.widgets.common.formatting import bar, fit, level_style, loss_level, token_display
 from tui.widgets.common.lines import LinesWidget, set_title
 
 DIM = Style(dim=True)
@@ -112,7 +112,7 @@ class PredictionPane(LinesWidget):
         summary.append(f"{p.target_prob:.3f}" if p.target_prob >= 0.001 else f"{p.target_prob:.0e}")
         summary.append(" · loss ", DIM)
         loss_text = f" {p.loss:.2f} " if math.isfinite(p.loss) else " ∞ "
-        # The colour of the token's chip: quantised (tui.fmt.LOSS_LEVELS), not one per loss.
+        # The colour of the token's chip: quantised (formatting.LOSS_LEVELS), not one per loss.
         summary.append(loss_text, level_style(loss_level(p.loss, self.max_loss)) + BOLD)
         if len(summary) + 9 <= width:
             summary.append(" = −log p", DIM)

@@ -17,7 +17,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.strip import Strip
 
-from tui.fmt import loss_rgb
+from tui.widgets.common.formatting import loss_rgb
 from tui.widgets.common.lines import LinesWidget
 
 BARS = "▁▂▃▄▅▆▇█"

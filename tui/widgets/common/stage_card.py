@@ -6,7 +6,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
-from tui.stages import StageCard
+from tui.stage_cards import StageCard
 
 DIM = Style(dim=True)
 BOLD = Style(bold=True)

@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from tui.stages import CARDS
+from tui.stage_cards import CARDS
 
 # (number, label) of every tab: the stages', then Compare's.
 TABS = (*((card.number, card.tab_label) for card in CARDS), (4, "4 Compare"))

@@ -19,7 +19,7 @@ from textual.reactive import reactive
 from textual.strip import Strip
 
 from model.protocol import Position
-from tui.fmt import LOSS_LEVELS, fit, level_style, loss_level, token_display
+from tui.widgets.common.formatting import LOSS_LEVELS, fit, level_style, loss_level, token_display
 from tui.widgets.common.lines import LinesWidget, set_title
 
 SEPARATOR = "│"

@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.reactive import reactive
 
 from model.protocol import CompareAnswer, TokenChoice
-from tui.fmt import bar, fit, token_display
+from tui.widgets.common.formatting import bar, fit, token_display
 from tui.widgets.common.lines import LinesWidget, set_title
 from tui.widgets.compare.compare_grid import drawn_prob, prob_level, prob_style
 

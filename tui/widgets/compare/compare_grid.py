@@ -24,8 +24,8 @@ from textual.reactive import reactive
 from textual.strip import Strip
 
 from model.protocol import COMPARE_STAGES, CompareAnswer, CompareColumn, TokenChoice
-from tui.fmt import fit, loss_rgb, token_display
 from tui.runs import RUNS, compare_name
+from tui.widgets.common.formatting import fit, loss_rgb, token_display
 from tui.widgets.common.lines import LinesWidget
 
 BARS = "▁▂▃▄▅▆▇█"  # a token's probability, low to high, where colour is off

@@ -16,8 +16,8 @@ from textual.message import Message
 from textual.reactive import reactive
 
 from model.protocol import LoopFigures
-from tui.loop_explain import PHASE_ORDER, Node, loop_nodes, node_figure
 from tui.widgets.common.lines import LinesWidget
+from tui.widgets.pretrain.loop_words import PHASE_ORDER, Node, loop_nodes, node_figure
 
 DIM = Style(dim=True)
 LABEL = Style(bold=True)

@@ -10,9 +10,9 @@ from rich.text import Text
 from textual.reactive import reactive
 
 from model.protocol import EngineReady, StepReport
-from tui.fmt import bar, count, sci
-from tui.schedule import Schedule
+from tui.widgets.common.formatting import bar, count, sci
 from tui.widgets.common.lines import LinesWidget
+from tui.widgets.pretrain.lr_schedule import Schedule
 
 DIM = Style(dim=True)
 BOLD = Style(bold=True)

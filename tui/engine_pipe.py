@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -39,7 +38,8 @@ class Connection(Protocol):
 
 
 class Engine(Protocol):
-    """What the app needs of an engine: model.engine.EngineHandle, or a test's stand-in."""
+    """What the app needs of an engine: model.engine.process.EngineHandle, or a test's
+    stand-in."""
 
     conn: Connection
 
@@ -88,23 +88,3 @@ class EngineLink:
         if closed:
             self.detach()
             self.on_closed()
-
-
-def handle_signals(callback: Callable[[int], None]) -> list[int]:
-    """Call ``callback(signum)`` on the event loop for SIGTERM, SIGHUP and SIGINT; returns
-    the signals it could take (none outside the main thread)."""
-    loop = asyncio.get_running_loop()
-    taken = []
-    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
-        try:
-            loop.add_signal_handler(sig, callback, sig)
-        except (NotImplementedError, RuntimeError, ValueError):
-            continue
-        taken.append(sig)
-    return taken
-
-
-def unhandle_signals(signals: list[int]) -> None:
-    loop = asyncio.get_running_loop()
-    for sig in signals:
-        loop.remove_signal_handler(sig)

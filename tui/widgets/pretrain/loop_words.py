@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from rich.text import Text
 
 from model.protocol import LoopFigures
-from tui.fmt import bar, count, sci, token_display
+from tui.widgets.common.formatting import bar, count, sci, token_display
 
 DIM = "dim"
 BOLD = "bold"

@@ -1,4 +1,4 @@
-"""What the screen remembers between reports: the loss points, and the speed setting.
+"""What the screen remembers of a run between reports: its loss points, and its speed.
 
 Plain Python, no Textual: the panes read from it, the tests poke it directly. Everything
 here is bounded, however long the run: MAX_POINTS per loss series, RATE_SAMPLES speed
@@ -10,9 +10,6 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 
-# The "+"/"-" keys step through these caps on steps per second; None runs flat out.
-SPEEDS: tuple[float | None, ...] = (1, 2, 5, 10, 20, None)
-
 Point = tuple[float, float]
 
 # Per series. Past it, the older half is halved (neighbours averaged in pairs): the newest
@@ -21,16 +18,6 @@ Point = tuple[float, float]
 # 100-million-step run would not fit in memory.
 MAX_POINTS = 8192
 RATE_SAMPLES = 64
-
-
-def speed_label(cap: float | None) -> str:
-    return "max" if cap is None else f"{cap:g}/s"
-
-
-def next_speed(cap: float | None, direction: int) -> float | None:
-    """The next cap up (+1) or down (-1) from ``cap``, stopping at the ends."""
-    index = SPEEDS.index(cap) if cap in SPEEDS else len(SPEEDS) - 1
-    return SPEEDS[max(0, min(len(SPEEDS) - 1, index + direction))]
 
 
 class LossSeries:

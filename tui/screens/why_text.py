@@ -9,8 +9,8 @@ from rich.table import Table
 from rich.text import Text
 
 from model.protocol import Candidate, Sampler, SampleText, TokenChoice
-from tui.fmt import bar, token_display
 from tui.sampler import words
+from tui.widgets.common.formatting import bar, token_display
 
 DIM = Style(dim=True)
 BOLD = Style(bold=True)
