@@ -12,9 +12,9 @@ from stage_fixtures import later_tabs, until
 from tui.app import TrainTermApp
 from tui.screens.why import WhyScreen
 from tui.tabs.compare import CompareView
-from tui.widgets.compare_detail import CompareDetail
-from tui.widgets.compare_grid import CompareGrid, Selection
-from tui.widgets.status import StatusBar
+from tui.widgets.common.status import StatusBar
+from tui.widgets.compare.compare_detail import CompareDetail
+from tui.widgets.compare.compare_grid import CompareGrid, Selection
 
 pytestmark = pytest.mark.slow
 

@@ -14,10 +14,10 @@ from test_app_pilot import (  # noqa: F401 — fixtures shared with the app's pi
 )
 
 from model import protocol as p
-from tui.loop_explain import loop_nodes
 from tui.screens.explain import ExplainScreen
-from tui.widgets.loop_diagram import LoopDiagram
-from tui.widgets.weight_patch import WeightPatchView
+from tui.widgets.pretrain.loop_diagram import LoopDiagram
+from tui.widgets.pretrain.loop_words import loop_nodes
+from tui.widgets.pretrain.weight_patch import WeightPatchView
 
 
 async def test_p_walks_one_step_round_the_loop(engine):

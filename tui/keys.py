@@ -1,6 +1,6 @@
 """The words for the keys, by action. The keys themselves are written once, in the bindings
 (the App's BINDINGS, SAMPLER_BINDINGS, the widgets'): the help screen (tui.screens.help)
-and the command palette (tui.commands) look each key up here by its action, so a key
+and the command palette (tui.palette) look each key up here by its action, so a key
 rebound in a binding is rebound everywhere. tests/test_keys_written_once.py fails when
 these words name an action that no binding has, when a binding has no words, and when
 README's key table names other keys than the help does.
@@ -13,7 +13,7 @@ import importlib
 from textual.binding import Binding
 from textual.keys import format_key
 
-from tui.stages import CARDS
+from tui.stage_cards import CARDS
 
 APP = "app"
 # Where the main screen's other keys are bound, by a short name. Named rather than imported:
@@ -27,9 +27,9 @@ OWNERS = {
     "rlhf": "tui.tabs.rlhf:RLHFView",
     "compare_tab": "tui.tabs.compare:CompareView",
     "screen": "textual.screen:Screen",  # tab: select the training loop
-    "loop": "tui.widgets.loop_diagram:LoopDiagram",
-    "compare": "tui.widgets.compare_grid:CompareGrid",
-    "question": "tui.widgets.compare_input:CompareInput",
+    "loop": "tui.widgets.pretrain.loop_diagram:LoopDiagram",
+    "compare": "tui.widgets.compare.compare_grid:CompareGrid",
+    "question": "tui.widgets.compare.compare_input:CompareInput",
     "help": "tui.screens.help:HelpScreen",
     "scroll": "textual.containers:VerticalScroll",
 }

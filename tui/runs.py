@@ -8,7 +8,7 @@ import importlib
 from dataclasses import dataclass
 
 from model.stages import ORDER, settings_section
-from tui.stages import CARDS, RLHF_CARD, StageCard
+from tui.stage_cards import CARDS, RLHF_CARD, StageCard
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from model.protocol import LoopFigures, WeightPatch
-from tui.loop_explain import Node, explain
-from tui.widgets.weight_patch import WeightPatchView
+from tui.widgets.pretrain.loop_words import Node, explain
+from tui.widgets.pretrain.weight_patch import WeightPatchView
 
 LAYER_OF = {"embed": "Embed", "logits": "Logits"}
 

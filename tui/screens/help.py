@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui import keys
-from tui.stages import CARDS
+from tui.stage_cards import CARDS
 
 PANES = (
     (

@@ -17,8 +17,8 @@ from tui.runs import RUNS, compare_name
 from tui.tabs.base import StageTab
 
 if TYPE_CHECKING:
-    from tui.widgets.compare_grid import CompareGrid
-    from tui.widgets.status import StatusInfo
+    from tui.widgets.common.status import StatusInfo
+    from tui.widgets.compare.compare_grid import CompareGrid
 
 INTRO = "One prompt, every model, the same sampler and seed: see what each stage added."
 PLACEHOLDER = "your own question for every model: / to type here, enter asks, esc goes back"
@@ -92,9 +92,9 @@ class CompareView(StageTab):
     def compose_panes(self) -> ComposeResult:
         from textual.widgets import Static
 
-        from tui.widgets.compare_detail import CompareDetail
-        from tui.widgets.compare_grid import CompareGrid
-        from tui.widgets.compare_input import CompareInput
+        from tui.widgets.compare.compare_detail import CompareDetail
+        from tui.widgets.compare.compare_grid import CompareGrid
+        from tui.widgets.compare.compare_input import CompareInput
 
         yield Static(INTRO, id="compare-intro")
         yield CompareInput(placeholder=PLACEHOLDER, compact=True, max_length=200,
@@ -144,7 +144,7 @@ class CompareView(StageTab):
             self.prompts = m.prompts
             self.columns = [None] * len(self.columns)  # old answers fit other rows
             if asked_now and self.panes_ready:  # the question just asked is the row to look at
-                from tui.widgets.compare_grid import Selection
+                from tui.widgets.compare.compare_grid import Selection
 
                 self.grid.wanted = Selection(0, self.grid.wanted.col, 0)
         self._show()
@@ -183,7 +183,7 @@ class CompareView(StageTab):
             title += " · computing…"
         elif self.seconds is not None:
             title += f" · answered in {self.seconds:.1f} s"
-        from tui.widgets.lines import set_title
+        from tui.widgets.common.lines import set_title
 
         set_title(self.grid, title)
 
@@ -205,8 +205,8 @@ class CompareView(StageTab):
 
     def _detail(self) -> None:
         found = self.selected()
-        from tui.widgets.compare_detail import HINT
-        from tui.widgets.lines import set_title
+        from tui.widgets.common.lines import set_title
+        from tui.widgets.compare.compare_detail import HINT
 
         detail = self.query_one("#compare-detail")
         if found is None:

@@ -12,17 +12,17 @@ from textual.binding import Binding
 
 from model import protocol as p
 from model.stages import FIRST, parent_of
-from tui.schedule import schedule_for
-from tui.stages import CARDS
+from tui.stage_cards import CARDS
 from tui.tabs.base import StageTab
 from tui.tabs.pretrain_loop import TrainingLoop
-from tui.widgets.stage_card import CardLine
+from tui.widgets.common.stage_card import CardLine
+from tui.widgets.pretrain.lr_schedule import schedule_for
 
 if TYPE_CHECKING:
-    from tui.widgets.loop_diagram import LoopDiagram
-    from tui.widgets.model_pane import ModelPane
-    from tui.widgets.status import StatusInfo
-    from tui.widgets.token_stream import TokenStream
+    from tui.widgets.common.status import StatusInfo
+    from tui.widgets.common.token_stream import TokenStream
+    from tui.widgets.pretrain.loop_diagram import LoopDiagram
+    from tui.widgets.pretrain.model_pane import ModelPane
 
 NOT_READY = ("starting", "resetting", "stopped")
 
@@ -48,13 +48,13 @@ class PretrainTab(StageTab):
     def compose_panes(self) -> ComposeResult:
         from textual.containers import Horizontal
 
-        from tui.widgets.loop_diagram import LoopDiagram
-        from tui.widgets.loss_chart import LossPane
-        from tui.widgets.model_pane import ModelPane
-        from tui.widgets.prediction import PredictionPane
-        from tui.widgets.sample_log import SamplePane
-        from tui.widgets.token_stream import TokenStream
-        from tui.widgets.weight_patch import WeightPatchView
+        from tui.widgets.common.loss_chart import LossPane
+        from tui.widgets.common.prediction import PredictionPane
+        from tui.widgets.common.token_stream import TokenStream
+        from tui.widgets.pretrain.loop_diagram import LoopDiagram
+        from tui.widgets.pretrain.model_pane import ModelPane
+        from tui.widgets.pretrain.sample_log import SamplePane
+        from tui.widgets.pretrain.weight_patch import WeightPatchView
 
         yield LoopDiagram(id="loop")
         yield Horizontal(TokenStream(id="stream"), PredictionPane(id="prediction"), id="top-row")
