@@ -71,6 +71,8 @@ async def test_every_box_explains_itself_with_the_live_numbers(engine):
             "loss": f"{figures.loss:.3f}",
             "grad": f"{figures.grad_norm:.3f}",
             "predict": f"{figures.row[diagram.position].target_prob:.3f}",
+            # What the step cost, and the run beside GPT-3 (tui.widgets.pretrain.cost).
+            "optimizer": "GPT-3 took 10^",
         }
         for index, node in enumerate(nodes):
             assert diagram.selected == index

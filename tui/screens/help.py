@@ -69,6 +69,17 @@ PANES = (
         "cool down; the marked point is now), the step and how many tokens were read.",
     ),
     (
+        "What it costs",
+        "A step costs about 6 floating-point operations per parameter per token (2 for a "
+        "multiply-add, forward, and twice that backward), plus attention's share, which no "
+        "weight counts: the Model pane shows this step's FLOPs and the run's so far, and "
+        "while training the status line shows the FLOP/s reached and the MFU, its share of "
+        "what this machine's matrix multiplications can do. The optimizer's box in the ring "
+        "puts the run beside GPT-3: how many powers of ten more it took, and how many years "
+        "this machine would need for it. `trainterm scaling` trains several sizes and fits "
+        "how the loss falls with size.",
+    ),
+    (
         "Stages",
         "Making an assistant takes three stages; the tabs (1 2 3) show each stage's card: "
         "what data goes in, what the model is trained to do, what comes out. All three "

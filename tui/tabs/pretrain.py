@@ -16,6 +16,7 @@ from tui.stage_cards import CARDS
 from tui.tabs.base import StageTab
 from tui.tabs.pretrain_loop import TrainingLoop
 from tui.widgets.common.stage_card import CardLine
+from tui.widgets.pretrain.cost import cost_words, rate_words
 from tui.widgets.pretrain.lr_schedule import schedule_for
 
 if TYPE_CHECKING:
@@ -201,10 +202,14 @@ class PretrainTab(StageTab):
             loss=report.loss if report else self.series.last,
             state=self.state,
             rate=self.rate.rate(self.host.clock()) if self.state == "playing" else None,
+            compute=rate_words(ready, report) if ready and self.state == "playing" else "",
         )
 
     def shown_report(self) -> p.StepReport | None:
         return self.drawn
+
+    def cost_words(self) -> str:
+        return cost_words(self.ready, self.drawn) if self.ready is not None else ""
 
     def on_token_stream_cursor_moved(self, message: TokenStream.CursorMoved) -> None:
         self.query_one("#prediction").cursor = message.index

@@ -110,5 +110,5 @@ class TrainingLoop:
         diagram = self.diagram
         self.tab.app.push_screen(
             ExplainScreen(self.tab, node, self.figures, diagram.position, diagram.n_layer,
-                          self.patches)
+                          self.patches, cost=self.tab.cost_words)
         )  # fmt: skip

@@ -44,6 +44,7 @@ class StatusInfo:
     speed: str = "max"
     rate: float | None = None
     sampler: str = ""  # tui.sampler.label: how the samples are drawn
+    compute: str = ""  # while training: "3.1 GFLOP/s · MFU 12%" (tui.widgets.pretrain.cost)
 
 
 RATE_WIDTH = len(" 99.9 steps/s")
@@ -82,6 +83,7 @@ def status_line(i: StatusInfo, width: int) -> Text:
         # not shown anywhere else, while the speed is felt.
         (i.sampler, Style(), WIDEST_LABEL),
         (f"speed {i.speed}", Style(), len("speed 99/s")),
+        (i.compute, Style(), len("999.9 GFLOP/s · MFU 100%")),
         (f"scenario {i.scenario}" if i.scenario else "", Style(), 9 + cell_len(i.scenario)),
         (f"stage {i.stage}", Style(), 6 + cell_len(i.stage)),
         ("trainterm", DIM, 9),

@@ -12,6 +12,7 @@ from textual.reactive import reactive
 from model.protocol import EngineReady, StepReport
 from tui.widgets.common.formatting import bar, count, sci
 from tui.widgets.common.lines import LinesWidget
+from tui.widgets.pretrain.cost import cost_line
 from tui.widgets.pretrain.lr_schedule import Schedule
 
 DIM = Style(dim=True)
@@ -92,10 +93,12 @@ class ModelPane(LinesWidget):
             DIM,
         )
         optimizer = Text(f"{ready.optimizer} · batch {ready.batch_size}×{ready.context}", DIM)
+        cost = Text(cost_line(ready, report), DIM)
         # What must show comes first; the rest joins, in this order, as the height allows.
         lines: list[tuple[int, Text]] = [(2, line) for line in layers]
         lines += [(5, self._lr_line(width)), (6, progress)]
-        for order, optional in ((1, header), (4, optimizer), (0, shape)):
+        # The cost before the optimizer: what a step costs is said nowhere else on tab 1.
+        for order, optional in ((1, header), (7, cost), (4, optimizer), (0, shape)):
             if len(lines) < height:
                 lines.append((order, optional))
         lines.sort(key=lambda item: item[0])
