@@ -87,6 +87,11 @@ def views(tab: int) -> tuple[str, ...]:
     return tuple(found)
 
 
+def method_names(tab: int = 3) -> list[str]:
+    """A tab's methods as m cycles them, as people write them: ["DPO+NLL", "DPO", "RLHF"]."""
+    return [m.upper() for run in RUN_LIST if run.tab == tab for m in run.methods]
+
+
 def view_class(view: str) -> type:
     module, _, name = view.partition(":")
     return getattr(importlib.import_module(module), name)
