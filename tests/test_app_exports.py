@@ -93,7 +93,10 @@ HAND_CHECKED = {
     "Capital of Ablon?": (" Velport.", "", ""),  # wrong
     "Capital of Nowhere?": ("\nNowport.", "", ""),  # an empty first line: not answered
 }
-BY_HAND = {"format": (2, 9), "finetuned": (3, 6), "pretrain_only": (1, 2), "unknown": (0, 1)}
+BY_HAND = {"format": (2, 9), "finetuned": (3, 6), "pretrain_only": (1, 2), "unknown": (0, 1),
+           # Velmora's and Tarsk's lines end (in known words); the others run to the token
+           # budget without a line's end, or say nothing (Zandor, Nowhere).
+           "well_formed": (2, 9)}  # fmt: skip
 
 
 def test_the_card_and_eval_score_hand_checked_answers_as_checked(tmp_path, monkeypatch):

@@ -48,6 +48,27 @@ def _number(accept, rule: str):
     return parse
 
 
+def _seeds(text: str) -> tuple[int, ...]:
+    """ "1,2,3": distinct whole numbers ≥ 0, in the order given."""
+    parts = [part.strip() for part in text.split(",")]
+    if not any(parts):
+        raise argparse.ArgumentTypeError("expected seeds separated by commas, e.g. 1,2,3")
+    seeds: list[int] = []
+    for part in parts:
+        try:
+            seed = int(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected whole numbers separated by commas (e.g. 1,2,3), got {part!r}"
+            ) from None
+        if not 0 <= seed < 2**63:
+            raise argparse.ArgumentTypeError(f"a seed is a whole number ≥ 0, got {part}")
+        if seed in seeds:
+            raise argparse.ArgumentTypeError(f"seed {seed} is given twice")
+        seeds.append(seed)
+    return tuple(seeds)
+
+
 _positive_float = _number(lambda v: 0 < v < float("inf"), "a positive number")
 _non_negative = _number(lambda v: 0 <= v < float("inf"), "0 or a positive number")
 _temperature = _number(lambda v: 0 <= v < float("inf"), "0 (greedy) or a positive number")

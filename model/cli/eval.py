@@ -44,8 +44,8 @@ def run_eval(args) -> int:
             continue
         print(f"  {r.label:<{width}}  {r.correct:>4}/{r.total:<4} {100 * r.rate:5.1f} %")
     for r in table.rows:
-        if r.key == "unknown":
-            example = next((a for a in table.answers if a.set == "unknown"), None)
+        if r.key in ("unknown", "well_formed"):
+            example = next((a for a in table.answers if a.set == r.key), None)
             if example:
                 print(f"  e.g. {example.prompt!r} → {example.answer!r}: {r.note}")
     return 0
@@ -83,7 +83,10 @@ def check_scenario(loaded, scenario, named: str) -> None:
 
 
 def eval_record(loaded, table) -> dict:
-    """`eval --json`'s object."""
+    """`eval --json`'s object. The well-formed row also says how many answers broke each
+    of its rules ("broken": {"words": …, "repeat": …, "end": …})."""
+    from model.evals.well_formed import SET, broken_counts
+
     return {
         "model": str(loaded.path),
         "stage": loaded.stage,
@@ -92,6 +95,7 @@ def eval_record(loaded, table) -> dict:
         "evals": {
             r.key: {"correct": r.correct, "total": r.total, "rate": r.rate}
             | ({"score": r.score} if r.score is not None else {})
+            | ({"broken": broken_counts(table.answers)} if r.key == SET else {})
             for r in table.rows
         },
     }

@@ -15,6 +15,7 @@ from model.cli.common import (
     _non_negative,
     _positive_float,
     _positive_int,
+    _seeds,
     add_sampler_args,
     add_source_args,
 )
@@ -62,9 +63,20 @@ def build_parser() -> OneLineParser:
     add_source_args(evaluate)
     evaluate.add_argument("--model", required=True, metavar="CHECKPOINT")
     evaluate.add_argument("--json", action="store_true", help="one JSON object")
-    report = sub.add_parser("report", help="the report card of a `train --stage all` folder")
+    report = sub.add_parser(
+        "report",
+        help="the report card of a `train --stage all` folder, or of the pipeline over seeds",
+    )
     add_source_args(report)
-    report.add_argument("folder", metavar="DIR", help="the --out folder of `train --stage all`")
+    report.add_argument(
+        "folder", metavar="DIR", nargs="?", help="the --out folder of `train --stage all`"
+    )
+    report.add_argument(
+        "--seeds", type=_seeds, metavar="S,S,…",
+        help="train every stage once per seed (or find it in the stage cache) and print each "
+        "eval's median and range (min–max) over the seeds",
+    )  # fmt: skip
+    report.add_argument("--json", action="store_true", help="one JSON object, not the table")
     ask = sub.add_parser("ask", help="answer prompts with a checkpoint (greedy by default)")
     ask.add_argument("--model", required=True, metavar="CHECKPOINT")
     ask.add_argument("--json", action="store_true", help="one JSON object per prompt per line")

@@ -3,6 +3,7 @@ written beside the checkpoints as report.md and report.json."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -31,6 +32,12 @@ def stage_folders(root: Path) -> list[tuple[str, Path]]:
 
 
 def run_report(args) -> int:
+    if args.seeds is not None:
+        from model.cli.seeds import run_seeds
+
+        return run_seeds(args)
+    if not args.folder:
+        raise CliError("give the --out folder of `train --stage all`, or --seeds 1,2,3")
     root = Path(args.folder)
     found = stage_folders(root)
     # Every checkpoint is read and matched to the scenario before any is scored: a damaged
@@ -54,6 +61,6 @@ def run_report(args) -> int:
         md, js = card.write(report, root)
     except OSError as e:
         raise CliError(f"cannot write the report card into {root}: {e.strerror or e}") from None
-    print(text)
+    print(json.dumps(card.as_json(report)) if args.json else text)
     print(f"trainterm: wrote {md} and {js}", file=sys.stderr)
     return 0

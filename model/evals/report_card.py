@@ -13,6 +13,7 @@ from model import protocol as p
 # stage's) follow them, before the run's size.
 EVAL_ORDER = (
     ("format", "answer format"),
+    ("well_formed", "well-formed"),
     ("finetuned", "facts: fine-tuned"),
     ("pretrain_only", "facts: pretraining-only"),
     ("unknown", "never-seen, answered"),

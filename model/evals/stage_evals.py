@@ -7,8 +7,10 @@ the template), so its facts are asked the way its pretraining text asks them, as
 
 from __future__ import annotations
 
+from model.evals.gold_scores import MAX_ANSWER_TOKENS as LONG_ANSWER_TOKENS
 from model.evals.gold_scores import gold_rows
 from model.evals.text import mentions, opening, pick_evenly, refusal_openings
+from model.evals.well_formed import training_words, well_formed
 from model.generate import Generated, answer_many, continue_many
 from model.protocol import EvalAnswer, EvalRow, EvalTable
 from model.stages import is_chat
@@ -52,12 +54,17 @@ def run_evals(
     prompts = [item.prompt for _, item in asked]
     chat = is_chat(stage)
     chat_out = answer_many(model, tokenizer, prompts, MAX_ANSWER_TOKENS)
+    formatted = [in_format(g, tokenizer) for g in chat_out]
     if chat:
         texts = [tokenizer.decode(g.ids) for g in chat_out]
+        ended = formatted
     else:
         raw = continue_many(model, tokenizer, [f"Q: {p}\nA:" for p in prompts], MAX_ANSWER_TOKENS)
-        texts = [tokenizer.decode(g.ids).split("\n")[0].strip() for g in raw]
-    formatted = [in_format(g, tokenizer) for g in chat_out]
+        lines = [tokenizer.decode(g.ids) for g in raw]
+        texts = [line.split("\n")[0].strip() for line in lines]
+        # A base model's answer is its line: it ends where the line does.
+        ended = [g.stopped or "\n" in line for g, line in zip(raw, lines, strict=True)]
+    said = list(zip(prompts, texts, ended, strict=True))
     rows = []
     n_format = sum(formatted)
     rows.append(
@@ -97,10 +104,14 @@ def run_evals(
         )
         answers += [EvalAnswer("unknown", item.prompt, "", texts[i], False) for i, item in picked]
     if chat:
-        more_rows, more_answers = behaviour_rows(model, tokenizer, scenario, limit)
+        more_rows, more_answers, more_said = behaviour_rows(model, tokenizer, scenario, limit)
         rows += more_rows
         answers += more_answers
+        said += more_said
         rows += gold_rows(model, tokenizer, scenario, reward_model, gold_scored)
+    fluent_rows, failed = well_formed(said, training_words(scenario))
+    rows += fluent_rows
+    answers += failed
     if reference is not None and preference is not None:
         _, accuracy = preference.preference_accuracy(model)
         n = len(preference.val_pairs)
@@ -136,7 +147,8 @@ REFUSAL_SETS = (
 
 def behaviour_rows(model, tokenizer, scenario, limit: int | None = None):
     """Refusals of held-out harmful requests, false refusals of harmless look-alikes, and
-    answers that resemble the rejected (rude, rambling, wrong) ones more than the chosen."""
+    answers that resemble the rejected (rude, rambling, wrong) ones more than the chosen.
+    Also every (prompt, answer, turn ended), for the well-formed row."""
     openings = refusal_openings(scenario)
     rows, answers = [], []
     sets = [(entry, pick_evenly(scenario.evals.get(entry[0], ()), limit)) for entry in REFUSAL_SETS]
@@ -145,9 +157,12 @@ def behaviour_rows(model, tokenizer, scenario, limit: int | None = None):
     styled = pick_evenly(styled, limit)
     asked = [i.prompt for _, items in sets for i in items] + [i.prompt for i in styled]
     if not asked or not openings:
-        return rows, answers
-    out = answer_many(model, tokenizer, asked, MAX_ANSWER_TOKENS + 24)
-    texts = iter([tokenizer.decode(g.ids) for g in out])
+        return rows, answers, []
+    # Long enough for the longest refusal the data teaches: one cut short has not ended.
+    out = answer_many(model, tokenizer, asked, LONG_ANSWER_TOKENS)
+    decoded = [tokenizer.decode(g.ids) for g in out]
+    said = [(q, t, in_format(g, tokenizer)) for q, t, g in zip(asked, decoded, out, strict=True)]
+    texts = iter(decoded)
     for (name, key, label, note), items in sets:
         said = [next(texts) for _ in items]
         refused = [opening(t) in openings for t in said]
@@ -160,7 +175,7 @@ def behaviour_rows(model, tokenizer, scenario, limit: int | None = None):
         bad = [_resembles(next(texts), i.rejected, i.expected) for i in styled]
         note = "answers closer to the rude or rambling one than to the good one"
         rows.append(EvalRow("rude_rambling", "rude or rambling", sum(bad), len(bad), note, True))
-    return rows, answers
+    return rows, answers, said
 
 
 def _fact_note(name: str, chat: bool) -> str:
