@@ -135,6 +135,36 @@ def test_the_engine_offers_a_start_to_each_later_tab_the_scenario_has_data_for(
         assert sent == offered
 
 
+def test_what_a_plugin_needs_from_the_scenario_besides_its_section_stops_it_everywhere(
+    scenario, folder, tmp_path, monkeypatch, capsys
+):
+    """A stage's plug-in may need more of a scenario than its section's data (RLVR: a gold
+    judge); saying so in ``scenario_lacks`` is all it takes for the engine's offers and
+    sentences, Compare and `train` to say it, and for the stages after it to need it too."""
+    from model.cli.main import main
+    from model.engine.engine import Engine
+    from model.engine.ready_message import stage_data
+    from model.stages.sft import SFTStage
+
+    said = "this scenario has no oracle: the stage asks it"
+    monkeypatch.setattr(SFTStage, "scenario_lacks", classmethod(lambda cls, s: said))
+    assert lacking(scenario, "sft") == lacking(scenario, "dpo") == said
+    assert lacking(scenario, "dpo", built_on=False) == lacking(scenario, "pretrain") == ""
+    assert ("sft", said) not in stage_data(scenario)  # the section's data is there
+    assert dict(stage_data(scenario))["rlhf"].endswith("are ready for it.")
+    monkeypatch.setattr("model.engine.engine.base_info", lambda engine, stage: stage)
+    sent = []
+    engine = Engine.__new__(Engine)
+    engine.conn, engine.scenario = SimpleNamespace(send=sent.append), scenario
+    engine._send_base()
+    assert sent == []  # every later stage builds on fine-tuning
+    monkeypatch.setenv("TRAINTERM_CACHE", str(tmp_path / "cache"))
+    code = main(["train", "--scenario", str(folder), "--stage", "dpo", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and err == f"trainterm: error: --stage dpo: {said}\n"
+    assert not (tmp_path / "cache").exists()  # refused before any parent was trained
+
+
 def test_a_run_started_from_a_tab_says_which_tab():
     from model.engine.ready_message import starts_from
 

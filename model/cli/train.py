@@ -188,9 +188,11 @@ def run_train(args) -> int:
     out = Path(args.resume).parent if resuming_in_place else Path(args.out)
     check_writable(out)
     scenario = load_source(args)
-    section = settings_section(args.stage)
-    if not scenario.has_stage(section):
-        raise CliError(f"--stage {args.stage}: {scenario.missing_for(section)}")
+    # Before any parent is trained (minutes): the stage's data, and its parents' unless its
+    # model is given (--from, --resume).
+    said = lacking(scenario, args.stage, built_on=not (args.base or args.resume))
+    if said:
+        raise CliError(f"--stage {args.stage}: {said}")
     trainer = _make_trainer(args, scenario, args.stage, threads)
     try:
         _train(trainer, scenario, out, args, cacheable=args.vocab is None)
