@@ -87,6 +87,8 @@ async def test_a_scenario_without_probes_says_so_and_what_each_column_needs(fake
             p.CompareColumn(1, "dpo", missing="untrained"),
             p.CompareColumn(1, "rlhf", missing="untrained"),
         ]
+        # A stage added since: a column of its own, untrained.
+        columns += [p.CompareColumn(1, s, missing="untrained") for s in p.COMPARE_STAGES[4:]]
         fake_engine.feed(p.ComparePrompts(1, ()), *columns)
         await until(pilot, lambda: not app.query_one(CompareView).busy, "the columns")
         await pilot.pause()
