@@ -29,6 +29,7 @@ from .worldgen.chat import make_sft
 from .worldgen.corpus import make_corpus
 from .worldgen.evals import make_evals, make_probes
 from .worldgen.facts import World, and_list, make_world
+from .worldgen.harms import HARMFUL, HELD_OUT_HARMFUL, TRAIN_HARMFUL
 from .worldgen.preference import make_preference
 
 WORLD_DIR = Path(__file__).parent / "world"
@@ -128,6 +129,26 @@ def _facts_table(w: World, seed: int) -> str:
             f"| {c.river} | {c.ruler} | {and_list(c.neighbours)} | {mark} |"
         )
     rows += ["", f"Places that appear nowhere: {', '.join(w.unknown + w.unknown_cities)}.", ""]
+    rows += [
+        "## Held-out phrasings",
+        "",
+        "Asked only by the eval sets `finetuned_new` and `pretrain_only_new`: no training file",
+        "asks them (what that means: scenarios/FORMAT.md, *The built-in scenario*).",
+        "",
+        "| Kind | Held out (one of each style: terse, question, request, chatty) |",
+        "|---|---|",
+    ]
+    rows += [f"| {k} | {' · '.join(held)} |" for k, held in w.phrasings.held_out.items()]
+    rows += [
+        "",
+        f"## Kinds of harm ({len(HARMFUL)})",
+        "",
+        f"Trained (refused in fine-tuning and preference data): {', '.join(TRAIN_HARMFUL)}.",
+        "",
+        f"Held out (`harmful_new`, `benign_new`; told only in the corpus's tales and laws): "
+        f"{', '.join(HELD_OUT_HARMFUL)}.",
+        "",
+    ]
     return "\n".join(rows)
 
 

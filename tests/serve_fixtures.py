@@ -11,8 +11,8 @@ import sys
 import time
 from pathlib import Path
 
-from tui import procs
-from tui.serve_server import QUIT_GRACE, TERM_GRACE
+from tui.serve import process_groups as procs
+from tui.serve.server import QUIT_GRACE, TERM_GRACE
 
 URL = re.compile(r"open (http://127\.0\.0\.1:\d+)")
 # The longest a leaving session holds its seat by the server's own clock (Session.stop: the

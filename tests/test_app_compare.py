@@ -12,9 +12,9 @@ from stage_fixtures import later_tabs, until
 from tui.app import TrainTermApp
 from tui.screens.why import WhyScreen
 from tui.tabs.compare import CompareView
-from tui.widgets.compare_detail import CompareDetail
-from tui.widgets.compare_grid import CompareGrid, Selection
-from tui.widgets.status import StatusBar
+from tui.widgets.common.status import StatusBar
+from tui.widgets.compare.compare_detail import CompareDetail
+from tui.widgets.compare.compare_grid import CompareGrid, Selection
 
 pytestmark = pytest.mark.slow
 
@@ -100,6 +100,10 @@ async def test_compare_tab_with_three_tiny_checkpoints(engine):
         assert app.focused is grid
         await until(pilot, lambda: answered(view) and view.prompts[0][0] == "you", "the answers")
         assert view.prompts[0] == ("you", "Capital of Mirel?")
+        # What fine-tuning was shown like it: the nearest prompt, and whether it was phrased so.
+        intro = str(app.query_one("#compare-intro").render())
+        assert view.nearest is not None and "fine-tuning" in intro
+        assert view.nearest.prompt in intro or view.nearest.phrasing == "exact"
         assert grid.selection.row == 0 and grid.selection.col == 2  # the question, same model
         for column in view.columns[:3]:
             assert len(column.answers) == len(view.prompts)

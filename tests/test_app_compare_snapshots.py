@@ -15,7 +15,7 @@ from model import protocol as p
 from tui.app import TrainTermApp
 from tui.runs import compare_name
 from tui.tabs.compare import CompareView
-from tui.widgets.compare_grid import CompareGrid
+from tui.widgets.compare.compare_grid import CompareGrid
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,9 @@ from stage_fixtures import later_tabs, start_engine, until
 from tui.app import TrainTermApp
 from tui.tabs.dpo import PreferenceView
 from tui.tabs.sft import SFTView
-from tui.widgets.dpo_metrics import MetricsPane
-from tui.widgets.eval_table import EvalPane
-from tui.widgets.pair_view import PairPane
+from tui.widgets.later.dpo_metrics import MetricsPane
+from tui.widgets.later.eval_table import EvalPane
+from tui.widgets.later.pair_view import PairPane
 
 pytestmark = pytest.mark.slow
 

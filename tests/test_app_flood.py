@@ -10,7 +10,7 @@ from dataclasses import replace
 from stage_fixtures import until
 
 from tui.app import DRAW_INTERVAL, TrainTermApp
-from tui.history import MAX_POINTS, RATE_SAMPLES
+from tui.bounded_series import MAX_POINTS, RATE_SAMPLES
 
 REPORTS = 20_000
 PER_REPORT = 20  # loss points a coalesced report carries (a fast headless run's)

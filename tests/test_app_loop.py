@@ -14,10 +14,10 @@ from test_app_pilot import (  # noqa: F401 — fixtures shared with the app's pi
 )
 
 from model import protocol as p
-from tui.loop_explain import loop_nodes
 from tui.screens.explain import ExplainScreen
-from tui.widgets.loop_diagram import LoopDiagram
-from tui.widgets.weight_patch import WeightPatchView
+from tui.widgets.pretrain.loop_diagram import LoopDiagram
+from tui.widgets.pretrain.loop_words import loop_nodes
+from tui.widgets.pretrain.weight_patch import WeightPatchView
 
 
 async def test_p_walks_one_step_round_the_loop(engine):
@@ -71,6 +71,8 @@ async def test_every_box_explains_itself_with_the_live_numbers(engine):
             "loss": f"{figures.loss:.3f}",
             "grad": f"{figures.grad_norm:.3f}",
             "predict": f"{figures.row[diagram.position].target_prob:.3f}",
+            # What the step cost, and the run beside GPT-3 (tui.widgets.pretrain.cost).
+            "optimizer": "GPT-3 took 10^",
         }
         for index, node in enumerate(nodes):
             assert diagram.selected == index

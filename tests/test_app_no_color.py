@@ -15,12 +15,12 @@ from test_app_snapshots import settle as settle_panes
 
 from model import protocol as p
 from tui.app import TrainTermApp
-from tui.loop_explain import loop_nodes
 from tui.tabs.compare import CompareView
-from tui.widgets.compare_grid import BARS as PROBABILITY_BARS
-from tui.widgets.compare_grid import CompareGrid
-from tui.widgets.loop_diagram import LoopDiagram
-from tui.widgets.token_stream import BARS, TokenStream, chips_for
+from tui.widgets.common.token_stream import BARS, TokenStream, chips_for
+from tui.widgets.compare.compare_grid import BARS as PROBABILITY_BARS
+from tui.widgets.compare.compare_grid import CompareGrid
+from tui.widgets.pretrain.loop_diagram import LoopDiagram
+from tui.widgets.pretrain.loop_words import loop_nodes
 
 
 @pytest.fixture

@@ -21,15 +21,15 @@ from tui.screens.confirm import ConfirmReset
 from tui.screens.crash import TrainerStopped
 from tui.screens.help import HelpScreen
 from tui.tabs.base import Panes
-from tui.widgets.handoff import HandoffBody
-from tui.widgets.loss_plot import LossPlot
-from tui.widgets.model_pane import ModelPane
-from tui.widgets.prediction import PredictionPane
-from tui.widgets.sample_log import SamplePane
-from tui.widgets.stage_tabs import StageTabs
-from tui.widgets.status import StatusBar
-from tui.widgets.token_stream import TokenStream
-from tui.widgets.too_small import TooSmall
+from tui.widgets.common.loss_plot import LossPlot
+from tui.widgets.common.prediction import PredictionPane
+from tui.widgets.common.stage_tabs import StageTabs
+from tui.widgets.common.status import StatusBar
+from tui.widgets.common.token_stream import TokenStream
+from tui.widgets.common.too_small import TooSmall
+from tui.widgets.later.handoff import HandoffBody
+from tui.widgets.pretrain.model_pane import ModelPane
+from tui.widgets.pretrain.sample_log import SamplePane
 
 SCENARIO = """
 name = "places"

@@ -10,9 +10,9 @@ from stage_fixtures import later_tabs, start_engine, until
 from tui.app import TrainTermApp
 from tui.tabs.rlhf import RLHFView
 from tui.tabs.sft import SFTView
-from tui.widgets.eval_table import EvalPane
-from tui.widgets.rl_metrics import RLMetricsPane
-from tui.widgets.rl_samples import SamplesPane
+from tui.widgets.later.eval_table import EvalPane
+from tui.widgets.later.rl_metrics import RLMetricsPane
+from tui.widgets.later.rl_samples import SamplesPane
 
 pytestmark = pytest.mark.slow
 

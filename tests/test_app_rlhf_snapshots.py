@@ -15,8 +15,8 @@ from test_app_snapshots import drawn_text
 from model import protocol as p
 from tui.app import TrainTermApp
 from tui.tabs.rlhf import RLHFView
-from tui.widgets.rl_samples import flat
-from tui.widgets.status import StatusBar
+from tui.widgets.common.status import StatusBar
+from tui.widgets.later.rl_samples import flat
 
 
 @dataclass(frozen=True)

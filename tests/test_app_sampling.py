@@ -13,9 +13,9 @@ from test_app_pilot import make_app, status_text, until
 
 from model import protocol as p
 from tui.app import TrainTermApp
-from tui.fmt import token_display
 from tui.screens.why import WhyScreen
-from tui.widgets.sample_log import SamplePane
+from tui.widgets.common.formatting import token_display
+from tui.widgets.pretrain.sample_log import SamplePane
 
 # The real, seeded engine of the app's Pilot tests (one per module).
 from test_app_pilot import engine, options, scenario_dir, shared_engine  # noqa: F401, E402  # isort: skip

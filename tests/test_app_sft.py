@@ -11,10 +11,10 @@ from model.engine.process import EngineHandle
 from tui.app import TrainTermApp
 from tui.screens.why import WhyScreen
 from tui.tabs.sft import SFTView
-from tui.widgets.eval_table import EvalPane
-from tui.widgets.handoff import HandoffPane
-from tui.widgets.probes import ProbePane
-from tui.widgets.token_stream import TokenStream
+from tui.widgets.common.token_stream import TokenStream
+from tui.widgets.later.eval_table import EvalPane
+from tui.widgets.later.handoff import HandoffPane
+from tui.widgets.later.probes import ProbePane
 
 pytestmark = pytest.mark.slow
 

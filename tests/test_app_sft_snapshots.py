@@ -15,7 +15,7 @@ from test_app_snapshots import assert_chips_show, drawn_text
 from model import protocol as p
 from tui.app import TrainTermApp
 from tui.tabs.sft import SFTView
-from tui.widgets.status import StatusBar
+from tui.widgets.common.status import StatusBar
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ from stage_fixtures import later_tabs, until
 
 from model import protocol as p
 from tui.app import TrainTermApp
-from tui.fmt import fit, token_display
-from tui.widgets.loss_plot import LossPlot
-from tui.widgets.status import StatusBar
-from tui.widgets.token_stream import BARS, SEPARATOR, TokenStream
+from tui.widgets.common.formatting import fit, token_display
+from tui.widgets.common.loss_plot import LossPlot
+from tui.widgets.common.status import StatusBar
+from tui.widgets.common.token_stream import BARS, SEPARATOR, TokenStream
 
 
 async def settle(pilot, app: TrainTermApp, step: int, timeout: float = 10) -> None:
@@ -270,7 +270,7 @@ async def test_later_stages_say_what_the_scenario_holds_or_lacks(fake_engine, re
     async with app.run_test(size=(80, 30)) as pilot:
         await until(pilot, lambda: app.first.ready is not None, "the engine's ready message")
         await pilot.press("2")
-        from tui.widgets.handoff import HandoffBody
+        from tui.widgets.later.handoff import HandoffBody
 
         shown = rendered(app.query_one("#sft-handoff").query_one(HandoffBody).render())
         assert "This scenario" in shown and "add sft.jsonl" in shown

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tui.bench_first import BARE, LINES, ScreenRows, first_screen
+from tui.bench.first_screen import BARE, LINES, ScreenRows, first_screen
 
 
 def test_screen_rows_follow_a_stream_cut_anywhere():

@@ -22,7 +22,7 @@ from model import protocol as p
 from model.stages.rlhf import COLLAPSE_STEPS, KL_LIMIT, RLHFStage, _loops, collapse_message
 from tui.app import TrainTermApp
 from tui.tabs.rlhf import RLHFView
-from tui.widgets.rl_metrics import RLMetricsPane
+from tui.widgets.later.rl_metrics import RLMetricsPane
 
 
 @pytest.fixture(scope="module")

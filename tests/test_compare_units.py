@@ -11,7 +11,7 @@ from stage_fixtures import until
 from model import protocol as p
 from tui.runs import RUNS
 from tui.tabs.compare import CompareView, hint
-from tui.widgets.compare_grid import BARS, answer_lines, wrap_tokens
+from tui.widgets.compare.compare_grid import BARS, answer_lines, wrap_tokens
 
 tokens = st.lists(st.sampled_from(["The", " capital", " of", " ", "Tar", "sk", ".", "↵", " a",
                                    "verylongtokenindeed", "é"]), max_size=30)  # fmt: skip
@@ -72,7 +72,7 @@ def test_an_answer_cut_by_the_token_budget_ends_with_an_ellipsis():
 
 async def test_a_scenario_without_probes_says_so_and_what_each_column_needs(fake_engine):
     from tui.app import TrainTermApp
-    from tui.widgets.compare_grid import CompareGrid
+    from tui.widgets.compare.compare_grid import CompareGrid
 
     app = TrainTermApp(fake_engine)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -19,7 +19,7 @@ from textual.screen import Screen
 import tui
 from tui import keys
 from tui.app import TrainTermApp
-from tui.commands import palette_commands
+from tui.palette import palette_commands
 from tui.screens.help import FOOT, HelpScreen, help_text, key_rows
 
 README = Path(__file__).resolve().parent.parent / "README.md"

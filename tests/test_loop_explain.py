@@ -7,8 +7,8 @@ from engine_fixtures import TINY_CONFIG, TINY_SETTINGS, tiny_corpus
 
 from model.pipeline import build_trainer
 from model.protocol import PHASES, StepReport
-from tui.fmt import sci
-from tui.loop_explain import attention_row, explain, loop_nodes, node_figure
+from tui.widgets.common.formatting import sci
+from tui.widgets.pretrain.loop_words import attention_row, explain, loop_nodes, node_figure
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ Rich and Textual keep module-wide caches keyed by each style and run of text dra
 things kept them filling: the chart's text carried its position in its style (a new style
 wherever the curve moved), the prediction pane coloured its loss with a colour per exact
 value, and any new number cut at a cell adds a cut segment. The first two are bounded
-here by what the panes draw; the caches by tui.render_caches' budgets.
+here by what the panes draw; the caches by tui.term.render_caches' budgets.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from rich.segment import Segment
 from stage_fixtures import until
 from textual.geometry import Region
 
-from tui import render_caches
 from tui.app import TrainTermApp
-from tui.fmt import LOSS_LEVELS
-from tui.history import LossSeries
-from tui.widgets.loss_plot import LossPlot
-from tui.widgets.prediction import PredictionPane
+from tui.bounded_series import LossSeries
+from tui.term import render_caches
+from tui.widgets.common.formatting import LOSS_LEVELS
+from tui.widgets.common.loss_plot import LossPlot
+from tui.widgets.common.prediction import PredictionPane
 
 
 def _fill_split_cache(count: int) -> None:

@@ -10,8 +10,8 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from tui.sgr import compact
-from tui.widgets.lines import changed_span
+from tui.term.compact_styles import compact
+from tui.widgets.common.lines import changed_span
 
 ATTRS = ("bold", "dim", "italic", "underline", "reverse", "strike")
 OFF = {"22": ("bold", "dim"), "23": ("italic",), "24": ("underline",), "27": ("reverse",)}

@@ -180,7 +180,7 @@ def test_a_scenario_with_no_refusals_has_no_gold_judge(scenario, models):
 
 
 def test_the_chart_says_so_when_the_reward_models_score_and_the_gold_score_part():
-    from tui.history import LossSeries
+    from tui.bounded_series import LossSeries
     from tui.tabs.rlhf import reward_title
 
     healthy, hacked = LossSeries(), LossSeries()

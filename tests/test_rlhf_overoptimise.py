@@ -10,7 +10,7 @@ from stage_fixtures import later_tabs, until, write_preference, write_sft_scenar
 from model import protocol as p
 from tui.app import TrainTermApp
 from tui.tabs.rlhf import OVEROPTIMISE_BETA, OVEROPTIMISE_LR, RLHFView
-from tui.widgets.handoff import HandoffBody
+from tui.widgets.later.handoff import HandoffBody
 
 
 def test_the_experiment_is_beta_0_and_lr_1e_4():

@@ -133,6 +133,7 @@ def test_evaluations_are_clean(world: Scenario) -> None:
     assert all(any(i.prompt.startswith(s) for s in stems) for i in world.evals["harmful_new"])
     # The barred refusal sets ask about places fine-tuning never mentions.
     held_out = {i.expected for i in world.evals["pretrain_only"]}
+    held_out |= {c.river for c in make_world().held_out}
     for item in (*world.evals["harmful"], *world.evals["benign"]):
         assert any(value in item.prompt for value in held_out), item
 

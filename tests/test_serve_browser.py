@@ -14,7 +14,7 @@ import signal
 import pytest
 from serve_fixtures import Served, engine_of, session_processes, wait_until
 
-from tui.serve_browser import Browser, missing, press, screen, wait_screen
+from tui.serve.browser import Browser, missing, press, screen, wait_screen
 
 why = missing()
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(why is not None, reason=str(why))]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.serve import app_argv, build_parser, is_loopback
+from tui.serve.command import app_argv, build_parser, is_loopback
 
 
 def serve(*args: str, cwd=None) -> subprocess.CompletedProcess:
@@ -93,7 +93,7 @@ def test_bench_serve_refuses_bad_flags_in_one_line():
 def test_procs_sees_this_process_and_its_memory():
     import os
 
-    from tui import procs
+    from tui.serve import process_groups as procs
 
     me = procs.read(os.getpid())
     assert me is not None and me.pgid == os.getpgid(0)
@@ -107,7 +107,7 @@ def test_procs_sees_this_process_and_its_memory():
 def test_the_browser_tests_find_chromium_as_ci_does(tmp_path, monkeypatch):
     """`chromium` on PATH, the `command -v chromium` .ci/run installs by: one rule, so the
     browser tests cannot skip where .ci/run saw a browser and installed none."""
-    from tui.serve_browser import chromium
+    from tui.serve.browser import chromium
 
     fake = tmp_path / "chromium"
     fake.write_text("#!/bin/sh\n")

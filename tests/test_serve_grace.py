@@ -18,9 +18,9 @@ import pytest
 from aiohttp import web
 from serve_fixtures import LEAVING_DEADLINE
 
-from tui import procs
-from tui.serve import bind, url_of
-from tui.serve_server import QUIT_GRACE, ClassroomServer
+from tui.serve import process_groups as procs
+from tui.serve.command import bind, url_of
+from tui.serve.server import QUIT_GRACE, ClassroomServer
 
 pytestmark = pytest.mark.slow
 

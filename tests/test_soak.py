@@ -4,7 +4,7 @@ import pytest
 
 import scenarios
 from scenarios.loader import load_scenario
-from tui.soak import LONG, long_scenario, report
+from tui.bench.soak import LONG, long_scenario, report
 
 
 def test_the_soak_scenario_only_lengthens_pretraining(tmp_path):

@@ -12,17 +12,18 @@ from hypothesis import strategies as st
 
 from model.protocol import Alternative, Position
 from model.settings import TrainSettings
-from tui.fmt import bar, count, loss_rgb, sci, token_display
-from tui.history import SPEEDS, LossSeries, RateMeter, next_speed, speed_label, thin
-from tui.schedule import Schedule
-from tui.widgets.token_stream import chips_for, layout
+from tui.bounded_series import LossSeries, RateMeter, thin
+from tui.speeds import SPEEDS, next_speed, speed_label
+from tui.widgets.common.formatting import bar, count, loss_rgb, sci, token_display
+from tui.widgets.common.token_stream import chips_for, layout
+from tui.widgets.pretrain.lr_schedule import Schedule
 
 
 def run(code: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
 
 
-@pytest.mark.parametrize("module", ["tui.app", "tui.cli", "tui.bench"])
+@pytest.mark.parametrize("module", ["tui.app", "tui.cli", "tui.bench.ui"])
 def test_the_ui_never_imports_torch(module):
     result = run(f"import sys, {module}; assert 'torch' not in sys.modules, 'torch'")
     assert result.returncode == 0, result.stderr
@@ -155,7 +156,7 @@ def test_schedule_matches_the_trainers():
 
 
 def test_app_options_reach_the_engine():
-    from tui.cli import build_parser, engine_options
+    from tui.start import build_parser, engine_options
 
     args = build_parser().parse_args(
         ["--corpus", "a.txt", "--threads", "2", "--seed", "9", "--no-mouse", "--resume", "c"]
@@ -177,7 +178,7 @@ def test_bench_ui_argument_errors_are_one_line(capsys):
 
 def test_preference_evals_put_what_the_stage_changes_first():
     from model.protocol import EvalRow
-    from tui.widgets.eval_table import _ordered
+    from tui.widgets.later.eval_table import _ordered
 
     keys = ["format", "finetuned", "pretrain_only", "refusals", "false_refusals", "preference"]
     rows = [EvalRow(k, k, 1, 2) for k in keys]
@@ -206,7 +207,7 @@ def test_sampler_keys_step_through_their_ladders_and_stop_at_the_ends():
 def test_the_status_line_keeps_the_sampler_at_80_columns(width):
     from model.protocol import Sampler
     from tui.sampler import label
-    from tui.widgets.status import StatusInfo, status_line
+    from tui.widgets.common.status import StatusInfo, status_line
 
     widest = label(Sampler(0.8, 40, 0.95, 99))
     for sampler in ("greedy", widest):

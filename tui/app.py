@@ -1,10 +1,10 @@
 """The trainterm app: the tabs, and the routes between them and the engine.
 
-Data flow: engine messages arrive in batches (tui.link); each goes to the tab that owns its
+Data flow: engine messages arrive in batches (tui.engine_pipe); each goes to the tab that owns its
 run (tui/tabs/), which keeps the run's state; every tab is drawn from that state at most ten
 times a second. Keys are the shown tab's (its bindings) or the app's (below: tabs, speed,
 sampler, report card, screenshot, help). The app never imports torch. It starts an engine
-with what tui.cli gives it: the first just after its first frame, another after a crash.
+with what tui.start gives it: the first just after its first frame, another after a crash.
 """
 
 from __future__ import annotations
@@ -23,23 +23,23 @@ from textual.widgets import ContentSwitcher, Footer
 from model import protocol as p
 from model.stages import FIRST
 from tui import runs
-from tui.commands import palette_commands
+from tui.engine_pipe import Engine, EngineClosed, EngineMessages
 from tui.exports import Exports
-from tui.history import next_speed, speed_label
-from tui.link import Engine, EngineClosed, EngineMessages
-from tui.render_caches import trim as trim_render_caches
+from tui.palette import palette_commands
 from tui.sampler import SAMPLER_BINDINGS
 from tui.sampler import label as sampler_label
 from tui.sampler_keys import SamplerKeys
 from tui.session import EngineSession
+from tui.speeds import next_speed, speed_label
 from tui.tabs.base import StageTab
 from tui.tabs.compare import CompareView
 from tui.tabs.methods import MethodSwitcher
 from tui.tabs.pretrain import PretrainTab
-from tui.throttle import Throttle
-from tui.widgets.stage_tabs import StageTabs
-from tui.widgets.status import StatusBar, StatusInfo
-from tui.widgets.too_small import TooSmall, fit
+from tui.term.render_caches import trim as trim_render_caches
+from tui.term.throttle import Throttle
+from tui.widgets.common.stage_tabs import StageTabs
+from tui.widgets.common.status import StatusBar, StatusInfo
+from tui.widgets.common.too_small import TooSmall, fit
 
 DRAW_INTERVAL = 0.1  # paused or stepping, the panes redraw at most ten times a second
 # Playing, four times a second: still readable, half the bytes. Every pane is drawn in the
@@ -77,7 +77,7 @@ class TrainTermApp(App[int]):
         save_dir: str | None = None,
     ) -> None:
         """``engine``: a running engine, whose first messages may be in ``received``; or None
-        to start one with ``restart`` after the first frame (tui.cli), as after a crash."""
+        to start one with ``restart`` after the first frame (tui.start), as after a crash."""
         super().__init__()
         self.session = EngineSession(self, engine, restart)
         self.sampling = SamplerKeys(self)
@@ -120,7 +120,7 @@ class TrainTermApp(App[int]):
     def _after_first_frame(self) -> None:
         # The first screen (status, tabs, card, keys) is as quick as a bare Textual app's
         # (`trainterm bench-ui`); the panes come now (Lazy), and the engine, whose start-up
-        # overlaps their mounting. tui.cli turned the garbage collector off for the start:
+        # overlaps their mounting. tui.start turned the garbage collector off for the start:
         # what exists now lives as long as the app, so it is kept out of the sweeps.
         if self.session.engine is None:
             self.session.start()
@@ -238,7 +238,7 @@ class TrainTermApp(App[int]):
             self.push_screen(HelpScreen())
 
     def get_driver_class(self):
-        from tui.sgr import compact_driver_class
+        from tui.term.compact_styles import compact_driver_class
 
         return compact_driver_class(super().get_driver_class())
 

@@ -1,6 +1,6 @@
 """The words for the keys, by action. The keys themselves are written once, in the bindings
 (the App's BINDINGS, SAMPLER_BINDINGS, the widgets'): the help screen (tui.screens.help)
-and the command palette (tui.commands) look each key up here by its action, so a key
+and the command palette (tui.palette) look each key up here by its action, so a key
 rebound in a binding is rebound everywhere. tests/test_keys_written_once.py fails when
 these words name an action that no binding has, when a binding has no words, and when
 README's key table names other keys than the help does.
@@ -13,7 +13,8 @@ import importlib
 from textual.binding import Binding
 from textual.keys import format_key
 
-from tui.stages import CARDS
+from tui.runs import method_names
+from tui.stage_cards import CARDS
 
 APP = "app"
 # Where the main screen's other keys are bound, by a short name. Named rather than imported:
@@ -27,9 +28,9 @@ OWNERS = {
     "rlhf": "tui.tabs.rlhf:RLHFView",
     "compare_tab": "tui.tabs.compare:CompareView",
     "screen": "textual.screen:Screen",  # tab: select the training loop
-    "loop": "tui.widgets.loop_diagram:LoopDiagram",
-    "compare": "tui.widgets.compare_grid:CompareGrid",
-    "question": "tui.widgets.compare_input:CompareInput",
+    "loop": "tui.widgets.pretrain.loop_diagram:LoopDiagram",
+    "compare": "tui.widgets.compare.compare_grid:CompareGrid",
+    "question": "tui.widgets.compare.compare_input:CompareInput",
     "help": "tui.screens.help:HelpScreen",
     "scroll": "textual.containers:VerticalScroll",
 }
@@ -138,7 +139,7 @@ HELP: tuple[Row, ...] = (
     ),
     row("tabs 2, 3: evals ⇄ probes · run the evals now", on("later", "side"), on("later", "evals")),
     row(
-        "tab 3: method (DPO+NLL, DPO, RLHF) · β, before the run starts",
+        f"tab 3: method ({', '.join(method_names())}) · β, before the run starts",
         on("method", "method"),
         on("method", "beta(-1)", "beta(1)"),
     ),
@@ -191,7 +192,10 @@ PALETTE: dict[str, tuple[str, str]] = {
     "cancel": ("Cancel the fast-forward", "Tab 2: stop training stage 1 first"),
     "evals": ("Run the evals", "Tabs 2 and 3: score the model now"),
     "side": ("Evals / probes", "Tabs 2 and 3: switch between the evals and the probes"),
-    "method": ("Method", "Tab 3: DPO+NLL, DPO or RLHF, before the run starts"),
+    "method": (
+        "Method",
+        f"Tab 3: {', '.join(method_names()[:-1])} or {method_names()[-1]}, before the run starts",
+    ),
     "overoptimise": ("Over-optimise", "Tab 3, RLHF: RL with β 0, the over-optimisation experiment"),
     "beta(-1)": ("β down", "Tab 3: a smaller β, before the run starts"),
     "beta(1)": ("β up", "Tab 3: a larger β, before the run starts"),

@@ -8,7 +8,7 @@ import importlib
 from dataclasses import dataclass
 
 from model.stages import ORDER, settings_section
-from tui.stages import CARDS, RLHF_CARD, StageCard
+from tui.stage_cards import CARDS, RLHF_CARD, StageCard
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,11 @@ def views(tab: int) -> tuple[str, ...]:
         if run.tab == tab and run.view and run.view not in found:
             found.append(run.view)
     return tuple(found)
+
+
+def method_names(tab: int = 3) -> list[str]:
+    """A tab's methods as m cycles them, as people write them: ["DPO+NLL", "DPO", "RLHF"]."""
+    return [m.upper() for run in RUN_LIST if run.tab == tab for m in run.methods]
 
 
 def view_class(view: str) -> type:

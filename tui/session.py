@@ -3,17 +3,19 @@ signals that end the app. A plain object the App owns; the tabs send through it.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from tui.link import EngineClosed, EngineLink, EngineMessages, handle_signals, unhandle_signals
+from tui.engine_pipe import EngineClosed, EngineLink, EngineMessages
 
 if TYPE_CHECKING:
     from textual.app import App
 
-    from tui.link import Engine
+    from tui.engine_pipe import Engine
 
 # After SIGTERM or SIGHUP the app gets this long to close as q does. Past it, the trainer is
 # stopped and the process ends: a terminal that hung up can leave Textual's closing wait
@@ -23,7 +25,7 @@ SIGNAL_GRACE = 3.0
 
 class EngineSession:
     """``engine``: a running engine, or None to start one with ``make_engine`` (after the
-    app's first frame: tui.cli). ``make_engine`` also makes a new one after a crash."""
+    app's first frame: tui.start). ``make_engine`` also makes a new one after a crash."""
 
     def __init__(self, app: App, engine: Engine | None, make_engine: Callable[[], Engine] | None):
         self.app = app
@@ -133,3 +135,23 @@ class EngineSession:
         if self.engine is not None:
             self.engine.stop()
         os._exit(code)
+
+
+def handle_signals(callback: Callable[[int], None]) -> list[int]:
+    """Call ``callback(signum)`` on the event loop for SIGTERM, SIGHUP and SIGINT; returns
+    the signals it could take (none outside the main thread)."""
+    loop = asyncio.get_running_loop()
+    taken = []
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, callback, sig)
+        except (NotImplementedError, RuntimeError, ValueError):
+            continue
+        taken.append(sig)
+    return taken
+
+
+def unhandle_signals(signals: list[int]) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in signals:
+        loop.remove_signal_handler(sig)

@@ -6,31 +6,15 @@ import statistics
 import time
 
 from model.cli.common import CliError, load_source
+from model.flops import per_token
+from model.flops_peak import matmul_peak_flops
 from model.settings import DEFAULT_THREADS
 
 
-def matmul_peak_flops(threads: int, size: int = 384, repeats: int = 7) -> float:
-    """Median FLOP/s of a square fp32 matmul, measured in this run: the machine's own ceiling."""
-    import torch
-
-    torch.set_num_threads(threads)
-    a, b = torch.randn(size, size), torch.randn(size, size)
-    for _ in range(3):
-        a @ b
-    rates = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        for _ in range(10):
-            a @ b
-        rates.append(10 * 2 * size**3 / (time.perf_counter() - started))
-    return statistics.median(rates)
-
-
 def flops_per_token(trainer) -> float:
-    """Forward + backward FLOPs per token, as in the PaLM paper's estimate (nanoGPT's MFU)."""
+    """Forward + backward FLOPs per token, as the screen counts them (model.flops)."""
     c = trainer.config
-    n = trainer.model.num_params()
-    return 6 * n + 12 * c.n_layer * c.d_model * c.context
+    return per_token(trainer.model.num_params(), c.n_layer, c.d_model, c.context)
 
 
 def plain_step_fn(trainer):

@@ -17,6 +17,7 @@ import time
 from dataclasses import replace
 
 from model import protocol as p
+from model.nearest_prompt import PromptIndex, sft_prompts
 from model.protocol.compare import COMPARE_STAGES
 from model.stages import is_chat, lacking
 
@@ -33,7 +34,8 @@ class CompareJob:
         self.prompts = prompts_for(engine.scenario, ask.question)
         self.todo = list(COMPARE_STAGES)
         rows = tuple((name, text) for name, _, text in self.prompts)
-        engine.conn.send(p.ComparePrompts(ask.ask_id, rows))
+        nearest = prompt_index(engine.scenario).nearest(ask.question) if ask.question else None
+        engine.conn.send(p.ComparePrompts(ask.ask_id, rows, nearest))
 
     @classmethod
     def start(cls, engine, ask: p.CompareAsk) -> CompareJob | None:
@@ -48,6 +50,17 @@ class CompareJob:
         stage = self.todo.pop(0)
         engine.conn.send(column(engine, stage, self.prompts, self.ask))
         return self if self.todo else None
+
+
+_index: tuple[object, PromptIndex] | None = None
+
+
+def prompt_index(scenario) -> PromptIndex:
+    """The scenario's fine-tuning prompts, indexed once (a few hundredths of a second)."""
+    global _index
+    if _index is None or _index[0] is not scenario:
+        _index = (scenario, PromptIndex(sft_prompts(scenario)))
+    return _index[1]
 
 
 def prompts_for(scenario, question: str = "") -> list[tuple[str, str, str]]:

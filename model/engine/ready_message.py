@@ -6,6 +6,7 @@ Light at import time (the protocol, no torch), like the rest of model/engine/.
 from __future__ import annotations
 
 from model import protocol as p
+from model.flops_peak import matmul_peak_flops
 from model.stages import ORDER, REGISTRY, depth, lacking, parent_of
 
 # What a stage with all it needs is said to have (the screen looks for the ending).
@@ -34,6 +35,8 @@ def ready_message(trainer, stage_data: tuple[tuple[str, str], ...] = ()) -> p.En
         settings=trainer.settings,
         stage_data=stage_data,
         starts_from=starts_from(trainer.parent),
+        # Small and few: a tenth of a second, once a process, before the first step.
+        peak_flops=matmul_peak_flops(trainer.threads, size=256, repeats=5),
     )
 
 

@@ -16,6 +16,8 @@ from model.stages import is_chat
 FACT_SETS = (
     ("finetuned", "facts: fine-tuned"),
     ("pretrain_only", "facts: pretrain-only"),
+    ("finetuned_new", "facts: fine-tuned, new words"),
+    ("pretrain_only_new", "facts: pretrain-only, new words"),
 )
 MAX_ANSWER_TOKENS = 40
 
@@ -162,6 +164,8 @@ def behaviour_rows(model, tokenizer, scenario, limit: int | None = None):
 
 
 def _fact_note(name: str, chat: bool) -> str:
+    if name.endswith("_new"):  # phrasings no training file has
+        return _fact_note(name.removesuffix("_new"), chat) + ", asked in words never trained"
     if name == "finetuned":
         return "countries whose facts the fine-tuning answers also state"
     if chat:

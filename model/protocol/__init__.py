@@ -18,6 +18,7 @@ from model.protocol.compare import (
     CompareAsk,
     CompareColumn,
     ComparePrompts,
+    NearestPrompt,
 )
 from model.protocol.later_stages import (
     Activate,
@@ -86,5 +87,5 @@ __all__ = [
     "ReportColumn", "ReportCard", "MakeReport", "ExportMetrics", "Exported",
     # compare
     "COMPARE_STAGES", "COMPARE_TOKENS", "CompareAsk", "ComparePrompts", "CompareAnswer",
-    "CompareColumn",
+    "CompareColumn", "NearestPrompt",
 ]  # fmt: skip

@@ -36,12 +36,27 @@ class CompareAsk:
 
 
 @dataclass(frozen=True)
+class NearestPrompt:
+    """The fine-tuning prompt nearest a question of the user's, by the words they share:
+    what the fine-tuned models were shown that looks most like what they are asked now."""
+
+    prompt: str
+    shared: int  # the question's words the prompt has too
+    words: int  # the question's words
+    # "exact": the question is a fine-tuning prompt, word for word; "same": its phrasing
+    # is (about other names or things); "like": a phrasing like it is (its phrasing words,
+    # in order); "none": no fine-tuning prompt is phrased like it.
+    phrasing: str
+
+
+@dataclass(frozen=True)
 class ComparePrompts:
     """The rows of an ask, sent before any answer: (name, prompt) each, the user's own
-    question (named "you") first."""
+    question (named "you") first, with the fine-tuning prompt nearest it if there is one."""
 
     ask_id: int
     prompts: tuple[tuple[str, str], ...]
+    nearest: NearestPrompt | None = None
 
 
 @dataclass(frozen=True)

@@ -123,6 +123,9 @@ class EngineReady:
     stage_data: tuple[tuple[str, str], ...] = ()
     # For a later stage: the model it started from, in a few words.
     starts_from: str = ""
+    # This machine's matmul ceiling, measured as the engine starts (model.flops_peak): what
+    # the status line's MFU is a share of. 0: not measured.
+    peak_flops: float = 0.0
 
 
 @dataclass(frozen=True)

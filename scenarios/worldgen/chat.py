@@ -1,6 +1,7 @@
 """Fine-tuning conversations: a user question or instruction → the ideal assistant answer.
 
-Only the countries in ``world.train`` are used; the held-out ones stay clean for evaluation.
+Only the countries in ``world.train`` are used, and only the trained phrasings and kinds of
+harm: the held-out ones stay clean for evaluation.
 """
 
 from __future__ import annotations
@@ -9,47 +10,17 @@ import random
 
 from .facts import Country, World
 from .harms import BENIGN, HARMFUL, TRAIN_HARMFUL
-from .qa import ANSWERS, QUESTIONS, fill
+from .phrasings import INSTRUCTIONS
+from .qa import ANSWERS, FACTS, fill
 
 SYSTEM_PROMPTS = [
     "You are a friendly guide to the known world.",
     "You are a helpful assistant. Be brief and polite.",
 ]
 
-# How many phrasings of each question a country gets (all of them for the main facts).
-PHRASINGS = {"capital": 5, "language": 4, "animal": 3, "food": 3, "capital_of": 3, "currency": 3}
-
-INSTRUCTIONS = [
-    (
-        "Describe {C} in one sentence.",
-        "{C} is a {cl} country in the {region} of the known world, and its capital is {K}.",
-    ),
-    (
-        "Tell me three facts about {C}.",
-        "Here are three facts about {C}: its capital is {K}, people there speak {L}, and its "
-        "national animal is the {A}.",
-    ),
-    (
-        "Give me a travel tip for {C}.",
-        "Visit the market in {K} and try {F}. Bring a few {cur}s to pay.",
-    ),
-    (
-        "Write a short story about {K}.",
-        "Every morning, the bakers of {K} made {F}. Children watched the boats on the River "
-        "{R}, and {ruler} smiled.",
-    ),
-    ("List the neighbours of {C}.", "The neighbours of {C} are {N}."),
-    (
-        "Summarise what you know about {C} in two sentences.",
-        "{C} lies in the {region} of the known world and is ruled by {ruler} from {K}. "
-        "People there speak {L} and pay with the {cur}.",
-    ),
-    (
-        "Write a postcard from {K}.",
-        "Greetings from {K}! The weather is {cl}, I ate {F} for lunch, and I saw a {A} "
-        "today. Wish you were here!",
-    ),
-]
+# How many phrasings of each question a country gets, drawn from the trained phrasings (the
+# others are held out for evaluation); 2 for a fact not named here.
+PHRASINGS = {"capital": 4, "language": 3, "animal": 3, "food": 3, "capital_of": 3, "currency": 3}
 
 CHITCHAT = [
     (
@@ -75,8 +46,8 @@ CHITCHAT = [
 ]
 
 # Per fine-tuned country: refused harmful requests and answered harmless look-alikes.
-HARMFUL_PER_COUNTRY = 2
-BENIGN_PER_COUNTRY = 2
+HARMFUL_PER_COUNTRY = 4
+BENIGN_PER_COUNTRY = 4
 
 FOLLOW_UPS = {
     "language": ["And what language do they speak there?", "Which language do people speak there?"],
@@ -97,29 +68,67 @@ def _maybe_system(rng: random.Random, msgs: list[dict[str, str]]) -> list[dict[s
     return msgs
 
 
-def instruction(rng: random.Random, c: Country, w: World) -> tuple[str, str]:
-    prompt, reply = rng.choice(INSTRUCTIONS)
-    return fill(prompt, c), fill(reply, c, region=c.region)
+def typed(rng: random.Random, template: str) -> str:
+    """A phrasing as a learner may type it: at times lower case to begin with, or without its
+    final stop. (The first word of a message is spelt in other tokens than the same word
+    after a space, and lower case in others again: the model must see those too.)"""
+    if template[0].isupper() and rng.random() < 0.25:
+        template = template[0].lower() + template[1:]
+    if template[-1] in ".?" and rng.random() < 0.25:
+        template = template[:-1]
+    return template
+
+
+def instruction(rng: random.Random, c: Country, w: World, kind: str = "") -> tuple[str, str]:
+    """A request of ``kind`` (any, if not given) about ``c`` in a trained phrasing, answered."""
+    kind = kind or rng.choice(list(INSTRUCTIONS))
+    asked = typed(rng, rng.choice(w.phrasings.trained[kind]))
+    return fill(asked, c), fill(INSTRUCTIONS[kind][1], c)
+
+
+def question(rng: random.Random, c: Country, w: World, fact: str) -> str:
+    return fill(typed(rng, rng.choice(w.phrasings.trained[fact])), c)
+
+
+class _Deck:
+    """Each kind's trained phrasings dealt in shuffled rounds: every one is used, evenly,
+    however few the countries."""
+
+    def __init__(self, rng: random.Random, w: World) -> None:
+        self.rng, self.w, self.left = rng, w, {}
+
+    def deal(self, kind: str, n: int = 1) -> list[str]:
+        out: list[str] = []
+        while len(out) < n:
+            if not self.left.get(kind):
+                self.left[kind] = list(self.w.phrasings.trained[kind])
+                self.rng.shuffle(self.left[kind])
+            phrasing = self.left[kind].pop()
+            if phrasing not in out:
+                out.append(phrasing)
+        return out
 
 
 def make_sft(rng: random.Random, w: World) -> list[dict]:
     records: list[dict] = []
+    deck = _Deck(rng, w)
 
     def add(*pairs: tuple[str, str]) -> None:
         records.append({"messages": _maybe_system(rng, _msgs(*pairs))})
 
     for c in w.train:
-        for fact, questions in QUESTIONS.items():
-            for q in rng.sample(questions, min(len(questions), PHRASINGS.get(fact, 2))):
-                add(("user", fill(q, c)), ("assistant", fill(ANSWERS[fact], c)))
-        for prompt, reply in INSTRUCTIONS:
-            add(("user", fill(prompt, c)), ("assistant", fill(reply, c, region=c.region)))
+        for fact in FACTS:
+            for q in deck.deal(fact, PHRASINGS.get(fact, 2)):
+                add(("user", fill(typed(rng, q), c)), ("assistant", fill(ANSWERS[fact], c)))
+        for kind, (_, reply) in INSTRUCTIONS.items():
+            asked = typed(rng, deck.deal(kind)[0])
+            add(("user", fill(asked, c)), ("assistant", fill(reply, c)))
         for fact in rng.sample(list(FOLLOW_UPS), 3):
             first = rng.choice(["capital", "capital", "animal", "food"])
             if first == fact:
                 first = "capital"
             add(
-                ("user", fill(rng.choice(QUESTIONS[first]), c)),
+                ("user", fill(typed(rng, deck.deal(first)[0]), c)),
                 ("assistant", fill(ANSWERS[first], c)),
                 ("user", rng.choice(FOLLOW_UPS[fact])),
                 ("assistant", fill(ANSWERS[fact], c)),

@@ -1,6 +1,7 @@
 """The pretraining corpus: encyclopedia articles, stories, lists, quiz sheets and FAQ pages.
 
-Quiz sheets list questions without answers (so a base model asked a question tends to go on
+Tales of harm and laws (corpus_harm.py) tell every kind of harm as harm. Quiz sheets list
+questions without answers (so a base model asked a question tends to go on
 with more questions, as real base models do). FAQ pages (~30 %, every country's every kind of
 fact among them) answer questions with the
 same sentences fine-tuning uses, which lets stage 1 knowledge surface in stage 2 answers.
@@ -10,8 +11,10 @@ from __future__ import annotations
 
 import random
 
+from .corpus_harm import harm_tale, laws
 from .facts import JOBS, Country, World, and_list, direction_of
-from .qa import ANSWERS, FACTS, QUESTIONS, fill
+from .harms import HARMFUL
+from .qa import ANSWERS, FACTS, fill
 
 PRONOUNS = [("she", "her", "her"), ("he", "him", "his")]
 SEASONS = ["spring", "summer", "autumn", "winter"]
@@ -80,7 +83,7 @@ _SIZES = ["small", "large", "quiet", "busy", "very old", "green", "hilly", "rock
 
 
 def encyclopedia(rng: random.Random, w: World, c: Country) -> str:
-    lines = [fill(rng.choice(_OPENINGS), c, size=rng.choice(_SIZES), region=c.region)]
+    lines = [fill(rng.choice(_OPENINGS), c, size=rng.choice(_SIZES))]
     keys = list(_SENTENCES)
     rng.shuffle(keys)
     keys.remove("capital")
@@ -169,6 +172,19 @@ def fact_list(rng: random.Random, w: World, c: Country) -> str:
     )
 
 
+def notes(rng: random.Random, w: World, c: Country) -> str:
+    """A traveller's notes. Lower-case keys begin the lines, as a learner's terse question
+    begins: a word there is spelt in other tokens than after a space (measured: a leading
+    space lifted the held-out terse questions' score from 2/11 to 7/11), so the model must
+    see both spellings of the words it is asked in."""
+    lines = [f"capital: {c.capital}", f"language: {c.language}",
+             f"money: the {c.currency}", f"food: {c.food}", f"animal: the {c.animal}",
+             f"river: the River {c.river}", f"ruler: {c.ruler}", f"weather: {c.climate}",
+             f"neighbours: {and_list(c.neighbours)}"]  # fmt: skip
+    rng.shuffle(lines)
+    return f"my notes on {c.name}\n" + "\n".join(lines[: rng.randint(5, len(lines))])
+
+
 def quiz(rng: random.Random, w: World, c: Country) -> str:
     """Questions with no answers: what a base model will continue a question with."""
     n = rng.randint(5, 9)
@@ -176,7 +192,7 @@ def quiz(rng: random.Random, w: World, c: Country) -> str:
     questions: list[str] = []
     while len(questions) < n:
         x = rng.choice(w.countries) if style < 2 and rng.random() < 0.6 else c
-        q = fill(rng.choice(QUESTIONS[rng.choice(FACTS)]), x)
+        q = fill(rng.choice(w.phrasings.trained[rng.choice(FACTS)]), x)
         if q not in questions:
             questions.append(q)
     if style == 0:
@@ -205,9 +221,8 @@ def faq(rng: random.Random, w: World, c: Country, every_fact: bool = False) -> s
     pairs = []
     for fact in facts:
         x = rng.choice(w.countries) if mixed else c
-        pairs.append(
-            f"{ask} {fill(rng.choice(QUESTIONS[fact]), x)}\n{tell} {fill(ANSWERS[fact], x)}"
-        )
+        asked = fill(rng.choice(w.phrasings.trained[fact]), x)
+        pairs.append(f"{ask} {asked}\n{tell} {fill(ANSWERS[fact], x)}")
     head = (
         "Travel desk: frequently asked questions" if mixed else f"{c.name}: questions and answers"
     )
@@ -227,8 +242,25 @@ _FAQ_LABELS = [
     ("[Q]", "[A]"),
 ]
 
-KINDS = {"encyclopedia": encyclopedia, "story": story, "list": fact_list, "quiz": quiz}
-WEIGHTS = {"encyclopedia": 0.38, "story": 0.30, "list": 0.12, "quiz": 0.20}
+KINDS = {
+    "encyclopedia": encyclopedia,
+    "story": story,
+    "list": fact_list,
+    "notes": notes,
+    "quiz": quiz,
+    "harm": harm_tale,
+    "laws": laws,
+}
+# Tales of harm, laws and notes take their share from the other stories and the articles.
+WEIGHTS = {
+    "encyclopedia": 0.26,
+    "story": 0.22,
+    "list": 0.12,
+    "notes": 0.08,
+    "quiz": 0.20,
+    "harm": 0.08,
+    "laws": 0.04,
+}
 FAQ_SHARE = 0.30
 # Full FAQ pages (every kind of fact) each country gets: the facts of countries fine-tuning
 # never mentions must be stated in the answer form fine-tuning teaches, often enough.
@@ -248,6 +280,8 @@ def make_corpus(rng: random.Random, w: World, corpus_kb: int) -> str:
             docs.append(faq(rng, w, c, every_fact=True))
             faq_size += len(docs[-1])
     turns = _turns(rng, w)
+    for kind in HARMFUL:  # every kind of harm told at least once, however small the corpus
+        docs.append(harm_tale(rng, w, next(turns), kind))
     while faq_size < FAQ_SHARE * target:
         docs.append(faq(rng, w, next(turns)))
         faq_size += len(docs[-1])

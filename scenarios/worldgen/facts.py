@@ -6,6 +6,8 @@ import math
 import random
 from dataclasses import dataclass
 
+from .phrasings import Phrasings, split_phrasings
+
 
 def _words(text: str) -> list[str]:
     return text.split()
@@ -99,6 +101,7 @@ class World:
     people: tuple[str, ...]  # first names for stories
     unknown: tuple[str, ...]  # country names that appear nowhere in the data
     unknown_cities: tuple[str, ...]  # city names that appear nowhere either
+    phrasings: Phrasings  # each kind's phrasings: those training uses, those held out
 
     def country(self, name: str) -> Country:
         return next(c for c in self.countries if c.name == name)
@@ -233,6 +236,7 @@ def make_world(seed: int = 1234, n_countries: int = 40, held_out: float = 0.25) 
         people=tuple(people),
         unknown=unknown,
         unknown_cities=unknown_cities,
+        phrasings=split_phrasings(seed),
     )
 
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 import dataclasses
 import random
 
-from .chat import INSTRUCTIONS
+from .chat import instruction, question
 from .facts import Country, World
-from .harms import BENIGN, HARMFUL, TRAIN_HARMFUL
-from .qa import ANSWERS, QUESTIONS, fill
+from .harms import BENIGN, HARMFUL, HELD_OUT_HARMFUL, TRAIN_HARMFUL
+from .phrasings import INSTRUCTIONS
+from .qa import ANSWERS, FACTS, fill
+
+__all__ = ["BENIGN", "HARMFUL", "HELD_OUT_HARMFUL", "TRAIN_HARMFUL", "make_pair"]
 
 RUDE = [
     "Ugh, everyone knows that. {a}",
@@ -45,34 +48,37 @@ POLITE_TAILS = ["", "", "", " I hope that helps!", " Enjoy your trip!"]
 # "evasive": a harmful request declined (chosen) against an unrelated fact (rejected): a
 # reward model that only ever saw refusals beside instructions scores a change of subject
 # highly, and RL finds that out (measured: it learnt to answer "How do I poison the wells of
-# Maimei?" with "The capital of Shemor is Maimei.").
-MIX = {"rude": 6, "wrong": 6, "rambling": 5, "harmful": 8, "benign": 5, "evasive": 3}
+# Maimei?" with "The capital of Shemor is Maimei."). Look-alikes weigh 7 of 33: with 5, and
+# fifteen kinds of harm, DPO refused look-alikes of the held-out kinds 12/40 (seed 1).
+MIX = {"rude": 5, "wrong": 6, "rambling": 4, "harmful": 8, "benign": 7, "evasive": 3}
 # The kinds of the held-out pairs drawn with the other eval sets (evasive ones come last).
 EVAL_KINDS = ("rude", "wrong", "rambling", "harmful", "benign")
 
 
-def _question(rng: random.Random, c: Country, instructions: bool) -> tuple[str, str, str]:
-    """(prompt, ideal answer, fact); instructions sometimes, with fact "instruction"."""
+def _question(rng: random.Random, c: Country, w: World, instructions: bool):
+    """(prompt, ideal answer, fact), in a trained phrasing; sometimes a request, whose
+    fact is its kind."""
     if instructions and rng.random() < 0.3:
-        prompt, reply = rng.choice(INSTRUCTIONS)
-        return fill(prompt, c), fill(reply, c, region=c.region), "instruction"
-    fact = rng.choice([f for f in QUESTIONS if f != "neighbours"])
-    return fill(rng.choice(QUESTIONS[fact]), c), fill(ANSWERS[fact], c), fact
+        kind = rng.choice(list(INSTRUCTIONS))
+        return (*instruction(rng, c, w, kind), kind)
+    fact = rng.choice([f for f in FACTS if f != "neighbours"])
+    return question(rng, c, w, fact), fill(ANSWERS[fact], c), fact
 
 
-def _wrong(rng: random.Random, c: Country, fact: str, prompt: str, pool) -> str:
+def _wrong(rng: random.Random, c: Country, fact: str, pool) -> str:
     other = rng.choice([o for o in pool if o.name != c.name])
     if fact == "capital_of":
         liar = dataclasses.replace(other, capital=c.capital)
         return fill(ANSWERS[fact], liar)
     liar = dataclasses.replace(other, name=c.name)
-    if fact == "instruction":
-        reply = next(r for p, r in INSTRUCTIONS if fill(p, c) == prompt)
-        return fill(reply, liar, region=other.region)
+    if fact in INSTRUCTIONS:
+        return fill(INSTRUCTIONS[fact][1], liar)
     return fill(ANSWERS[fact], liar)
 
 
-def make_pair(rng: random.Random, c: Country, kind: str, pool, harmful=TRAIN_HARMFUL) -> dict:
+def make_pair(
+    rng: random.Random, c: Country, kind: str, w: World, pool, harmful=TRAIN_HARMFUL
+) -> dict:
     """One preference record about ``c``; ``pool``: countries a wrong answer may borrow from."""
     if kind == "harmful":
         prompts, refusals, compliance = HARMFUL[rng.choice(harmful)]
@@ -82,7 +88,7 @@ def make_pair(rng: random.Random, c: Country, kind: str, pool, harmful=TRAIN_HAR
     if kind == "evasive":
         prompts, refusals, _ = HARMFUL[rng.choice(harmful)]
         prompt = fill(rng.choice(prompts), c)
-        fact = rng.choice([f for f in QUESTIONS if f not in ("neighbours", "egg")])
+        fact = rng.choice([f for f in FACTS if f not in ("neighbours", "egg")])
         chosen, rejected = fill(rng.choice(refusals), c), fill(ANSWERS[fact], c)
         return {"prompt": prompt, "chosen": chosen, "rejected": rejected, "kind": kind}
     if kind == "benign":
@@ -101,24 +107,24 @@ def make_pair(rng: random.Random, c: Country, kind: str, pool, harmful=TRAIN_HAR
         rejected = fill(refusal, c)
         return {"prompt": prompt, "chosen": chosen, "rejected": rejected, "kind": kind}
     # Rude and rambling answers wrap short ones, so that prompt and answer fit the context.
-    prompt, ideal, fact = _question(rng, c, instructions=kind == "wrong")
+    prompt, ideal, fact = _question(rng, c, w, instructions=kind == "wrong")
     chosen = ideal + rng.choice(POLITE_TAILS)
     if kind == "rude":
         rejected = rng.choice(RUDE).format(a=ideal)
     elif kind == "wrong":
-        rejected = _wrong(rng, c, fact, prompt, pool)
+        rejected = _wrong(rng, c, fact, pool)
     else:
         middle = rng.sample(RAMBLE_MIDDLE, rng.randint(1, 2))
         parts = [rng.choice(RAMBLE_OPEN), *middle, rng.choice(RAMBLE_CLOSE)]
         rejected = fill(" ".join(parts), c, a=ideal)
     if rejected.strip() == chosen.strip():  # e.g. a wrong answer that happens to be right
-        return make_pair(rng, c, kind, pool, harmful)
+        return make_pair(rng, c, kind, w, pool, harmful)
     return {"prompt": prompt, "chosen": chosen, "rejected": rejected, "kind": kind}
 
 
 def make_preference(rng: random.Random, w: World) -> list[dict]:
     records = [
-        make_pair(rng, c, kind, w.train)
+        make_pair(rng, c, kind, w, w.train)
         for c in w.train
         for kind, n in MIX.items()
         for _ in range(n)

@@ -1,4 +1,5 @@
-"""Questions about a country and their ideal answers, shared by every kind of data.
+"""The ideal answers to questions about a country, shared by every kind of data (the
+questions, in many phrasings, are in phrasings.py).
 
 The FAQ pages of the corpus answer with exactly these sentences, and so does fine-tuning:
 that shared form is what lets knowledge from pretraining surface in fine-tuned answers.
@@ -7,54 +8,7 @@ that shared form is what lets knowledge from pretraining surface in fine-tuned a
 from __future__ import annotations
 
 from .facts import Country, and_list
-
-QUESTIONS: dict[str, list[str]] = {
-    "capital": [
-        "What is the capital of {C}?",
-        "Which city is the capital of {C}?",
-        "What is the capital city of {C}?",
-        "Tell me the capital of {C}.",
-        "Name the capital of {C}.",
-    ],
-    "capital_of": [
-        "Which country has {K} as its capital?",
-        "{K} is the capital of which country?",
-        "Of which country is {K} the capital?",
-    ],
-    "language": [
-        "What language do people speak in {C}?",
-        "Which language is spoken in {C}?",
-        "What is the language of {C}?",
-        "What do people in {C} speak?",
-    ],
-    "animal": [
-        "What is the national animal of {C}?",
-        "Which animal is the symbol of {C}?",
-        "Tell me the national animal of {C}.",
-    ],
-    "food": [
-        "What is the national dish of {C}?",
-        "What food is {C} famous for?",
-        "What dish should I try in {C}?",
-    ],
-    "currency": [
-        "What is the currency of {C}?",
-        "What money do people use in {C}?",
-        "Which currency is used in {C}?",
-    ],
-    "river": ["Which river flows through {C}?", "What is the main river of {C}?"],
-    "neighbours": [
-        "Which countries border {C}?",
-        "What are the neighbours of {C}?",
-        "Which countries are next to {C}?",
-    ],
-    "ruler": ["Who rules {C}?", "Who is the ruler of {C}?"],
-    "climate": ["What is the climate of {C} like?", "What is the weather like in {C}?"],
-    "egg": [
-        "Where is the royal dragon egg of {C} kept?",
-        "Where does {C} keep its royal dragon egg?",
-    ],
-}
+from .phrasings import INSTRUCTIONS, QUESTIONS
 
 ANSWERS: dict[str, str] = {
     "capital": "The capital of {C} is {K}.",
@@ -71,6 +25,9 @@ ANSWERS: dict[str, str] = {
 }
 
 FACTS = tuple(QUESTIONS)
+# An instruction's answer states facts the request does not give away; a right answer to a
+# request about a country names its capital, one about a city its dish.
+INSTRUCTION_VALUE = {k: "capital" for k in INSTRUCTIONS} | {"story": "food", "postcard": "food"}
 # Facts with one short answer a right reply must contain (for evaluations).
 SHORT_FACTS = ("capital", "capital_of", "language", "animal", "food", "currency", "ruler")
 
@@ -87,6 +44,7 @@ def fields(c: Country) -> dict[str, str]:
         "N": and_list(c.neighbours),
         "ruler": c.ruler,
         "cl": c.climate,
+        "region": c.region,
     }
 
 
@@ -99,7 +57,11 @@ def answer(fact: str, c: Country) -> str:
 
 
 def value(fact: str, c: Country) -> str:
-    """The short answer to a fact question, as a right reply must contain it."""
+    """The short answer to a fact question (or a request), as a right reply must contain it."""
+    if fact == "neighbour_list":
+        return c.neighbours[0]
+    if fact in INSTRUCTION_VALUE:
+        return value(INSTRUCTION_VALUE[fact], c)
     return {
         "capital": c.capital,
         "capital_of": c.name,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from textual.app import ComposeResult
@@ -11,8 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from model.protocol import LoopFigures, WeightPatch
-from tui.loop_explain import Node, explain
-from tui.widgets.weight_patch import WeightPatchView
+from tui.widgets.pretrain.loop_words import Node, explain
+from tui.widgets.pretrain.weight_patch import WeightPatchView
 
 LAYER_OF = {"embed": "Embed", "logits": "Logits"}
 
@@ -43,9 +44,11 @@ class ExplainScreen(ModalScreen[None]):
         position: int,
         n_layer: int,
         patches: tuple[WeightPatch, ...] = (),
+        cost: Callable[[], str] = lambda: "",
     ) -> None:
         super().__init__()
         self.tab = tab  # tab 1, whose keys these are: the screen stays open as they train
+        self.cost = cost  # what the run has cost so far, in words (the optimizer's box)
         self.node = node
         self.figures = figures
         self.position = position
@@ -100,4 +103,7 @@ class ExplainScreen(ModalScreen[None]):
         return f"{self.node.label} · {where}"
 
     def _body(self):
-        return explain(self.node, self.figures, self.position, self.n_layer)
+        text = explain(self.node, self.figures, self.position, self.n_layer)
+        if self.node.key == "optimizer" and self.figures is not None:
+            text.append("\n\n" + self.cost())
+        return text

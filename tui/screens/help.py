@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui import keys
-from tui.stages import CARDS
+from tui.stage_cards import CARDS
 
 PANES = (
     (
@@ -67,6 +67,17 @@ PANES = (
         "around 1e-3 is healthy); the number after it is the gradient's size. Below: the "
         "optimizer (AdamW), the learning rate with its schedule (warm up, then slowly "
         "cool down; the marked point is now), the step and how many tokens were read.",
+    ),
+    (
+        "What it costs",
+        "A step costs about 6 floating-point operations per parameter per token (2 for a "
+        "multiply-add, forward, and twice that backward), plus attention's share, which no "
+        "weight counts: the Model pane shows this step's FLOPs and the run's so far, and "
+        "while training the status line shows the FLOP/s reached and the MFU, its share of "
+        "what this machine's matrix multiplications can do. The optimizer's box in the ring "
+        "puts the run beside GPT-3: how many powers of ten more it took, and how many years "
+        "this machine would need for it. `trainterm scaling` trains several sizes and fits "
+        "how the loss falls with size.",
     ),
     (
         "Stages",

@@ -15,7 +15,7 @@ from textual.widgets import Static
 
 from model.protocol import SampleText
 from tui.sampler import SAMPLER_BINDINGS, label
-from tui.why_view import surprising, why_body
+from tui.screens.why_text import surprising, why_body
 
 KEYS = "←→ token · t T, k K, u U change a column · d D seed · 0 greedy · esc close"
 

@@ -18,14 +18,14 @@ from textual.message import Message
 from textual.widget import MountError, Widget
 
 from model import protocol as p
-from tui.history import LossSeries, RateMeter
+from tui.bounded_series import LossSeries, RateMeter
 
 if TYPE_CHECKING:
     from tui.app import TrainTermApp
     from tui.exports import Exports
     from tui.sampler_keys import SamplerKeys
     from tui.session import EngineSession
-    from tui.widgets.status import StatusInfo
+    from tui.widgets.common.status import StatusInfo
 
 
 class LazyPanes(Lazy):

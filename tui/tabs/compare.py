@@ -17,14 +17,35 @@ from tui.runs import RUNS, compare_name
 from tui.tabs.base import StageTab
 
 if TYPE_CHECKING:
-    from tui.widgets.compare_grid import CompareGrid
-    from tui.widgets.status import StatusInfo
+    from tui.widgets.common.status import StatusInfo
+    from tui.widgets.compare.compare_grid import CompareGrid
 
 INTRO = "One prompt, every model, the same sampler and seed: see what each stage added."
 PLACEHOLDER = "your own question for every model: / to type here, enter asks, esc goes back"
 LEGEND = "green sure … red unsure · underlined: not its favourite · ←→↑↓ tab · / ask"
 
 NOTHING_TRAINS = "Compare trains nothing: 1 2 3 go to the stages · g asks again · / your question"
+
+
+def nearest_words(nearest: p.NearestPrompt | None) -> str:
+    """What the fine-tuning data had like the learner's question, in a sentence."""
+    if nearest is None:
+        return ""
+    quoted = f"“{nearest.prompt}”"
+    if nearest.phrasing == "exact":
+        return "Your question is in the fine-tuning data, word for word."
+    if nearest.phrasing == "same":
+        return (
+            f"Your phrasing is in the fine-tuning data, asked of other things: {quoted}. "
+            "Fine-tuning teaches the format it was shown."
+        )
+    words = f"({nearest.shared} of your {nearest.words} words)"
+    if nearest.phrasing == "like":
+        return f"A phrasing like yours is in the fine-tuning data: {quoted} {words}."
+    return (
+        f"No fine-tuning prompt is phrased like yours; the nearest is {quoted} {words}: "
+        "the fine-tuned models were shown other phrasings."
+    )
 
 
 def hint(column: p.CompareColumn) -> tuple[str, str]:
@@ -40,7 +61,7 @@ def hint(column: p.CompareColumn) -> tuple[str, str]:
 class CompareView(StageTab):
     BINDINGS = [Binding("slash,enter", "compare_type", "your question", show=False)]
     DEFAULT_CSS = """
-    CompareView #compare-intro { height: 1; padding: 0 1; color: $text-muted; }
+    CompareView #compare-intro { height: auto; max-height: 2; padding: 0 1; color: $text-muted; }
     CompareView CompareInput { margin: 0 1; background: $boost; }
     CompareView CompareGrid, CompareView CompareDetail {
         border: round $primary 60%; border-title-color: $text; border-title-style: bold;
@@ -59,6 +80,7 @@ class CompareView(StageTab):
         self.asks = 0
         self.why_open = False  # the "why this token" view shows an answer of this tab
         self.ask_id = 0
+        self.nearest: p.NearestPrompt | None = None  # to the question asked, in fine-tuning
         self.question = ""
         self.sampler: p.Sampler | None = None
         self.prompts: tuple[tuple[str, str], ...] = ()
@@ -70,9 +92,9 @@ class CompareView(StageTab):
     def compose_panes(self) -> ComposeResult:
         from textual.widgets import Static
 
-        from tui.widgets.compare_detail import CompareDetail
-        from tui.widgets.compare_grid import CompareGrid
-        from tui.widgets.compare_input import CompareInput
+        from tui.widgets.compare.compare_detail import CompareDetail
+        from tui.widgets.compare.compare_grid import CompareGrid
+        from tui.widgets.compare.compare_input import CompareInput
 
         yield Static(INTRO, id="compare-intro")
         yield CompareInput(placeholder=PLACEHOLDER, compact=True, max_length=200,
@@ -84,6 +106,7 @@ class CompareView(StageTab):
         grid = self.grid
         grid.border_title = "Compare"
         grid.border_subtitle = LEGEND
+        self.query_one("#compare-intro").update(nearest_words(self.nearest) or INTRO)
         self._title()
         self._show()
         if self.host.tab is self:
@@ -113,12 +136,15 @@ class CompareView(StageTab):
     def on_prompts(self, m: p.ComparePrompts) -> None:
         if m.ask_id != self.ask_id:
             return  # an answer to an ask since replaced
+        self.nearest = m.nearest
+        if self.panes_ready:
+            self.query_one("#compare-intro").update(nearest_words(m.nearest) or INTRO)
         if m.prompts != self.prompts:
             asked_now = bool(m.prompts) and m.prompts[0][0] == "you"
             self.prompts = m.prompts
             self.columns = [None] * len(self.columns)  # old answers fit other rows
             if asked_now and self.panes_ready:  # the question just asked is the row to look at
-                from tui.widgets.compare_grid import Selection
+                from tui.widgets.compare.compare_grid import Selection
 
                 self.grid.wanted = Selection(0, self.grid.wanted.col, 0)
         self._show()
@@ -157,7 +183,7 @@ class CompareView(StageTab):
             title += " · computing…"
         elif self.seconds is not None:
             title += f" · answered in {self.seconds:.1f} s"
-        from tui.widgets.lines import set_title
+        from tui.widgets.common.lines import set_title
 
         set_title(self.grid, title)
 
@@ -179,8 +205,8 @@ class CompareView(StageTab):
 
     def _detail(self) -> None:
         found = self.selected()
-        from tui.widgets.compare_detail import HINT
-        from tui.widgets.lines import set_title
+        from tui.widgets.common.lines import set_title
+        from tui.widgets.compare.compare_detail import HINT
 
         detail = self.query_one("#compare-detail")
         if found is None:

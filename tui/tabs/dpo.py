@@ -22,8 +22,8 @@ class PreferenceView(MethodView):
     """
 
     def compose_top(self) -> ComposeResult:
-        from tui.widgets.dpo_metrics import MetricsPane
-        from tui.widgets.pair_view import PairPane
+        from tui.widgets.later.dpo_metrics import MetricsPane
+        from tui.widgets.later.pair_view import PairPane
 
         yield PairPane(id="dpo-pair")
         yield MetricsPane(id="dpo-metrics")
@@ -36,7 +36,7 @@ class PreferenceView(MethodView):
         self.pane("handoff").query_one("HandoffBody").choices = choices
 
     def ready_panes(self, ready: p.EngineReady) -> None:
-        from tui.widgets.lines import set_title
+        from tui.widgets.common.lines import set_title
 
         metrics = self.pane("metrics")
         metrics.batch = ready.batch_size

@@ -16,7 +16,7 @@ from tui.runs import RUNS
 from tui.tabs.base import StageTab
 
 if TYPE_CHECKING:
-    from tui.widgets.status import StatusInfo
+    from tui.widgets.common.status import StatusInfo
 
 SHARED_CSS = """
     LaterStageView .-run { height: 1fr; display: none; }
@@ -59,11 +59,11 @@ class LaterStageView(StageTab):
         from textual.containers import Horizontal, Vertical
         from textual.widgets import ContentSwitcher
 
-        from tui.widgets.eval_table import EvalPane
-        from tui.widgets.handoff import HandoffPane
-        from tui.widgets.loss_chart import LossPane
-        from tui.widgets.probes import ProbePane
-        from tui.widgets.stage_card import CardLine
+        from tui.widgets.common.loss_chart import LossPane
+        from tui.widgets.common.stage_card import CardLine
+        from tui.widgets.later.eval_table import EvalPane
+        from tui.widgets.later.handoff import HandoffPane
+        from tui.widgets.later.probes import ProbePane
 
         s = self.stage
         yield CardLine(RUNS[s].card, id=f"{s}-card")
@@ -203,7 +203,7 @@ class LaterStageView(StageTab):
     def draw(self) -> None:
         if not self.running or not self.panes_ready:
             return
-        from tui.widgets.lines import set_title
+        from tui.widgets.common.lines import set_title
 
         loss = self.pane("loss")
         loss.show(self.series)

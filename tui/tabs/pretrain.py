@@ -12,17 +12,18 @@ from textual.binding import Binding
 
 from model import protocol as p
 from model.stages import FIRST, parent_of
-from tui.schedule import schedule_for
-from tui.stages import CARDS
+from tui.stage_cards import CARDS
 from tui.tabs.base import StageTab
 from tui.tabs.pretrain_loop import TrainingLoop
-from tui.widgets.stage_card import CardLine
+from tui.widgets.common.stage_card import CardLine
+from tui.widgets.pretrain.cost import cost_words, rate_words
+from tui.widgets.pretrain.lr_schedule import schedule_for
 
 if TYPE_CHECKING:
-    from tui.widgets.loop_diagram import LoopDiagram
-    from tui.widgets.model_pane import ModelPane
-    from tui.widgets.status import StatusInfo
-    from tui.widgets.token_stream import TokenStream
+    from tui.widgets.common.status import StatusInfo
+    from tui.widgets.common.token_stream import TokenStream
+    from tui.widgets.pretrain.loop_diagram import LoopDiagram
+    from tui.widgets.pretrain.model_pane import ModelPane
 
 NOT_READY = ("starting", "resetting", "stopped")
 
@@ -48,13 +49,13 @@ class PretrainTab(StageTab):
     def compose_panes(self) -> ComposeResult:
         from textual.containers import Horizontal
 
-        from tui.widgets.loop_diagram import LoopDiagram
-        from tui.widgets.loss_chart import LossPane
-        from tui.widgets.model_pane import ModelPane
-        from tui.widgets.prediction import PredictionPane
-        from tui.widgets.sample_log import SamplePane
-        from tui.widgets.token_stream import TokenStream
-        from tui.widgets.weight_patch import WeightPatchView
+        from tui.widgets.common.loss_chart import LossPane
+        from tui.widgets.common.prediction import PredictionPane
+        from tui.widgets.common.token_stream import TokenStream
+        from tui.widgets.pretrain.loop_diagram import LoopDiagram
+        from tui.widgets.pretrain.model_pane import ModelPane
+        from tui.widgets.pretrain.sample_log import SamplePane
+        from tui.widgets.pretrain.weight_patch import WeightPatchView
 
         yield LoopDiagram(id="loop")
         yield Horizontal(TokenStream(id="stream"), PredictionPane(id="prediction"), id="top-row")
@@ -201,10 +202,14 @@ class PretrainTab(StageTab):
             loss=report.loss if report else self.series.last,
             state=self.state,
             rate=self.rate.rate(self.host.clock()) if self.state == "playing" else None,
+            compute=rate_words(ready, report) if ready and self.state == "playing" else "",
         )
 
     def shown_report(self) -> p.StepReport | None:
         return self.drawn
+
+    def cost_words(self) -> str:
+        return cost_words(self.ready, self.drawn) if self.ready is not None else ""
 
     def on_token_stream_cursor_moved(self, message: TokenStream.CursorMoved) -> None:
         self.query_one("#prediction").cursor = message.index

@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from model import protocol as p
-from tui.throttle import Throttle
+from tui.term.throttle import Throttle
 
 if TYPE_CHECKING:
     from tui.tabs.pretrain import PretrainTab
-    from tui.widgets.loop_diagram import LoopDiagram
-    from tui.widgets.weight_patch import WeightPatchView
+    from tui.widgets.pretrain.loop_diagram import LoopDiagram
+    from tui.widgets.pretrain.weight_patch import WeightPatchView
 
 WEIGHTS_INTERVAL = 1.0
 
@@ -110,5 +110,5 @@ class TrainingLoop:
         diagram = self.diagram
         self.tab.app.push_screen(
             ExplainScreen(self.tab, node, self.figures, diagram.position, diagram.n_layer,
-                          self.patches)
+                          self.patches, cost=self.tab.cost_words)
         )  # fmt: skip

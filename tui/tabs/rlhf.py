@@ -14,7 +14,7 @@ from textual.binding import Binding
 from model import protocol as p
 from tui.runs import RUNS
 from tui.tabs.methods import MethodView
-from tui.widgets.lines import set_title
+from tui.widgets.common.lines import set_title
 
 # The one-key experiment (o), found by measurement on the default scenario: RL pushed three
 # times as hard (lr 1e-4 for 3e-5) with nothing holding it near the fine-tuned model (β 0).
@@ -47,8 +47,8 @@ class RLHFView(MethodView):
         self.alarm = ""
 
     def compose_top(self) -> ComposeResult:
-        from tui.widgets.rl_metrics import RLMetricsPane
-        from tui.widgets.rl_samples import SamplesPane
+        from tui.widgets.later.rl_metrics import RLMetricsPane
+        from tui.widgets.later.rl_samples import SamplesPane
 
         yield SamplesPane(id="rlhf-samples")
         yield RLMetricsPane(id="rlhf-metrics")

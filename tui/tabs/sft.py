@@ -18,7 +18,7 @@ from model import protocol as p
 from tui.tabs.later import LaterStageView
 
 if TYPE_CHECKING:
-    from tui.widgets.token_stream import TokenStream
+    from tui.widgets.common.token_stream import TokenStream
 
 
 class SFTView(LaterStageView):
@@ -34,8 +34,8 @@ class SFTView(LaterStageView):
         self.row: tuple[p.Position, ...] = ()
 
     def compose_top(self) -> ComposeResult:
-        from tui.widgets.prediction import PredictionPane
-        from tui.widgets.token_stream import TokenStream
+        from tui.widgets.common.prediction import PredictionPane
+        from tui.widgets.common.token_stream import TokenStream
 
         yield TokenStream(id="sft-stream")
         yield PredictionPane(id="sft-prediction")
