@@ -40,6 +40,7 @@ STAGES = (
     StageEntry("dpo", "dpo:DPOStage", parent="sft", section="preference"),
     StageEntry("reward-model", "reward:RewardStage", parent="sft", section="reward", answers=False),
     StageEntry("rlhf", "rlhf:RLHFStage", parent="sft", needs=("reward-model",)),
+    StageEntry("rlvr", "rlvr:RLVRStage", parent="sft", section="rlhf"),
 )
 
 REGISTRY = {s.name: s for s in STAGES}
