@@ -75,7 +75,8 @@ async def test_a_scenario_without_probes_says_so_and_what_each_column_needs(fake
     from tui.widgets.compare.compare_grid import CompareGrid
 
     app = TrainTermApp(fake_engine)
-    async with app.run_test(size=(80, 24)) as pilot:
+    # Wide enough for every column's words, however many stages the registry has.
+    async with app.run_test(size=(160, 40)) as pilot:
         await pilot.press("4")
         assert fake_engine.sent[-1] == p.CompareAsk(1, app.sampling.sampler)
         grid = app.query_one(CompareGrid)
@@ -87,6 +88,8 @@ async def test_a_scenario_without_probes_says_so_and_what_each_column_needs(fake
             p.CompareColumn(1, "dpo", missing="untrained"),
             p.CompareColumn(1, "rlhf", missing="untrained"),
         ]
+        # A stage added since: a column of its own, untrained.
+        columns += [p.CompareColumn(1, s, missing="untrained") for s in p.COMPARE_STAGES[4:]]
         fake_engine.feed(p.ComparePrompts(1, ()), *columns)
         await until(pilot, lambda: not app.query_one(CompareView).busy, "the columns")
         await pilot.pause()

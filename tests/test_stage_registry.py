@@ -69,7 +69,8 @@ def test_the_cache_keys_of_every_stage_are_the_ones_made_before_the_registry(sce
     from model.pipeline import stage_recipe
     from model.stage_cache import data_fingerprint
 
-    assert set(PINNED) == set(ORDER)
+    # The stages there were then, in their order; a stage added since has a key of its own.
+    assert [s for s in ORDER if s in PINNED] == list(PINNED)
     for stage, (fingerprint, key) in PINNED.items():
         assert data_fingerprint(scenario, stage) == fingerprint, stage
         assert stage_recipe(scenario, stage)[0] == key, stage
@@ -88,7 +89,9 @@ def test_every_line_names_a_plugin_of_its_name_built_on_stages_listed_before_it(
 def test_the_registry_and_the_protocol_load_without_torch():
     code = (
         "import sys, model.stages, model.protocol.compare\n"
-        "assert model.protocol.compare.COMPARE_STAGES == ('pretrain', 'sft', 'dpo', 'rlhf')\n"
+        "columns = model.protocol.compare.COMPARE_STAGES\n"
+        "assert columns[:4] == ('pretrain', 'sft', 'dpo', 'rlhf')\n"
+        "assert 'reward-model' not in columns\n"
         "assert 'torch' not in sys.modules\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -126,13 +129,60 @@ def test_the_engine_offers_a_start_to_each_later_tab_the_scenario_has_data_for(
     from model.engine.engine import Engine
 
     monkeypatch.setattr("model.engine.engine.base_info", lambda engine, stage: stage)
-    for which, offered in ((scenario, ["sft", "dpo", "rlhf"]), (sft_only, ["sft"])):
+    every = [s for s in ORDER if parent_of(s) and s != REWARD_MODEL]
+    assert every[:3] == ["sft", "dpo", "rlhf"]
+    for which, offered in ((scenario, every), (sft_only, ["sft"])):
         sent = []
         engine = Engine.__new__(Engine)
         engine.conn, engine.scenario = SimpleNamespace(send=sent.append), which
         engine._send_base()
         # The reward model has no offer of its own: RLHF's tab trains it first.
         assert sent == offered
+
+
+def test_what_a_plugin_needs_from_the_scenario_besides_its_section_stops_it_everywhere(
+    scenario, folder, tmp_path, monkeypatch, capsys
+):
+    """A stage's plug-in may need more of a scenario than its section's data (RLVR: a gold
+    judge); saying so in ``scenario_lacks`` is all it takes for the engine's offers and
+    sentences, Compare and `train` to say it, and for the stages after it to need it too."""
+    from model.cli.main import main
+    from model.engine.engine import Engine
+    from model.engine.ready_message import stage_data
+    from model.stages.sft import SFTStage
+
+    said = "this scenario has no oracle: the stage asks it"
+    monkeypatch.setattr(SFTStage, "scenario_lacks", classmethod(lambda cls, s: said))
+    assert lacking(scenario, "sft") == lacking(scenario, "dpo") == said
+    assert lacking(scenario, "dpo", built_on=False) == lacking(scenario, "pretrain") == ""
+    assert ("sft", said) not in stage_data(scenario)  # the section's data is there
+    assert dict(stage_data(scenario))["rlhf"].endswith("are ready for it.")
+    monkeypatch.setattr("model.engine.engine.base_info", lambda engine, stage: stage)
+    sent = []
+    engine = Engine.__new__(Engine)
+    engine.conn, engine.scenario = SimpleNamespace(send=sent.append), scenario
+    engine._send_base()
+    assert sent == []  # every later stage builds on fine-tuning
+    monkeypatch.setenv("TRAINTERM_CACHE", str(tmp_path / "cache"))
+    code = main(["train", "--scenario", str(folder), "--stage", "dpo", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and err == f"trainterm: error: --stage dpo: {said}\n"
+    assert not (tmp_path / "cache").exists()  # refused before any parent was trained
+
+
+def test_the_names_a_learner_may_reach_for_say_which_stages_train_them(monkeypatch):
+    import model.stages as stages
+    from model.cli import train
+
+    hint = train.trained_as("preference")
+    assert hint.startswith("dpo, or reward-model then rlhf")
+    assert train.trained_as("reward") == "reward-model"
+    assert train.trained_as("rlhf") == train.trained_as("nowhere") == ""
+    # Another method of tab 3 joins the hint by its registry line alone.
+    extra = stages.StageEntry("rl-again", "rlhf:RLHFStage", parent="sft", section="rlhf")
+    monkeypatch.setattr(stages, "REGISTRY", {**REGISTRY, extra.name: extra})
+    monkeypatch.setattr(train, "ORDER", (*ORDER, extra.name))
+    assert train.trained_as("preference") == hint + ", or rl-again"
 
 
 def test_a_run_started_from_a_tab_says_which_tab():

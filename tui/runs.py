@@ -73,6 +73,23 @@ RUN_LIST = (
           first_evals=("gold", "reward", "refusals", "false_refusals", "finetuned",
                        "rude_rambling"),
           methods=("rlhf",)),
+    RunUI("rlvr", 3, "tui.tabs.rlvr:RLVRView", StageCard("rlvr", 3, "Preference",
+          "prompts alone, answered by the model; a gold judge checks each answer",
+          "RL (RLOO) makes the model's own sampled answers score higher with the gold judge "
+          "(right facts, refusals of harm), less β × their KL to the fine-tuned model",
+          "an assistant trained against the truth, not against a learnt judge",
+          "When the reward can be checked, RL needs no reward model, and there is no learnt "
+          "judge to fool: the model gets better at what is actually right.",
+          "RLVR: RL on the gold judge's verifiable score − β·KL"),
+          "RLVR", "3 RLVR: policy", "3 RLVR", compare="3 RLVR",
+          untrained=("tab 3 · m", "not trained yet: tab 3, m picks RLVR, enter starts it, "
+                     "then space trains it"),
+          not_started="RLVR has not started: enter starts RL against the gold judge (m method, "
+          "[ ] β)",
+          offer="enter starts RL against the gold judge · m method · [ ] β",
+          score="gold score",
+          first_evals=("gold", "refusals", "false_refusals", "finetuned", "rude_rambling"),
+          methods=("rlvr",)),
 )  # fmt: skip
 RUNS = {run.name: run for run in RUN_LIST}
 assert tuple(RUNS) == ORDER, "tui.runs and model.stages list the same stages, in order"

@@ -19,7 +19,16 @@ from model.cli.common import (
 from model.exports import step_record
 from model.protocol import Divergence
 from model.settings import DEFAULT_THREADS
-from model.stages import ORDER, REWARD_MODEL, lacking, needs_of, parent_of, settings_section
+from model.stages import (
+    ORDER,
+    REWARD_MODEL,
+    answers,
+    depth,
+    lacking,
+    needs_of,
+    parent_of,
+    settings_section,
+)
 from scenarios.schema import STAGE_DEFAULTS
 
 
@@ -27,17 +36,26 @@ class Diverged(Exception):
     pass
 
 
-# Names a learner may reach for that are not a stage's: tab 3's title and the scenario's
-# sections. Each is trained under its stages' own names.
-TRAINED_AS = {"preference": "dpo, or reward-model then rlhf", "reward": "reward-model"}
+def trained_as(name: str) -> str:
+    """What a learner may reach for that is a scenario section but no stage (tab 3's title
+    "preference", "reward") is trained as: the stages that read the section, or for a
+    section of answering stages every answering stage of their tab (each method of tab 3),
+    each after the stages it needs. "" for a name that is no such section."""
+    if name in ORDER:
+        return ""
+    readers = [s for s in ORDER if settings_section(s) == name]
+    if readers and all(answers(s) for s in readers):
+        tabs = {depth(s) for s in readers}
+        readers = [s for s in ORDER if depth(s) in tabs and answers(s)]
+    return ", or ".join(" then ".join((*needs_of(s), s)) for s in readers)
 
 
 def _check_stage(stage: str) -> None:
     if stage in ORDER or stage == "all":
         return
     choose = f"choose one of: {', '.join(ORDER)}, all"
-    if stage in TRAINED_AS:
-        raise CliError(f"stage {stage!r} is trained as {TRAINED_AS[stage]} ({choose})")
+    if trained_as(stage):
+        raise CliError(f"stage {stage!r} is trained as {trained_as(stage)} ({choose})")
     raise CliError(f"unknown stage {stage!r} ({choose})")
 
 
@@ -188,9 +206,11 @@ def run_train(args) -> int:
     out = Path(args.resume).parent if resuming_in_place else Path(args.out)
     check_writable(out)
     scenario = load_source(args)
-    section = settings_section(args.stage)
-    if not scenario.has_stage(section):
-        raise CliError(f"--stage {args.stage}: {scenario.missing_for(section)}")
+    # Before any parent is trained (minutes): the stage's data, and its parents' unless its
+    # model is given (--from, --resume).
+    said = lacking(scenario, args.stage, built_on=not (args.base or args.resume))
+    if said:
+        raise CliError(f"--stage {args.stage}: {said}")
     trainer = _make_trainer(args, scenario, args.stage, threads)
     try:
         _train(trainer, scenario, out, args, cacheable=args.vocab is None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 
 from model import protocol as p
-from model.stages import FIRST, REWARD_MODEL, needs_of, parent_of, settings_section
+from model.stages import FIRST, REWARD_MODEL, lacking, needs_of, parent_of, settings_section
 
 
 def _trains_on(engine, stage: str) -> str:
@@ -26,16 +26,17 @@ def _describe_data(engine, stage: str) -> str:
     from model.pipeline import make_stage
 
     scenario = engine.scenario
-    section = settings_section(stage)
-    if not scenario.has_stage(section):
-        return scenario.missing_for(section)
+    said = lacking(scenario, stage, built_on=False)
+    if said:
+        return said
     # The parent's run if it has one, else tab 1's (always there): its tokenizer and shape.
     source = engine.runs.get(parent_of(stage)) or engine.runs.get(FIRST)
     if source is None:
         return ""
     try:
         data = make_stage(
-            stage, scenario, source.tokenizer, source.config, scenario.settings(section),
+            stage, scenario, source.tokenizer, source.config,
+            scenario.settings(settings_section(stage)),
             reference=source.model,
         )  # fmt: skip
         return data.describe()

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from model import protocol as p
 from model.flops_peak import matmul_peak_flops
-from model.stages import REGISTRY, depth
+from model.stages import ORDER, REGISTRY, depth, lacking, parent_of
+
+# What a stage with all it needs is said to have (the screen looks for the ending).
+READY = "the data it trains on are ready for it."
 
 
 def ready_message(trainer, stage_data: tuple[tuple[str, str], ...] = ()) -> p.EngineReady:
@@ -51,13 +54,22 @@ def starts_from(parent: dict | None) -> str:
 
 
 def stage_data(scenario) -> tuple[tuple[str, str], ...]:
-    """What the scenario brings for the stages after pretraining, in a sentence each."""
+    """What the scenario brings for the stages after pretraining, in a sentence each: by the
+    scenario section of the data (the conversations, the pairs), then by the name of each
+    later stage that is not a section's, what it lacks (its data, or what else its plug-in
+    asks for: RLVR, a gold judge), else that it is ready."""
     held = {
         "sft": f"{len(scenario.sft_examples):,} prompt → answer conversations",
         "preference": f"{len(scenario.preference_pairs):,} chosen / rejected answer pairs",
     }
-    return tuple(
+    by_section = tuple(
         (stage, f"{held[stage]} are ready for it." if scenario.has_stage(stage) else
          scenario.missing_for(stage))
         for stage in ("sft", "preference")
     )  # fmt: skip
+    by_stage = tuple(
+        (stage, lacking(scenario, stage, built_on=False) or READY)
+        for stage in ORDER
+        if parent_of(stage) and stage not in held
+    )
+    return by_section + by_stage

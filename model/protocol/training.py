@@ -118,7 +118,8 @@ class EngineReady:
     step: int = 0
     # The run's settings, so the screen can draw the learning-rate schedule.
     settings: TrainSettings | None = None
-    # Per later stage ("sft", "preference"): what this scenario holds for it, or what it lacks.
+    # Per scenario section of a later stage's data ("sft", "preference"), then per later stage
+    # named otherwise ("dpo", "rlhf", …): what this scenario holds for it, or what it lacks.
     stage_data: tuple[tuple[str, str], ...] = ()
     # For a later stage: the model it started from, in a few words.
     starts_from: str = ""

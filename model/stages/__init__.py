@@ -40,6 +40,7 @@ STAGES = (
     StageEntry("dpo", "dpo:DPOStage", parent="sft", section="preference"),
     StageEntry("reward-model", "reward:RewardStage", parent="sft", section="reward", answers=False),
     StageEntry("rlhf", "rlhf:RLHFStage", parent="sft", needs=("reward-model",)),
+    StageEntry("rlvr", "rlvr:RLVRStage", parent="sft", section="rlhf"),
 )
 
 REGISTRY = {s.name: s for s in STAGES}
@@ -92,21 +93,28 @@ def depth(name: str) -> int:
     return 0 if not parent else 1 + depth(parent)
 
 
-def lacking(scenario, name: str) -> str:
-    """What the scenario lacks to make ``name``'s model, in a sentence (the data of the
-    stages it builds on first); "" when it has it all."""
-    built_on, todo = set(), [name]
+def lacking(scenario, name: str, built_on: bool = True) -> str:
+    """What the scenario lacks to make ``name``'s model, in a sentence (first the data of
+    the stages it builds on, unless not ``built_on``: their models are given); "" when it
+    has it all. A stage's data is its settings section's, and whatever else its plug-in's
+    ``scenario_lacks`` asks for (RLVR: a gold judge); that loads the plug-ins' modules."""
+    stages, todo = set(), [name]
     while todo:
         stage = todo.pop()
-        if stage and stage not in built_on:
-            built_on.add(stage)
-            todo += [parent_of(stage), *needs_of(stage)]
-    stages = [s for s in ORDER if s in built_on] + [name] * (name not in REGISTRY)
-    for section in dict.fromkeys(map(settings_section, stages)):
-        try:
-            said = scenario.missing_for(section)
-        except ValueError:
-            continue  # a section the scenario format does not know: nothing to check
+        if stage and stage not in stages:
+            stages.add(stage)
+            todo += [parent_of(stage), *needs_of(stage)] if built_on else []
+    for stage in [s for s in ORDER if s in stages] + [name] * (name not in REGISTRY):
+        said = _section_lacks(scenario, settings_section(stage))
+        if not said and stage in REGISTRY:
+            said = stage_class(stage).scenario_lacks(scenario)
         if said:
             return said
     return ""
+
+
+def _section_lacks(scenario, section: str) -> str:
+    try:
+        return scenario.missing_for(section)
+    except ValueError:
+        return ""  # a section the scenario format does not know: nothing to check

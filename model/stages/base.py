@@ -80,6 +80,14 @@ class Stage:
         raise NotImplementedError
 
     @classmethod
+    def scenario_lacks(cls, scenario) -> str:
+        """What else the scenario lacks for this stage, besides the data of its settings
+        section (which the registry checks: model.stages.lacking), in a sentence for a
+        person; "" when it has it all. Light: called for every stage wherever a tab, a
+        Compare column or `train` asks what a scenario can make."""
+        return ""
+
+    @classmethod
     def fingerprint_data(cls, scenario) -> list:
         """The scenario's data the stage trains on besides the corpus, as JSON-able items in
         order: what its cache key hashes (model/stage_cache.py). Hashed as it comes from

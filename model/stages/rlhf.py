@@ -29,16 +29,15 @@ from model.objectives import leave_one_out, policy_gradient_loss, token_logps
 from model.protocol import RLSample, RLView, Sampler
 from model.reward_model import RewardGPT
 from model.stages.base import Batch, Stage, StageDataError, pair_fingerprint, token_digest
+from model.stages.rl_collapse import COLLAPSE_STEPS, KL_LIMIT, collapse_message
+from model.stages.rl_collapse import loops as _loops
 
 REFERENCE_FILE = "reference.safetensors"
 REWARD_FILE = "reward_model.safetensors"
 # TRL's missing_eos_penalty: the reward model only ever scored answers that end.
 MISSING_END_PENALTY = 1.0
-# Collapse: how many steps in a row a sign must last, and where KL has run away (nats).
-COLLAPSE_STEPS = 3
 # Kinds of pair whose prompts ask the same thing of an answer (a harmful request declined).
 PROMPT_GROUPS = {"evasive": "harmful"}
-KL_LIMIT = 40.0
 
 
 class Prompt(NamedTuple):
@@ -65,6 +64,8 @@ class RLBatch(Batch):
 class RLHFStage(Stage):
     name = "rlhf"
     lacks = "preference pairs"
+    # What scores the answers, as the collapse alarms name it.
+    scorer = "the reward model"
 
     def __init__(
         self, pairs, tokenizer, context: int, settings, reference, reward_model, judge=None,
@@ -88,11 +89,7 @@ class RLHFStage(Stage):
         self.reward_key = ""
         self.reference = copy.deepcopy(reference).eval()
         self.reference.requires_grad_(False)
-        self.reward_model = (
-            reward_model if reward_model is not None else RewardGPT.from_model(reference)
-        )
-        self.reward_model = copy.deepcopy(self.reward_model).eval()
-        self.reward_model.requires_grad_(False)
+        self.reward_model = self.frozen_reward_model(reward_model, reference)
         seen: dict[str, Prompt] = {}
         kinds: dict[str, str] = {}
         for pair in pairs:
@@ -147,6 +144,15 @@ class RLHFStage(Stage):
     @classmethod
     def fingerprint_data(cls, scenario) -> list:
         return pair_fingerprint(scenario)
+
+    def frozen_reward_model(self, reward_model, reference):
+        """A frozen copy of the model ``answer_scores`` reads: the reward model, or for
+        want of one (the data described before there is one) a fresh head on the reference.
+        None for a stage whose answers are scored otherwise."""
+        model = reward_model if reward_model is not None else RewardGPT.from_model(reference)
+        model = copy.deepcopy(model).eval()
+        model.requires_grad_(False)
+        return model
 
     def network(self, model):
         self.model = model
@@ -261,7 +267,7 @@ class RLHFStage(Stage):
             self._signs[sign] = self._signs[sign] + 1 if now else 0
         for sign in signs:
             if self._signs[sign] >= COLLAPSE_STEPS:
-                self._alarm = collapse_message(sign, self.beta)
+                self._alarm = collapse_message(sign, self.beta, self.scorer)
                 self._signs.clear()
                 return
 
@@ -303,6 +309,8 @@ class RLHFStage(Stage):
             model, self.tokenizer, self.gold_set, self.judge, self.reward_model, self.max_new
         )
         self.gold_scored = (gold, scores)  # the live evals' gold rows, without answering twice
+        if scores is None:  # no reward model
+            return {"gold": sum(gold) / len(gold)}
         return {"reward model": sum(scores) / len(scores), "gold": sum(gold) / len(gold)}
 
     def evaluate(self, model, settings) -> dict[str, float]:
@@ -326,11 +334,13 @@ class RLHFStage(Stage):
 
     def save_extra(self, folder: Path) -> None:
         save_model(self.reference, str(folder / REFERENCE_FILE))
-        save_model(self.reward_model, str(folder / REWARD_FILE))
+        if self.reward_model is not None:
+            save_model(self.reward_model, str(folder / REWARD_FILE))
 
     def load_extra(self, folder: Path) -> None:
         load_model(self.reference, str(folder / REFERENCE_FILE))
-        load_model(self.reward_model, str(folder / REWARD_FILE))
+        if self.reward_model is not None:
+            load_model(self.reward_model, str(folder / REWARD_FILE))
 
     # --- evals: beside the scenario's, the reward model's score of the same answers -------
 
@@ -361,7 +371,7 @@ class RLHFStage(Stage):
         from model.evals.gold_scores import gold_rows
         from model.evals.stage_evals import run_evals
 
-        reward_model = _frozen(loaded, "reward")
+        reward_model = cls.saved_reward_model(loaded)
         table = run_evals(
             loaded.model, loaded.tokenizer, scenario, loaded.stage, loaded.step,
             reward_model=reward_model,
@@ -378,6 +388,12 @@ class RLHFStage(Stage):
         )
         return replace(table, rows=rows)
 
+    @classmethod
+    def saved_reward_model(cls, loaded):
+        """The reward model a saved run scores its answers with, beside the judge (None for
+        a stage without one)."""
+        return _frozen(loaded, "reward")
+
 
 def _frozen(loaded, which: str):
     """The reward model or the reference a saved RLHF run keeps beside its weights."""
@@ -390,31 +406,3 @@ def _frozen(loaded, which: str):
     except (OSError, ValueError, RuntimeError) as e:
         raise StageDataError(f"{loaded.path}: cannot read its {which} model: {e}") from None
     return model.eval()
-
-
-def _loops(ids: tuple[int, ...], n: int = 3, times: int = 3) -> bool:
-    """Does the answer say the same n tokens ``times`` times or more (a degenerate loop)?"""
-    grams = Counter(ids[i : i + n] for i in range(len(ids) - n + 1))
-    return bool(grams) and max(grams.values()) >= times
-
-
-def collapse_message(sign: str, beta: float) -> str:
-    """What happened, in a sentence, and what to change."""
-    if sign == "identical":
-        return (
-            "RL collapsed: every prompt's answers have been identical for "
-            f"{COLLAPSE_STEPS} steps, so no answer beats another and nothing is learnt. "
-            "Raise β (it keeps the policy near the fine-tuned model) or the temperature, "
-            "or lower the learning rate, and reset."
-        )
-    if sign == "repeats":
-        return (
-            f"RL collapsed: half the answers loop on a phrase, {COLLAPSE_STEPS} steps running: "
-            "the policy found something the reward model likes that is not language. "
-            f"Raise β (now {beta:g}) or lower the learning rate, and reset."
-        )
-    return (
-        f"RL ran away: the answers' KL to the fine-tuned model passed {KL_LIMIT:g} nats for "
-        f"{COLLAPSE_STEPS} steps: the policy no longer talks like the model it started from. "
-        f"Raise β (now {beta:g}) or lower the learning rate, and reset."
-    )

@@ -50,8 +50,8 @@ class RLHFView(MethodView):
         from tui.widgets.later.rl_metrics import RLMetricsPane
         from tui.widgets.later.rl_samples import SamplesPane
 
-        yield SamplesPane(id="rlhf-samples")
-        yield RLMetricsPane(id="rlhf-metrics")
+        yield SamplesPane(id=f"{self.stage}-samples")
+        yield RLMetricsPane(id=f"{self.stage}-metrics")
 
     def shown_run(self) -> str:
         """The reward model's run while it trains, then the policy's."""
