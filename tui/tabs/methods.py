@@ -77,7 +77,10 @@ class MethodSwitcher(ContentSwitcher):
     def on_method_view_next(self, message: MethodView.Next) -> None:
         message.stop()
         views = [child for child in self.children if isinstance(child, MethodView)]
-        shown = views[(views.index(message.view) + 1) % len(views)]
+        # From the view shown now, not the one that asked: m pressed twice in quick
+        # succession asks twice from the same view before the first move is drawn.
+        current = self.visible_content if self.visible_content in views else message.view
+        shown = views[(views.index(current) + 1) % len(views)]
         if not shown.running and shown.method != shown.methods[0]:
             shown.method = shown.methods[-1]
             shown.choose_method()  # back to its first method

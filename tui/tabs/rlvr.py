@@ -49,6 +49,6 @@ class RLVRView(RLHFView):
     def action_overoptimise(self) -> None:
         self.notify(
             "o is RLHF's experiment: here the reward is the gold judge itself, with no learnt "
-            "reward model to fool. m goes to RLHF",
+            "reward model to fool (m: the other methods, RLHF among them)",
             timeout=6,
         )
