@@ -1,5 +1,6 @@
-"""`trainterm train`, `eval`, `report`, `ask`, `bench`: the headless commands' parser, and
-the dispatch to their modules (each loads torch only when it runs). No screen, no textual."""
+"""`trainterm train`, `eval`, `report`, `ask`, `bench`, `scaling`: the headless commands'
+parser, and the dispatch to their modules (each loads torch only when it runs). No screen,
+no textual."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from model.cli.common import (
     add_sampler_args,
     add_source_args,
 )
+from model.cli.scaling import add_parser as add_scaling_parser
 
 
 def build_parser() -> OneLineParser:
@@ -101,6 +103,7 @@ def build_parser() -> OneLineParser:
         metavar="KB",
         help="also time BPE training to 1,024 tokens on a generated corpus of this size",
     )
+    add_scaling_parser(sub)
     return parser
 
 
@@ -123,7 +126,11 @@ def main(argv: list[str] | None = None) -> int:
             from model.cli.bench import run_bench
 
             return run_bench(args)
-        raise CliError("choose a command: train, eval, report, ask or bench")
+        if args.command == "scaling":
+            from model.cli.scaling import run_scaling
+
+            return run_scaling(args)
+        raise CliError("choose a command: train, eval, report, ask, bench or scaling")
     except CliError as e:
         print(f"trainterm: error: {e}", file=sys.stderr)
         return USAGE_ERROR
