@@ -9,7 +9,9 @@ import pytest
 from compare_fixtures import cache_at, trained_scenario
 from stage_fixtures import later_tabs, until
 
+from model import protocol as p
 from tui.app import TrainTermApp
+from tui.runs import RUNS
 from tui.screens.why import WhyScreen
 from tui.tabs.compare import CompareView
 from tui.widgets.common.status import StatusBar
@@ -54,10 +56,17 @@ async def test_compare_tab_with_three_tiny_checkpoints(engine):
         await until(pilot, lambda: answered(view), "every model to answer")
         await pilot.pause()  # the redraw
         sources = {c.stage: c.source for c in view.columns}
-        assert sources == {"pretrain": "cache", "sft": "cache", "dpo": "cache", "rlhf": ""}
+        trained = {"pretrain": "cache", "sft": "cache", "dpo": "cache"}
+        # Every other answering stage of the registry (RLHF, RLVR, …) has no model here.
+        assert sources == {stage: trained.get(stage, "") for stage in p.COMPARE_STAGES}
         assert [c.step for c in view.columns[:3]] == [12, 8, 6]
         assert view.columns[3].missing == "untrained"  # RLHF: none cached, none in tab 3
-        assert "m picks RLHF" in " ".join(" ".join(grid.lines()).split())
+        # It says how to get one: in its head, and in full in its first cell (five columns
+        # at this width leave that cell below the answers on screen).
+        assert (
+            grid.hints["rlhf"] == RUNS["rlhf"].untrained and "m picks RLHF" in grid.hints["rlhf"][1]
+        )
+        assert "tab 3 · m" in " ".join(" ".join(grid.lines()).split())
         assert view.prompts[0] == ("q", "Capital of Tarsk?")
         status = app.query_one(StatusBar).lines()[0]
         assert "4 Compare" in status and "T0.8 k40 seed 0" in status
