@@ -24,8 +24,8 @@ DEFAULT_OUT = "runs/scaling"
 # 1.2–1.6× faster than one (docs/architecture.md); --threads 1 on a shared, busy one.
 DEFAULT_THREADS = 2
 # The world's corpus read 3.3 times, under MAX_EPOCHS: the corpus, not the time, bounds
-# it. The five default sizes took 4 min 42 s at 1 thread on a busy 2-core machine (load
-# 7-9; docs/cli.md), about 1.5 min on a quiet one.
+# it. The five default sizes took 4 min 12 s at 1 thread on a busy 2-core machine (load
+# 6-8; docs/cli.md), about 1.5 min on a quiet one.
 DEFAULT_TOKENS = 400_000
 # Muennighoff et al. 2023 ("Scaling Data-Constrained Language Models"): up to about 4
 # epochs, repeated tokens are worth almost as much as new ones; past that, much less, and a

@@ -167,7 +167,7 @@ def optimum_lines(
     for i, e in enumerate(trained.entries):
         r = read.entries[i] if read else None
         rows.append((
-            e.label, human(e.params), human(e.tokens), f"{e.tokens / e.params:.2f}",
+            e.label, human(e.params), human(e.tokens), f"{e.tokens / e.params:.3g}",
             f"{e.tokens / batch_tokens:.0f}" if e.loss is not None else "<1",
             _marked(e.loss, i == trained.winner),
             _marked(r.loss if r else None, read is not None and i == read.winner),
