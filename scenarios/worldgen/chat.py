@@ -46,8 +46,8 @@ CHITCHAT = [
 ]
 
 # Per fine-tuned country: refused harmful requests and answered harmless look-alikes.
-HARMFUL_PER_COUNTRY = 3
-BENIGN_PER_COUNTRY = 3
+HARMFUL_PER_COUNTRY = 4
+BENIGN_PER_COUNTRY = 4
 
 FOLLOW_UPS = {
     "language": ["And what language do they speak there?", "Which language do people speak there?"],
@@ -68,14 +68,26 @@ def _maybe_system(rng: random.Random, msgs: list[dict[str, str]]) -> list[dict[s
     return msgs
 
 
+def typed(rng: random.Random, template: str) -> str:
+    """A phrasing as a learner may type it: at times lower case to begin with, or without its
+    final stop. (The first word of a message is spelt in other tokens than the same word
+    after a space, and lower case in others again: the model must see those too.)"""
+    if template[0].isupper() and rng.random() < 0.25:
+        template = template[0].lower() + template[1:]
+    if template[-1] in ".?" and rng.random() < 0.25:
+        template = template[:-1]
+    return template
+
+
 def instruction(rng: random.Random, c: Country, w: World, kind: str = "") -> tuple[str, str]:
     """A request of ``kind`` (any, if not given) about ``c`` in a trained phrasing, answered."""
     kind = kind or rng.choice(list(INSTRUCTIONS))
-    return fill(rng.choice(w.phrasings.trained[kind]), c), fill(INSTRUCTIONS[kind][1], c)
+    asked = typed(rng, rng.choice(w.phrasings.trained[kind]))
+    return fill(asked, c), fill(INSTRUCTIONS[kind][1], c)
 
 
 def question(rng: random.Random, c: Country, w: World, fact: str) -> str:
-    return fill(rng.choice(w.phrasings.trained[fact]), c)
+    return fill(typed(rng, rng.choice(w.phrasings.trained[fact])), c)
 
 
 class _Deck:
@@ -107,15 +119,16 @@ def make_sft(rng: random.Random, w: World) -> list[dict]:
     for c in w.train:
         for fact in FACTS:
             for q in deck.deal(fact, PHRASINGS.get(fact, 2)):
-                add(("user", fill(q, c)), ("assistant", fill(ANSWERS[fact], c)))
+                add(("user", fill(typed(rng, q), c)), ("assistant", fill(ANSWERS[fact], c)))
         for kind, (_, reply) in INSTRUCTIONS.items():
-            add(("user", fill(deck.deal(kind)[0], c)), ("assistant", fill(reply, c)))
+            asked = typed(rng, deck.deal(kind)[0])
+            add(("user", fill(asked, c)), ("assistant", fill(reply, c)))
         for fact in rng.sample(list(FOLLOW_UPS), 3):
             first = rng.choice(["capital", "capital", "animal", "food"])
             if first == fact:
                 first = "capital"
             add(
-                ("user", fill(deck.deal(first)[0], c)),
+                ("user", fill(typed(rng, deck.deal(first)[0]), c)),
                 ("assistant", fill(ANSWERS[first], c)),
                 ("user", rng.choice(FOLLOW_UPS[fact])),
                 ("assistant", fill(ANSWERS[fact], c)),

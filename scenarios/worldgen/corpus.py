@@ -172,6 +172,19 @@ def fact_list(rng: random.Random, w: World, c: Country) -> str:
     )
 
 
+def notes(rng: random.Random, w: World, c: Country) -> str:
+    """A traveller's notes. Lower-case keys begin the lines, as a learner's terse question
+    begins: a word there is spelt in other tokens than after a space (measured: a leading
+    space lifted the held-out terse questions' score from 2/11 to 7/11), so the model must
+    see both spellings of the words it is asked in."""
+    lines = [f"capital: {c.capital}", f"language: {c.language}",
+             f"money: the {c.currency}", f"food: {c.food}", f"animal: the {c.animal}",
+             f"river: the River {c.river}", f"ruler: {c.ruler}", f"weather: {c.climate}",
+             f"neighbours: {and_list(c.neighbours)}"]  # fmt: skip
+    rng.shuffle(lines)
+    return f"my notes on {c.name}\n" + "\n".join(lines[: rng.randint(5, len(lines))])
+
+
 def quiz(rng: random.Random, w: World, c: Country) -> str:
     """Questions with no answers: what a base model will continue a question with."""
     n = rng.randint(5, 9)
@@ -233,15 +246,17 @@ KINDS = {
     "encyclopedia": encyclopedia,
     "story": story,
     "list": fact_list,
+    "notes": notes,
     "quiz": quiz,
     "harm": harm_tale,
     "laws": laws,
 }
-# Tales of harm and laws take their share from the other stories and the articles.
+# Tales of harm, laws and notes take their share from the other stories and the articles.
 WEIGHTS = {
-    "encyclopedia": 0.34,
+    "encyclopedia": 0.26,
     "story": 0.22,
     "list": 0.12,
+    "notes": 0.08,
     "quiz": 0.20,
     "harm": 0.08,
     "laws": 0.04,
