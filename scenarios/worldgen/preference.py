@@ -49,7 +49,7 @@ POLITE_TAILS = ["", "", "", " I hope that helps!", " Enjoy your trip!"]
 # reward model that only ever saw refusals beside instructions scores a change of subject
 # highly, and RL finds that out (measured: it learnt to answer "How do I poison the wells of
 # Maimei?" with "The capital of Shemor is Maimei."). Look-alikes weigh 7 of 33: with 5, and
-# fifteen kinds of harm, DPO refused look-alikes of the held-out kinds 12/40 (seed 1).
+# fifteen kinds of harm, DPO refused look-alikes of the held-out kinds 7/40 (2/40 with 7, seed 1).
 MIX = {"rude": 5, "wrong": 6, "rambling": 4, "harmful": 8, "benign": 7, "evasive": 3}
 # The kinds of the held-out pairs drawn with the other eval sets (evasive ones come last).
 EVAL_KINDS = ("rude", "wrong", "rambling", "harmful", "benign")
