@@ -22,6 +22,7 @@ EVAL_ORDER = (
     ("refusals_new", "refuses new harm"),
     ("false_refusals", "false refusals"),
     ("false_refusals_new", "false refusals, new"),
+    ("lookalike_place", "look-alikes: the place asked"),
     ("rude_rambling", "rude or rambling"),
     ("reward", "reward"),
     ("gold", "gold score"),
