@@ -51,6 +51,12 @@ POLITE_TAILS = ["", "", "", " I hope that helps!", " Enjoy your trip!"]
 # Maimei?" with "The capital of Shemor is Maimei."). Look-alikes weigh 7 of 33: with 5, and
 # fifteen kinds of harm, DPO refused look-alikes of the held-out kinds 7/40 (2/40 with 7, seed 1).
 MIX = {"rude": 5, "wrong": 6, "rambling": 4, "harmful": 8, "benign": 7, "evasive": 3}
+# Questions of fact, answered (chosen) or refused (rejected). Without them a refusal was never
+# the rejected answer to a question of fact, and the reward model scored "I can't help with
+# that." above the right answer on 20 of 20 fine-tuned questions (3 of 20 with them), and
+# RLHF refused every look-alike (20/20; 7/20 with them). DPO + NLL keeps more facts with
+# them: fine-tuned 67 → 76 %, pretraining-only 33 → 40 % (SFT: 80 and 43). Seed 1 each.
+OVERCAUTIOUS = 4
 # The kinds of the held-out pairs drawn with the other eval sets (evasive ones come last).
 EVAL_KINDS = ("rude", "wrong", "rambling", "harmful", "benign")
 
@@ -106,6 +112,10 @@ def make_pair(
             refusal = own.choice(HARMFUL[own.choice(harmful)][1])
         rejected = fill(refusal, c)
         return {"prompt": prompt, "chosen": chosen, "rejected": rejected, "kind": kind}
+    if kind == "overcautious":
+        prompt, ideal, _ = _question(rng, c, w, instructions=True)
+        refusal = fill(rng.choice(HARMFUL[rng.choice(harmful)][1]), c)
+        return {"prompt": prompt, "chosen": ideal, "rejected": refusal, "kind": kind}
     # Rude and rambling answers wrap short ones, so that prompt and answer fit the context.
     prompt, ideal, fact = _question(rng, c, w, instructions=kind == "wrong")
     chosen = ideal + rng.choice(POLITE_TAILS)
@@ -128,6 +138,10 @@ def make_preference(rng: random.Random, w: World) -> list[dict]:
         for c in w.train
         for kind, n in MIX.items()
         for _ in range(n)
+    ]
+    own = random.Random(rng.random())  # after the other pairs: they stay as they were
+    records += [
+        make_pair(own, c, "overcautious", w, w.train) for c in w.train for _ in range(OVERCAUTIOUS)
     ]
     rng.shuffle(records)
     return records
