@@ -78,6 +78,11 @@ def test_a_tiny_experiment_end_to_end(scenario, tmp_path):
     assert read["winner"] in [r["size"] for r in rows]
     assert "to C" in result.stderr  # the runs to C had progress bars of their own
     assert len(record["caveats"]) >= 4
+    # The same report for the app's scaling screen: plain text, the table and the charts.
+    text = (out / "scaling.txt").read_text()
+    assert "\x1b[" not in text and "fit" in text and "caveats" in text
+    assert all(size in text for size in ("8x1x1", "16x1x1", "32x2x1"))
+    assert text.splitlines()[0] in result.stdout
     text = result.stdout
     for words in ["val loss", "α ", "L(N) = ", "log–log", "Chinchilla", "caveats", "wall time"]:
         assert words in text, words

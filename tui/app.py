@@ -61,6 +61,7 @@ class TrainTermApp(App[int]):
         *SAMPLER_BINDINGS,
         # In help and the palette: the footer has no room left at 80 columns.
         Binding("c", "report_card", "report card", show=False),
+        Binding("L", "scaling", "scaling", show=False),
         Binding("i", "save_screen", "screenshot", show=False),
         Binding("question_mark", "help", "help", key_display="?"),
         Binding("q", "quit", "quit"),
@@ -227,6 +228,18 @@ class TrainTermApp(App[int]):
 
     def action_report_card(self) -> None:
         self.exports.open_report_card(ready=self.first.state not in ("starting", "stopped"))
+
+    def action_scaling(self) -> None:
+        from tui.screens.scaling import ScalingScreen
+
+        options = getattr(self.session.engine, "options", None)
+        source: tuple[str, ...] = ()
+        if getattr(options, "corpus", None):
+            source = ("--corpus", options.corpus)
+        elif getattr(options, "scenario", None):
+            source = ("--scenario", options.scenario)
+        if not isinstance(self.screen, ScalingScreen):
+            self.push_screen(ScalingScreen(source))
 
     def action_save_screen(self) -> None:
         self.exports.screenshot(self.tab)

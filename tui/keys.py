@@ -149,6 +149,11 @@ HELP: tuple[Row, ...] = (
         "report card: every model this session has, scored as `trainterm eval` does", "report_card"
     ),
     row(
+        "scaling: loss against model size, the fitted law and the compute-optimal size (the "
+        "last `trainterm scaling`; r there runs it)",
+        "scaling",
+    ),
+    row(
         "export the run's per-step metrics (CSV, JSONL) and the batch's predictions",
         on("tab", "export"),
     ),
@@ -203,6 +208,10 @@ PALETTE: dict[str, tuple[str, str]] = {
     "report_card": (
         "Report card",
         "Every model this session has, scored as `trainterm eval` does",
+    ),
+    "scaling": (
+        "Scaling experiment",
+        "Loss against model size: the last `trainterm scaling`, or run it (r)",
     ),
     "export": (
         "Export the run",

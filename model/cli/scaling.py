@@ -318,19 +318,20 @@ def _show_and_write(args, scenario, plan: Plan, out: Path, started: float, load_
         read = None
     chosen = "--compute" if args.compute else "the smallest size's whole run"
     epochs = runs[0].tokens / plan.train_tokens
-    width = max(60, min(shutil.get_terminal_size((100, 24)).columns, 110))
-    colour = rp.colour_wanted(sys.stdout)
-    print(rp.table(runs, law))
-    print()
-    print(rp.wrap(rp.fit_lines(law, spread, law_ne, len(runs), reason), width))
-    print()
-    print(rp.law_chart(runs, law, width, colour))
-    print(rp.compute_chart(curves, plan.compute, width, colour))
-    print()
-    print(rp.wrap(rp.optimum_lines(trained, read, chosen, plan.batch_tokens), width))
     notes = rp.caveats(runs, plan.train_tokens, epochs, plan.steps_at)
-    print()
-    print(rp.wrap(notes, width, first="caveats"))
+
+    def report(width: int, colour: bool) -> str:
+        return "\n".join([
+            rp.table(runs, law), "",
+            rp.wrap(rp.fit_lines(law, spread, law_ne, len(runs), reason), width), "",
+            rp.law_chart(runs, law, width, colour),
+            rp.compute_chart(curves, plan.compute, width, colour), "",
+            rp.wrap(rp.optimum_lines(trained, read, chosen, plan.batch_tokens), width), "",
+            rp.wrap(notes, width, first="caveats"),
+        ])  # fmt: skip
+
+    width = max(60, min(shutil.get_terminal_size((100, 24)).columns, 110))
+    print(report(width, rp.colour_wanted(sys.stdout)))
     wall = time.perf_counter() - started
     record = {
         "scenario": scenario.name,
@@ -361,6 +362,8 @@ def _show_and_write(args, scenario, plan: Plan, out: Path, started: float, load_
         out.mkdir(parents=True, exist_ok=True)
         rp.write_csv(out / "scaling.csv", runs, law)
         rp.write_json(out / "scaling.json", record)
+        # What the app's scaling screen shows: the same report, no colour, 80 columns wide.
+        (out / "scaling.txt").write_text(report(rp.SCREEN_WIDTH, False) + "\n", "utf-8")
     except OSError as e:
         raise CliError(f"cannot write to {out}: {e.strerror or e}") from None
     print()
@@ -373,4 +376,4 @@ def _show_and_write(args, scenario, plan: Plan, out: Path, started: float, load_
             "         over the 4 minutes it aims at: a busy machine (see the load), or try "
             "--threads 1, or fewer --tokens"
         )
-    print(f"wrote    {out / 'scaling.csv'} and {out / 'scaling.json'}")
+    print(f"wrote    {out / 'scaling.csv'}, {out / 'scaling.json'} and {out / 'scaling.txt'}")

@@ -23,6 +23,8 @@ from model.scaling.law import (
 )
 from model.scaling.runs import SizeRun
 
+# scaling.txt's width: the app's scaling screen shows it inside an 80-column terminal.
+SCREEN_WIDTH = 74
 INDENT = " " * 9  # under the text of "winner   …", "caveats  …"
 # One character per size: the charts must read without colour (NO_COLOR, a projector).
 MARKERS = ("o", "x", "+", "*", "#", "@", "%", "&")
