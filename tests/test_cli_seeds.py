@@ -105,6 +105,12 @@ def test_seeds_train_once_each_then_a_second_report_reads_the_caches(folder, tmp
     fresh = trainterm("train", "--scenario", str(folder), "--seed", "3", "--out", str(out),
                       cache=cache)  # fmt: skip
     assert fresh.returncode == 0 and len(entries(cache)) == len(made) + 1, "another seed, another"
+    # A later stage with --seed starts from that seed's parent: seed 3's base model, just
+    # cached, not the default seed's (which would be trained and cached as well).
+    sft = trainterm("train", "--scenario", str(folder), "--stage", "sft", "--seed", "3",
+                    "--out", str(tmp_path / "sft"), cache=cache)  # fmt: skip
+    assert sft.returncode == 0, sft.stderr
+    assert len(entries(cache)) == len(made) + 2 and "training the pretrain" not in sft.stderr
 
 
 def _spread(figure: dict) -> over_seeds.Spread:

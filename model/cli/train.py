@@ -116,6 +116,12 @@ def _stage_model(given: str | None, args, scenario, stage: str, parent: str, thr
 
         if given:  # named by the user: nothing to say (and an error stays one line)
             return load_model(given)
+        if args.seed is not None:
+            # --seed is every stage's seed, the parents' too, as `report --seeds` trains
+            # them: seed 2's fine-tuning starts from seed 2's base model, not the default's.
+            from model.cli.seeds import seeded
+
+            scenario = seeded(scenario, args.seed)
         path = None if args.fresh else cached_stage(scenario, parent)
         if path is None:
             print(f"trainterm: training the {parent} stage first (then cached)", file=sys.stderr)
