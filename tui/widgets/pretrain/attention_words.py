@@ -198,8 +198,8 @@ def pane_lines(
 STRONGEST = 3
 LEGEND = (
     "prev: weight on the token just before · sink: on the first token, where a head parks "
-    "what it has no use for · copy: on earlier copies of the same token. Averaged over the "
-    "row; over half on one names the head's role."
+    "unused weight · copy: on earlier copies of the same token. Averaged over the row; a "
+    "majority names the role."
 )
 
 
