@@ -209,11 +209,16 @@ class Trainer:
         if not work.display:
             return {}
         n = work.batch.row_length
-        attention, embeddings = attention_and_embeddings(self.model, work.batch.x[0, :n])
+        attention, shares, embeddings = attention_and_embeddings(self.model, work.batch.x[0, :n])
         self.model.train()
         row = self._display_row(work.batch, work.logits[0, :n].detach())
         work.extra = self.data.display(self.model, work.batch, work.logits)
-        return {"attention": attention, "embeddings": embeddings, "row": row}
+        return {
+            "head_attention": attention,
+            "head_shares": shares,
+            "embeddings": embeddings,
+            "row": row,
+        }
 
     def _phase_loss(self, work: StepWork) -> dict | Divergence:
         work.loss = self.data.loss(work.logits, work.batch)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from model.gpt import GPT
-from model.protocol import WeightPatch, WordSplit
+from model.protocol import HeadShares, WeightPatch, WordSplit
 from model.tokenizer import Tokenizer
 
 EMBED_DIMS = 8
@@ -62,18 +62,47 @@ def _show(piece: bytes) -> str:
 
 
 @torch.no_grad()
-def attention_and_embeddings(model: GPT, row: torch.Tensor) -> tuple[tuple[bytes, ...], tuple]:
-    """One sequence through the model again, keeping what SDPA does not return."""
+def attention_and_embeddings(model: GPT, row: torch.Tensor) -> tuple[tuple, tuple, tuple]:
+    """One sequence through the model again, keeping what SDPA does not return: every
+    block's per-head attention as bytes, each head's role shares, the embeddings' start."""
     T = row.numel()
     x = model.tok_emb(row[None]) + model.pos_emb(torch.arange(T))  # (1, T, C)
     embeddings = tuple(tuple(round(v, 4) for v in vec) for vec in x[0, :, :EMBED_DIMS].tolist())
-    attention = []
+    attention, shares = [], []
     for block in model.blocks:
-        weights = block.attn.attention_weights(block.ln_1(x))  # (1, nh, T, T)
-        averaged = weights[0].mean(dim=0)  # (T, T)
-        attention.append((averaged * 255).round().to(torch.uint8).numpy().tobytes())
+        weights = block.attn.attention_weights(block.ln_1(x))[0]  # (nh, T, T)
+        attention.append((weights * 255).round().to(torch.uint8).numpy().tobytes())
+        shares.append(head_shares(weights, row))
         x = block(x)
-    return tuple(attention), embeddings
+    return tuple(attention), tuple(shares), embeddings
+
+
+def head_shares(weights: torch.Tensor, ids: torch.Tensor) -> tuple[HeadShares, ...]:
+    """Each head's share of weight on the previous token, the first position and earlier
+    copies of the query's own token, averaged over query positions 2 on.
+
+    ``weights``: (nh, T, T), each query's row summing to 1; ``ids``: (T,). From position 2
+    on the previous token is not also the first, so the three shares never count the same
+    weight twice: one head can give at most one of them a majority.
+    """
+    nh, T, _ = weights.shape
+    if T < 3:
+        return tuple(HeadShares(0.0, 0.0, 0.0) for _ in range(nh))
+    queries = torch.arange(2, T)
+    previous = weights[:, queries, queries - 1].mean(dim=1)  # (nh,)
+    sink = weights[:, 2:, 0].mean(dim=1)
+    # Earlier copies of each query's token, short of the previous position and the first.
+    same = (ids[:, None] == ids[None, :]).tril(diagonal=-2)  # (T, T)
+    same[:, 0] = False
+    has_copy = same.any(dim=1)
+    if has_copy.any():
+        copying = (weights * same).sum(dim=-1)[:, has_copy].mean(dim=1)
+    else:
+        copying = torch.zeros(nh)
+    return tuple(
+        HeadShares(round(p, 4), round(s, 4), round(c, 4))
+        for p, s, c in zip(previous.tolist(), sink.tolist(), copying.tolist(), strict=True)
+    )
 
 
 def patch_sources(model: GPT) -> list[tuple[str, str, int]]:

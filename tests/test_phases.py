@@ -48,10 +48,12 @@ def test_each_phase_adds_its_own_figures(corpus, tmp_path):
     forward = trainer.step_phase()
     assert len(forward.row) == TINY_CONFIG.context and forward.loss is None
     T = TINY_CONFIG.context
-    assert len(forward.attention) == TINY_CONFIG.n_layer
-    assert all(len(a) == T * T for a in forward.attention)
-    first_row = forward.attention[0][:T]
-    assert first_row[0] == 255 and not any(first_row[1:])  # position 0 can only see itself
+    assert len(forward.head_attention) == TINY_CONFIG.n_layer
+    assert all(len(a) == TINY_CONFIG.n_head * T * T for a in forward.head_attention)
+    for head in range(TINY_CONFIG.n_head):  # position 0 can only see itself, in every head
+        first_row = forward.head_attention[0][head * T * T : head * T * T + T]
+        assert first_row[0] == 255 and not any(first_row[1:])
+    assert [len(h) for h in forward.head_shares] == [TINY_CONFIG.n_head] * TINY_CONFIG.n_layer
     loss = trainer.step_phase()
     # Worked out again from the batch the sample phase drew, with the weights not yet updated:
     # the phase's loss is the batch's mean, and the row shown is the batch's first row.

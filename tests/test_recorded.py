@@ -150,7 +150,8 @@ def test_nested_tuples_none_and_odd_floats_come_back_exact():
         phase="forward",
         batch_shape=(2, 3),
         embeddings=((0.1, -0.0), ()),
-        attention=(b"\x00\xff", b""),
+        head_attention=(b"\x00\xff", b""),
+        head_shares=((p.HeadShares(0.5, 1 / 3, 0.0),), ()),
         grad_norm=None,
     )
     report = p.StepReport(

@@ -90,6 +90,11 @@ HELP: tuple[Row, ...] = (
     ),
     row("move the token cursor (or click a token)", on("tab", "cursor(-1)", "cursor(1)")),
     row(
+        "attention: the next / previous head, through every block (under 34 rows, a opens "
+        "the pane over the screen)",
+        on("pretrain", "attention(1)", "attention(-1)"),
+    ),
+    row(
         "stage tabs · Compare: every model's answers side by side",
         app("stage(1)", "stage(2)", "stage(3)"),
         "stage(4)",
@@ -178,6 +183,8 @@ PALETTE: dict[str, tuple[str, str]] = {
         for card in CARDS
     },
     "stage(4)": ("Compare", "Every model's answers side by side"),
+    "attention(1)": ("Next attention head", "Where the next head looks, through every block"),
+    "attention(-1)": ("Previous attention head", "Where the previous head looks"),
     "compare_type": ("Your question", "Compare: put your own question to every model"),
     "speed(1)": ("Faster", "Raise the speed cap"),
     "speed(-1)": ("Slower", "Lower the speed cap"),

@@ -21,7 +21,8 @@ from model.cli.common import CliError, OneLineParser, add_source_args
 def build_parser() -> OneLineParser:
     parser = OneLineParser(
         prog="trainterm",
-        description="Watch a small GPT learn, live in your terminal. "
+        description="Watch a small GPT learn, live in your terminal: its batch, predictions, "
+        "loss, attention heads and weights. "
         "Subcommands: train, eval, report, ask, bench, scaling (headless), bench-ui (measure the "
         "app), serve (the app in browsers, for a classroom), bench-serve (measure serve).",
     )

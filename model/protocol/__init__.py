@@ -51,6 +51,7 @@ from model.protocol.training import (
     Divergence,
     EngineError,
     EngineReady,
+    HeadShares,
     LayerStat,
     LoopFigures,
     LossHistory,
@@ -80,7 +81,7 @@ __all__ = [
     "StepReport", "Divergence", "EngineReady", "Sampler", "GREEDY", "APP_SAMPLER", "Candidate",
     "TokenChoice", "SampleText", "Saved", "StageCleared", "EngineError", "Play", "Pause",
     "Step", "SetSpeed", "Sample", "Save", "Reset", "Shutdown", "LossHistory", "PHASES",
-    "WordSplit", "WeightPatch", "LoopFigures", "StepPhase",
+    "WordSplit", "WeightPatch", "HeadShares", "LoopFigures", "StepPhase",
     # later_stages
     "RLSample", "RLView", "PairView", "EvalRow", "EvalAnswer", "EvalTable", "ProbeAnswers",
     "BaseModel", "StartStage", "FastForward", "Cancel", "Activate", "RunEvals",

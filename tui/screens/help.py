@@ -52,6 +52,20 @@ PANES = (
         "actual token: 0 when the model was certain and right, large when it was surprised.",
     ),
     (
+        "Attention",
+        "How the model uses the context: from the token under the cursor, where each head "
+        "of one block looked, the context's tokens shaded by how much weight they got. Each "
+        "head turns the tokens into queries and keys, and a query's matches with the earlier "
+        "keys become weights that sum to 1: what the head brings back is that weighted mix. "
+        "Beside each head, measured this step over the whole row: its share of weight on the "
+        "token just before (prev), on the first token (sink, where a head with nothing to "
+        "find parks its weight) and on earlier copies of the same token (copy). Over half "
+        "on one of them names the head's role, and when a head first becomes a "
+        "previous-token head the pane says so, with the step. a and A step through the "
+        "heads of every block. On a terminal under 34 rows the pane folds into the "
+        "Next-token pane's bottom line, and a opens it over the screen.",
+    ),
+    (
         "Loss",
         "The average loss over the batch, step after step. The little line on top shows "
         "the most recent steps; the chart shows the whole run: training loss (the line) and "

@@ -48,7 +48,7 @@ class LazyPanes(Lazy):
 
 
 # The keys that act on a pane rather than on the run.
-PANE_ACTIONS = frozenset({"cursor", "side", "method", "beta", "compare_type"})
+PANE_ACTIONS = frozenset({"cursor", "attention", "side", "method", "beta", "compare_type"})
 
 
 class Panes(Vertical):

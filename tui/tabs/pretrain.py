@@ -14,6 +14,7 @@ from model import protocol as p
 from model.stages import FIRST, parent_of
 from tui.stage_cards import CARDS
 from tui.tabs.base import StageTab
+from tui.tabs.pretrain_attention import AttentionWatch
 from tui.tabs.pretrain_loop import TrainingLoop
 from tui.widgets.common.stage_card import CardLine
 from tui.widgets.pretrain.cost import cost_words, rate_words
@@ -29,7 +30,12 @@ NOT_READY = ("starting", "resetting", "stopped")
 
 
 class PretrainTab(StageTab):
-    BINDINGS = [Binding("p", "step_phase", "phase")]
+    BINDINGS = [
+        Binding("p", "step_phase", "phase"),
+        # In help and the palette: the footer has no room left at 80 columns.
+        Binding("a", "attention(1)", "attention head", show=False),
+        Binding("A,shift+a", "attention(-1)", "previous head", show=False),
+    ]
     number = 1
     runs = (FIRST,)
 
@@ -42,6 +48,7 @@ class PretrainTab(StageTab):
         self.schedule = None  # the default learning-rate schedule, while the run follows it
         self.forwarding = False  # tab 2 is training this run headless to its end
         self.loop = TrainingLoop(self)
+        self.attention = AttentionWatch(self)
 
     def compose_head(self) -> ComposeResult:
         yield CardLine(CARDS[0], id="card-line")
@@ -52,6 +59,7 @@ class PretrainTab(StageTab):
         from tui.widgets.common.loss_chart import LossPane
         from tui.widgets.common.prediction import PredictionPane
         from tui.widgets.common.token_stream import TokenStream
+        from tui.widgets.pretrain.attention_pane import AttentionPane
         from tui.widgets.pretrain.loop_diagram import LoopDiagram
         from tui.widgets.pretrain.model_pane import ModelPane
         from tui.widgets.pretrain.sample_log import SamplePane
@@ -60,7 +68,12 @@ class PretrainTab(StageTab):
         yield LoopDiagram(id="loop")
         yield Horizontal(TokenStream(id="stream"), PredictionPane(id="prediction"), id="top-row")
         yield Horizontal(LossPane(id="loss"), ModelPane(id="model"), id="bottom-row")
-        yield Horizontal(SamplePane(id="samples"), WeightPatchView(id="weights"), id="tall-row")
+        yield Horizontal(
+            SamplePane(id="samples"),
+            AttentionPane(id="attention"),
+            WeightPatchView(id="weights"),
+            id="tall-row",
+        )
 
     def panes_mounted(self) -> None:
         if self.ready is not None:
@@ -84,9 +97,13 @@ class PretrainTab(StageTab):
                     self.state = "done"
                 self._check_schedule(m)
                 self.loop.report(m)
+                self.attention.take(m.figures)
                 self.host.request_draw()
             case p.LoopFigures() if self.state not in ("resetting", "stopped"):
                 self.loop.phase(m, show=self.panes_ready)
+                self.attention.take(m)
+                if self.panes_ready:
+                    self.attention.draw()
             case p.EngineReady():
                 self._ready(m)
             case p.LossHistory():
@@ -109,6 +126,7 @@ class PretrainTab(StageTab):
         self.state = "done" if ready.step >= ready.total_steps else "paused"
         self.schedule, self._schedule_told = schedule_for(ready)
         self.loop.ready(ready)
+        self.attention.ready()
         if self.panes_ready:
             self._ready_panes(ready)
         self.host.draw_now()
@@ -172,6 +190,7 @@ class PretrainTab(StageTab):
         if not self.panes_ready:
             return
         self.loop.draw()
+        self.attention.draw()
         row = self.latest.row if self.latest else ()
         stream = self.query_one("#stream")
         if stream.row is not row:
@@ -211,9 +230,15 @@ class PretrainTab(StageTab):
     def cost_words(self) -> str:
         return cost_words(self.ready, self.drawn) if self.ready is not None else ""
 
+    def on_resize(self) -> None:
+        # The attention pane shows or folds with the terminal's height (the App's -tall).
+        if self.panes_ready:
+            self.attention.draw()
+
     def on_token_stream_cursor_moved(self, message: TokenStream.CursorMoved) -> None:
         self.query_one("#prediction").cursor = message.index
         self.loop.cursor(message.index)
+        self.attention.cursor(message.index)
 
     def on_loop_diagram_selected(self, message: LoopDiagram.Selected) -> None:
         self.loop.select(message.node)
@@ -239,6 +264,9 @@ class PretrainTab(StageTab):
 
     def action_cursor(self, delta: int) -> None:
         self.query_one("#stream").move(delta)
+
+    def action_attention(self, delta: int) -> None:
+        self.attention.step(delta)
 
     def sample_on_screen(self) -> bool:
         return bool(self.samples)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from rich.text import Text
 
+from model.head_roles import role
 from model.protocol import LoopFigures
 from tui.widgets.common.formatting import bar, count, sci, token_display
 
@@ -53,7 +54,7 @@ def node_figure(node: Node, f: LoopFigures | None, position: int, vocab: int, d_
         return " ".join(str(i) for i in f.row_ids[:2]) + "…"
     if key == "embed" and f.embeddings:
         return f"d{d_model}"
-    if key.startswith("block") and f.attention:
+    if key.startswith("block") and f.head_attention:
         peak = _attention_peak(f, int(key[5:]) - 1, position)
         return f"→{token_display(f.row_texts[peak]).strip()[:7] or '·'}" if peak is not None else ""
     if key == "logits" and f.row:
@@ -74,14 +75,31 @@ def _clamp(position: int, row) -> int:
     return max(0, min(position, len(row) - 1))
 
 
-def attention_row(f: LoopFigures, block: int, position: int) -> list[float]:
-    """How much the selected position attended to each position up to itself (sums to ~1)."""
+def head_row(f: LoopFigures, block: int, head: int, position: int) -> list[float]:
+    """How much one head of a block attended, from the selected position, to each position
+    up to itself (sums to ~1); [] before the forward phase or past the model's heads."""
     T = len(f.row_ids) or f.batch_shape[1]
-    if block >= len(f.attention) or T == 0:
+    if block >= len(f.head_attention) or T == 0 or not 0 <= head < heads_in(f, block):
         return []
     position = max(0, min(position, T - 1))
-    raw = f.attention[block][position * T : position * T + position + 1]
-    return [b / 255 for b in raw]
+    start = (head * T + position) * T
+    return [b / 255 for b in f.head_attention[block][start : start + position + 1]]
+
+
+def heads_in(f: LoopFigures, block: int) -> int:
+    T = len(f.row_ids) or f.batch_shape[1]
+    if block >= len(f.head_attention) or T == 0:
+        return 0
+    return len(f.head_attention[block]) // (T * T)
+
+
+def attention_row(f: LoopFigures, block: int, position: int) -> list[float]:
+    """How much the selected position attended to each position up to itself, averaged over
+    the block's heads (sums to ~1)."""
+    rows = [head_row(f, block, h, position) for h in range(heads_in(f, block))]
+    if not rows:
+        return []
+    return [sum(column) / len(rows) for column in zip(*rows, strict=True)]
 
 
 def _attention_peak(f: LoopFigures, block: int, position: int) -> int | None:
@@ -119,7 +137,14 @@ INTRO = {
     "embed": "Embedding: each token id picks a row of a learnt table, a vector of numbers. "
     "A second table adds where in the window the token stands. That vector enters Block 1.",
     "block": "A block lets every position look back at the earlier ones (attention), then "
-    "thinks about what it gathered (an MLP). Each block adds its findings to the vector.",
+    "thinks about what it gathered (an MLP), and adds its findings to the position's vector. "
+    "Attention works in heads. Each head makes of every token a query (what it looks for) "
+    "and a key (what it offers); a query's match with each earlier key, through a softmax, "
+    "becomes weights that sum to 1, and the head brings back that weighted mix of the "
+    "earlier tokens. Heads learn jobs of their own: one may look at the token just before "
+    "(a previous-token head), one may park its weight on the first token when it has "
+    "nothing to find (a sink), one may find earlier copies of the token it stands on "
+    "(copying). The attention pane (a) measures each head's shares live.",
     "logits": "The last vector of each position is compared with every token's embedding: "
     "one score (logit) per token in the vocabulary. Softmax turns scores into probabilities: "
     "p = e^score / Σ e^score.",
@@ -218,6 +243,15 @@ def _block(text: Text, node: Node, f: LoopFigures, position: int) -> None:
     for j in sorted(range(len(row)), key=row.__getitem__, reverse=True)[:3]:
         label = token_display(f.row_texts[j])
         text.append(f"  {label:<12} position {j:<4} {row[j]:.0%} {bar(row[j], 20)}\n")
+    if block < len(f.head_shares):
+        text.append("\nEach head's share of weight, over the whole row:\n")
+        for h, shares in enumerate(f.head_shares[block]):
+            named = role(shares)
+            text.append(
+                f"  head {h + 1}  on the token before {shares.previous:4.0%} · on the first "
+                f"{shares.sink:4.0%} · on earlier copies {shares.copying:4.0%}"
+            )
+            text.append(f"  {named} head\n" if named else "\n", BOLD)
     if f.grad_norms and block + 1 < len(f.grad_norms):
         name, g = f.grad_norms[block + 1]
         text.append(f"\nGradient size of {name} this step: {g:.3f}", DIM)
