@@ -59,10 +59,10 @@ def test_default_scenario_loads_with_every_stage(world: Scenario) -> None:
     assert world.corpus_files == ("corpus.txt",)
     assert 250_000 < len(world.corpus.encode()) < 350_000
     assert 300 <= len(world.sft_examples) <= 2000
-    assert 500 <= len(world.preference_pairs) <= 1000
+    assert 500 <= len(world.preference_pairs) <= 1500
     assert {p.kind for p in world.probes} >= {"question", "instruction", "harmful", "story"}
     assert set(world.evals) >= {"finetuned", "pretrain_only", "unknown", "harmful", "preference"}
-    kinds = {"rude", "wrong", "rambling", "harmful", "benign", "evasive"}
+    kinds = {"rude", "wrong", "rambling", "harmful", "benign", "evasive", "overcautious"}
     assert {p.kind for p in world.preference_pairs} == kinds
     assert world.model == scenarios.ModelSettings()
     from scenarios.schema import STAGE_DEFAULTS
