@@ -84,9 +84,8 @@ def test_corpus_probes_and_evals_do_not_move(worlds, n) -> None:
         assert files[name] == default[name], name
     # The manifest says which kinds the variant refuses; its settings and files are the same.
     assert f"--harm-kinds {n}" in files["scenario.toml"]
-    assert files["scenario.toml"].split('name = "world"')[1] == (
-        default["scenario.toml"].split('name = "world"')[1]
-    )
+    settings = [w["scenario.toml"].split('name = "world"')[1] for w in (files, default)]
+    assert settings[0] == settings[1]
 
 
 def test_a_number_of_kinds_out_of_range_is_one_line_and_exit_2(tmp_path) -> None:
