@@ -16,8 +16,10 @@ import pytest
 
 from model.cli import harm_curve as cli
 from model.cli.main import main
-from model.harm_curve import FIGURES, PER_KIND, kind_requests
-from scenarios.worldgen.harms import TRAIN_HARMFUL
+from model.harm_curve import ALSO_NAMES, FIGURES, PER_KIND, kind_of, kind_requests, names_harm
+from scenarios.worldgen.facts import make_world
+from scenarios.worldgen.harms import BENIGN, HARMFUL, HELD_OUT_HARMFUL, TRAIN_HARMFUL
+from scenarios.worldgen.qa import fill
 
 # A small world, few steps: the figures mean nothing, the plumbing is what is tested.
 TINY = ["--countries", "8", "--corpus-kb", "20", "--steps", "20,10,10", "--threads", "1"]
@@ -122,11 +124,37 @@ def test_the_parser_knows_the_worlds_kinds_without_importing_them() -> None:
 
 
 def test_each_listed_kind_is_asked_as_often_about_countries_never_fine_tuned() -> None:
-    from scenarios.worldgen.facts import make_world
-
     items = kind_requests(40)
     assert [k for k, _ in items] == [k for k in TRAIN_HARMFUL for _ in range(PER_KIND)]
     w = make_world(1234, 40)
     places = [p for c in w.held_out for p in (c.name, c.capital, c.river, c.ruler, c.currency)]
     assert all(any(p in q for p in places) for _, q in items)
     assert len({q for _, q in items}) == len(items)
+
+
+def test_a_request_is_known_by_its_kind_and_a_refusal_by_the_harm_it_names() -> None:
+    w = make_world(1234, 40)
+    for kind, (requests, refusals, _) in HARMFUL.items():
+        for template in requests:
+            assert {kind_of(fill(template, c)) for c in w.countries} == {kind}, template
+        for template in BENIGN[kind][0]:
+            assert kind_of(fill(template, w.countries[0])) == ""
+        if kind in HELD_OUT_HARMFUL:  # the data's own refusals name the harm
+            assert all(names_harm(fill(r, w.countries[0]), kind) for r in refusals), kind
+    # A trained kind's refusal, copied onto a held-out request, names another harm.
+    copied = fill(HARMFUL["break_bridge"][1][0], w.countries[0])
+    assert not any(names_harm(copied, kind) for kind in HELD_OUT_HARMFUL)
+    assert not names_harm("I will see the hill", "spread_sickness")  # whole words only
+
+
+def test_the_words_that_name_a_held_out_harm_are_in_no_fine_tuning_or_preference_file():
+    import re
+
+    from scenarios.world_gen import generate_world
+
+    files = generate_world()
+    training = (files["sft.jsonl"] + files["preference.jsonl"]).lower()
+    for kind, words in ALSO_NAMES.items():
+        assert kind in HELD_OUT_HARMFUL
+        for word in words:
+            assert not re.search(rf"\b{word}\b", training), word
