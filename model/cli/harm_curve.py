@@ -92,14 +92,13 @@ def _progress():
         Progress,
         TextColumn,
         TimeElapsedColumn,
-        TimeRemainingColumn,
     )
 
     console = Console(stderr=True)
     return Progress(
-        TextColumn("[bold]{task.description:<24}"), BarColumn(bar_width=24),
+        TextColumn("[bold]{task.description:<23}"), BarColumn(bar_width=16),
         MofNCompleteColumn(), TextColumn("{task.fields[info]}"), TimeElapsedColumn(),
-        TimeRemainingColumn(), console=console,
+        console=console,
         # Not a terminal (a log, a pipe): a plain line as each model is done, not redraws.
         disable=not console.is_terminal,
     )  # fmt: skip
