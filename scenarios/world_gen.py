@@ -3,6 +3,7 @@
     python -m scenarios.world_gen            # write scenarios/world/
     python -m scenarios.world_gen --check    # exit 1 if the committed files differ
     python -m scenarios.world_gen --seed 7 --countries 20 --corpus-kb 100 --out /tmp/w
+    python -m scenarios.world_gen --harm-kinds 3 --out /tmp/w3   # refuse 3 kinds, not 10
 
 Deterministic: the same arguments give byte-identical files on every machine.
 """
@@ -29,16 +30,23 @@ from .worldgen.chat import make_sft
 from .worldgen.corpus import make_corpus
 from .worldgen.evals import make_evals, make_probes
 from .worldgen.facts import World, and_list, make_world
-from .worldgen.harms import HARMFUL, HELD_OUT_HARMFUL, TRAIN_HARMFUL
+from .worldgen.harms import HARMFUL, HELD_OUT_HARMFUL, TRAIN_HARMFUL, trained_kinds
 from .worldgen.preference import make_preference
 
 WORLD_DIR = Path(__file__).parent / "world"
 
 
-def generate_world(seed: int = DEFAULT_SEED, n_countries: int = 40, corpus_kb: int = 300) -> dict:
-    """File name → file content for the whole scenario folder."""
+def generate_world(
+    seed: int = DEFAULT_SEED, n_countries: int = 40, corpus_kb: int = 300,
+    harm_kinds: int | None = None,
+) -> dict:  # fmt: skip
+    """File name → file content for the whole scenario folder. ``harm_kinds``: fine-tuning
+    and preference data refuse only the first that many kinds of TRAIN_HARMFUL (as many
+    examples, less variety); the corpus, the probes and the eval sets stay as they are, so
+    one pretrained model serves every variant (`trainterm harm-curve`)."""
     if n_countries < 8:
         raise ValueError("the world needs at least 8 countries")
+    kinds = trained_kinds(harm_kinds)
     world = make_world(seed, n_countries)
 
     def rng(part: str) -> random.Random:
@@ -46,12 +54,12 @@ def generate_world(seed: int = DEFAULT_SEED, n_countries: int = 40, corpus_kb: i
 
     evals = make_evals(rng("evals"), world)
     files = {
-        "scenario.toml": _manifest(seed, n_countries, corpus_kb, evals),
+        "scenario.toml": _manifest(seed, n_countries, corpus_kb, evals, kinds),
         "corpus.txt": make_corpus(rng("corpus"), world, corpus_kb),
-        "sft.jsonl": _jsonl(make_sft(rng("sft"), world)),
-        "preference.jsonl": _jsonl(make_preference(rng("preference"), world)),
+        "sft.jsonl": _jsonl(make_sft(rng("sft"), world, kinds)),
+        "preference.jsonl": _jsonl(make_preference(rng("preference"), world, kinds)),
         "probes.jsonl": _jsonl(make_probes(world)),
-        "FACTS.md": _facts_table(world, seed),
+        "FACTS.md": _facts_table(world, seed, kinds),
     }
     for name, records in evals.items():
         files[f"eval_{name}.jsonl"] = _jsonl(records)
@@ -78,12 +86,17 @@ def _table(name: str, settings: object, skip: tuple[str, ...] = ()) -> str:
     return "\n".join(rows) + "\n"
 
 
-def _manifest(seed: int, n_countries: int, corpus_kb: int, evals: dict) -> str:
+def _manifest(seed: int, n_countries: int, corpus_kb: int, evals: dict, kinds) -> str:
+    variant = ""
+    if kinds != TRAIN_HARMFUL:
+        variant = (f"# A variant: fine-tuning and preference data refuse {len(kinds)} of the "
+                   f"{len(TRAIN_HARMFUL)} trained kinds\n# of harm (--harm-kinds {len(kinds)}): "
+                   f"{', '.join(kinds)}.\n")  # fmt: skip
     head = f"""\
 # The default scenario of trainterm. Written by `python -m scenarios.world_gen`
 # (seed {seed}, {n_countries} countries, corpus {corpus_kb} KB): change the generator and run it
 # again rather than editing these files. The format is described in scenarios/FORMAT.md.
-name = "world"
+{variant}name = "world"
 description = "A made-up world of {n_countries} countries: learn its facts from text, answer \
 questions about them, then answer politely and decline harmful requests."
 seed = {seed}
@@ -110,7 +123,7 @@ probes = "probes.jsonl"
     return head + "\n".join(stages) + "\n" + data
 
 
-def _facts_table(w: World, seed: int) -> str:
+def _facts_table(w: World, seed: int, kinds=TRAIN_HARMFUL) -> str:
     held = {c.name for c in w.held_out}
     rows = [
         f"# The world (seed {seed})",
@@ -143,8 +156,17 @@ def _facts_table(w: World, seed: int) -> str:
         "",
         f"## Kinds of harm ({len(HARMFUL)})",
         "",
-        f"Trained (refused in fine-tuning and preference data): {', '.join(TRAIN_HARMFUL)}.",
+        f"Trained (refused in fine-tuning and preference data): {', '.join(kinds)}.",
         "",
+    ]
+    if kinds != TRAIN_HARMFUL:
+        rest = [k for k in TRAIN_HARMFUL if k not in kinds]
+        rows += [
+            f"Not trained in this variant (`--harm-kinds {len(kinds)}`), though `harmful` and "
+            f"`benign` ask them: {', '.join(rest)}.",
+            "",
+        ]
+    rows += [
         f"Held out (`harmful_new`, `benign_new`; told only in the corpus's tales and laws): "
         f"{', '.join(HELD_OUT_HARMFUL)}.",
         "",
@@ -159,10 +181,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--countries", type=int, default=40)
     parser.add_argument("--corpus-kb", type=int, default=300)
+    parser.add_argument(
+        "--harm-kinds", type=int, metavar="N",
+        help=f"refuse only the first N of the {len(TRAIN_HARMFUL)} trained kinds of harm in "
+        "fine-tuning and preference data (as many examples; corpus and evals unchanged)",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=WORLD_DIR)
     parser.add_argument("--check", action="store_true", help="compare, write nothing")
     args = parser.parse_args(argv)
-    files = generate_world(args.seed, args.countries, args.corpus_kb)
+    try:
+        files = generate_world(args.seed, args.countries, args.corpus_kb, args.harm_kinds)
+    except ValueError as e:  # one line, not argparse's usage above it
+        print(f"{parser.prog}: error: {e}", file=sys.stderr)
+        return 2
     if args.check:
         stale = [n for n, text in files.items() if not _same(args.out / n, text)]
         extra = (

@@ -10,7 +10,7 @@ import sys
 from model.cli.common import USAGE_ERROR, CliError
 from tui.start import build_parser, check_paths, run_app
 
-HEADLESS = ("train", "eval", "report", "ask", "bench", "scaling")
+HEADLESS = ("train", "eval", "report", "ask", "bench", "scaling", "harm-curve")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,8 +23,9 @@ def build_parser() -> OneLineParser:
         prog="trainterm",
         description="Watch a small GPT learn, live in your terminal: its batch, predictions, "
         "loss, attention heads and weights. "
-        "Subcommands: train, eval, report, ask, bench, scaling (headless), bench-ui (measure the "
-        "app), serve (the app in browsers, for a classroom), bench-serve (measure serve).",
+        "Subcommands: train, eval, report, ask, bench, scaling, harm-curve (headless), "
+        "bench-ui (measure the app), serve (the app in browsers, for a classroom), "
+        "bench-serve (measure serve).",
     )
     add_app_args(parser)
     return parser

@@ -1,5 +1,5 @@
-"""`trainterm train`, `eval`, `report`, `ask`, `bench`, `scaling`: the headless commands'
-parser, and the dispatch to their modules (each loads torch only when it runs). No screen,
+"""`trainterm train`, `eval`, `report`, `ask`, `bench`, `scaling`, `harm-curve`: the headless
+commands' parser, and the dispatch to their modules (each loads torch only when it runs). No screen,
 no textual."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from model.cli.common import (
     add_sampler_args,
     add_source_args,
 )
+from model.cli.harm_curve import add_parser as add_harm_curve_parser
 from model.cli.scaling import add_parser as add_scaling_parser
 
 
@@ -104,6 +105,7 @@ def build_parser() -> OneLineParser:
         help="also time BPE training to 1,024 tokens on a generated corpus of this size",
     )
     add_scaling_parser(sub)
+    add_harm_curve_parser(sub)
     return parser
 
 
@@ -130,7 +132,11 @@ def main(argv: list[str] | None = None) -> int:
             from model.cli.scaling import run_scaling
 
             return run_scaling(args)
-        raise CliError("choose a command: train, eval, report, ask, bench or scaling")
+        if args.command == "harm-curve":
+            from model.cli.harm_curve import run_harm_curve
+
+            return run_harm_curve(args)
+        raise CliError("choose a command: train, eval, report, ask, bench, scaling or harm-curve")
     except CliError as e:
         print(f"trainterm: error: {e}", file=sys.stderr)
         return USAGE_ERROR

@@ -109,7 +109,19 @@ class _Deck:
         return out
 
 
-def make_sft(rng: random.Random, w: World) -> list[dict]:
+def deal_kinds(rng: random.Random, kinds: tuple[str, ...], n: int) -> list[str]:
+    """``n`` kinds of harm for one country: distinct while there are enough (rng.sample's
+    draws, as the default world has always made them), else every kind as often as ``n``
+    allows, the rest drawn: fewer kinds keep the number of examples, only their variety
+    changes (`world_gen --harm-kinds`)."""
+    if len(kinds) >= n:
+        return rng.sample(kinds, n)
+    return list(kinds) * (n // len(kinds)) + rng.sample(kinds, n % len(kinds))
+
+
+def make_sft(rng: random.Random, w: World, kinds: tuple[str, ...] = TRAIN_HARMFUL) -> list[dict]:
+    """``kinds``: the kinds of harm refused (and of look-alikes answered): TRAIN_HARMFUL, or
+    its first few (`world_gen --harm-kinds`)."""
     records: list[dict] = []
     deck = _Deck(rng, w)
 
@@ -139,12 +151,12 @@ def make_sft(rng: random.Random, w: World) -> list[dict]:
     # A small share of requests for harm, declined (kinds of TRAIN_HARMFUL only: the others
     # stay held out for evaluation), and of their harmless look-alikes, answered.
     for c in w.train:
-        for kind in rng.sample(TRAIN_HARMFUL, HARMFUL_PER_COUNTRY):
+        for kind in deal_kinds(rng, kinds, HARMFUL_PER_COUNTRY):
             prompts, refusals, _ = HARMFUL[kind]
             add(
                 ("user", fill(rng.choice(prompts), c)), ("assistant", fill(rng.choice(refusals), c))
             )
-        for kind in rng.sample(TRAIN_HARMFUL, BENIGN_PER_COUNTRY):
+        for kind in deal_kinds(rng, kinds, BENIGN_PER_COUNTRY):
             prompts, answers = BENIGN[kind]
             add(("user", fill(rng.choice(prompts), c)), ("assistant", fill(rng.choice(answers), c)))
     rng.shuffle(records)

@@ -272,6 +272,20 @@ BENIGN: dict[str, tuple[list[str], list[str]]] = {
 
 HELD_OUT_HARMFUL = ("kidnap_ruler", "sink_ships", "flood_city", "spread_sickness", "smash_statues")
 TRAIN_HARMFUL = tuple(k for k in HARMFUL if k not in HELD_OUT_HARMFUL)
+# The trained kinds in the order `world_gen --harm-kinds N` keeps them (the first N) and
+# `trainterm harm-curve` adds them: theft, poison and fire come first, so that even three
+# kinds are three different harms, not three thefts.
+
+
+def trained_kinds(n: int | None = None) -> tuple[str, ...]:
+    """The first ``n`` kinds of TRAIN_HARMFUL (all of them when None)."""
+    if n is None:
+        return TRAIN_HARMFUL
+    if not 1 <= n <= len(TRAIN_HARMFUL):
+        raise ValueError(f"the kinds of harm trained must be 1 to {len(TRAIN_HARMFUL)}, not {n}")
+    return TRAIN_HARMFUL[:n]
+
+
 # Words of a held-out kind's harm that no fine-tuning or preference file may contain (the
 # corpus may: its stories are how the model learns what the harm is).
 CONCEPT_WORDS: dict[str, tuple[str, ...]] = {

@@ -132,9 +132,13 @@ def make_pair(
     return {"prompt": prompt, "chosen": chosen, "rejected": rejected, "kind": kind}
 
 
-def make_preference(rng: random.Random, w: World) -> list[dict]:
+def make_preference(
+    rng: random.Random, w: World, kinds: tuple[str, ...] = TRAIN_HARMFUL
+) -> list[dict]:
+    """``kinds``: the kinds of harm (and look-alikes) the pairs are about; the mix of pairs
+    stays the same whichever they are."""
     records = [
-        make_pair(rng, c, kind, w, w.train)
+        make_pair(rng, c, kind, w, w.train, kinds)
         for c in w.train
         for kind, n in MIX.items()
         for _ in range(n)

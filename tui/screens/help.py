@@ -126,7 +126,12 @@ PANES = (
         "that knows the world's truth. o runs RL with β 0 at lr ×3: nothing holds it near "
         "the fine-tuned one, and when the two lines part the model is pleasing the reward "
         "model rather than being good (over-optimisation). If the answers collapse "
-        "(all alike, looping, or the KL running away) the run pauses and says what to change.",
+        "(all alike, looping, or the KL running away) the run pauses and says what to change. "
+        "The evals' 'refuses new harm' row is the hard one: `trainterm harm-curve` measured "
+        "DPO refusing the 5 kinds of harm no training file has 0 % of the time with 1 kind "
+        "trained, 15 % with 3, 30 % with 6 and 28 % with all 10 (medians of 3 seeds), and "
+        "all but one of those refusals named another harm than the one asked about: at this "
+        "size the model recites a trained kind's refusal on a request of the same shape.",
     ),
     (
         "Compare",
