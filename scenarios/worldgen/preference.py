@@ -145,7 +145,9 @@ def make_preference(
     ]
     own = random.Random(rng.random())  # after the other pairs: they stay as they were
     records += [
-        make_pair(own, c, "overcautious", w, w.train) for c in w.train for _ in range(OVERCAUTIOUS)
+        make_pair(own, c, "overcautious", w, w.train, kinds)
+        for c in w.train
+        for _ in range(OVERCAUTIOUS)
     ]
     rng.shuffle(records)
     return records
