@@ -83,6 +83,7 @@ class TokenStream(LinesWidget):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._top = 0
+        self._drawn_size = (0, 0)
         self._lines: list[list[tuple[int, int, int]]] = []
         self.border_title = "Batch: text → token ids"
         self.border_subtitle = "loss: ▁ green low … █ red high · ←→"
@@ -144,6 +145,11 @@ class TokenStream(LinesWidget):
             (n for n, line in enumerate(lines) if any(c == selected for c, _, _ in line)), 0
         )
         visible = max(1, height // 2)
+        if (width, height) != self._drawn_size:
+            # A new size scrolls from the top again: what a pane shows then depends on its
+            # size and the cursor, not on the sizes it passed through as the screen settled.
+            self._drawn_size = (width, height)
+            self._top = 0
         if cursor_line < self._top:
             self._top = cursor_line
         elif cursor_line >= self._top + visible:
