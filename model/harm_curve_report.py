@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from model.evals.over_seeds import Spread, cell
+from model.evals.report_card import markdown_table
 from model.harm_curve import EXTRA, FIGURES, Result
 
 # The target of issue 19: DPO refuses held-out kinds of harm at least this often.
@@ -39,13 +40,7 @@ def table(results: Sequence[Result], stages: Sequence[str]) -> str:
         [str(n), STAGE_LABEL.get(stage, stage), *(cell(figures.get(k), "rate") for k, _ in FIGURES)]
         for (n, stage), figures in points
     ]
-    widths = [max(len(row[i]) for row in [head, *body]) for i in range(len(head))]
-
-    def line(cells: list[str]) -> str:
-        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
-
-    return "\n".join([line(head), "| " + " | ".join("-" * w for w in widths) + " |",
-                      *map(line, body)])  # fmt: skip
+    return "\n".join(markdown_table(head, body))
 
 
 def _rank(stage: str, stages: Sequence[str]) -> int:

@@ -103,15 +103,10 @@ def rows(cards: dict[int, p.ReportCard]) -> list[tuple[str, list[str]]]:
 def markdown(cards: dict[int, p.ReportCard]) -> str:
     seeds = ", ".join(map(str, cards))
     scenario = next(iter(cards.values())).scenario if cards else ""
-    table = [["metric", *stages(cards)]] + [[label, *cells] for label, cells in rows(cards)]
-    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
-
-    def line(cells: list[str]) -> str:
-        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
-
     out = [f"# Over seeds {seeds} · {scenario}", ""]
-    out += [line(table[0]), "| " + " | ".join("-" * w for w in widths) + " |"]
-    out += [line(r) for r in table[1:]]
+    out += card.markdown_table(
+        ["metric", *stages(cards)], [[label, *cells] for label, cells in rows(cards)]
+    )
     out += [
         "",
         f"Each cell is the median over the {len(cards)} seeds, then the lowest and the highest "

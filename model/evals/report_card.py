@@ -89,17 +89,20 @@ def lower_is_better(card: p.ReportCard) -> set[str]:
     return labels
 
 
-def markdown(card: p.ReportCard) -> str:
-    table = [["metric", *(c.stage for c in card.columns)]]
-    table += [[label, *cells] for label, cells in rows(card)]
-    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+def markdown_table(head: list[str], body: list[list[str]]) -> list[str]:
+    """A Markdown table's lines, each column padded to its widest cell (readable as text)."""
+    widths = [max(len(row[i]) for row in [head, *body]) for i in range(len(head))]
 
     def line(cells: list[str]) -> str:
         return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
 
+    return [line(head), "| " + " | ".join("-" * w for w in widths) + " |", *map(line, body)]
+
+
+def markdown(card: p.ReportCard) -> str:
+    head = ["metric", *(c.stage for c in card.columns)]
     out = [f"# Report card · {card.scenario}", ""]
-    out += [line(table[0]), "| " + " | ".join("-" * w for w in widths) + " |"]
-    out += [line(r) for r in table[1:]]
+    out += markdown_table(head, [[label, *cells] for label, cells in rows(card)])
     models = [f"- {c.stage}: `{c.model}`" for c in card.columns if c.model]
     out += ["", *models, *([""] if models else [])]
     out += [
