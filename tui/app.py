@@ -230,16 +230,11 @@ class TrainTermApp(App[int]):
         self.exports.open_report_card(ready=self.first.state not in ("starting", "stopped"))
 
     def action_scaling(self) -> None:
-        from tui.screens.scaling import ScalingScreen
+        from tui.screens.scaling import ScalingScreen, source_of
 
-        options = getattr(self.session.engine, "options", None)
-        source: tuple[str, ...] = ()
-        if getattr(options, "corpus", None):
-            source = ("--corpus", options.corpus)
-        elif getattr(options, "scenario", None):
-            source = ("--scenario", options.scenario)
         if not isinstance(self.screen, ScalingScreen):
-            self.push_screen(ScalingScreen(source))
+            options = getattr(self.session.engine, "options", None)
+            self.push_screen(ScalingScreen(source_of(options)))
 
     def action_save_screen(self) -> None:
         self.exports.screenshot(self.tab)

@@ -38,6 +38,15 @@ def ago(seconds: float) -> str:
     return f"{seconds / 86400:.0f} days ago"
 
 
+def source_of(options) -> tuple[str, ...]:
+    """The app engine's --corpus or --scenario (EngineOptions; None for a stand-in engine)."""
+    if getattr(options, "corpus", None):
+        return ("--corpus", options.corpus)
+    if getattr(options, "scenario", None):
+        return ("--scenario", options.scenario)
+    return ()
+
+
 class ScalingScreen(ModalScreen[None]):
     AUTO_FOCUS = "ScrollableContainer"  # ↑ ↓ ← → scroll a report wider or taller than this
     BINDINGS = [
