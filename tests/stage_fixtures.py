@@ -184,3 +184,31 @@ async def settle_view(pilot, app, view_type, evals_id: str) -> None:
 
     await until(pilot, settled, f"{view_type.__name__} to settle", timeout=10)
     await pilot.pause()
+
+
+def trainterm(*args, cache):
+    """The CLI in a fresh process, with a stage cache of its own."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TRAINTERM_CACHE": str(cache)}
+    return subprocess.run(
+        [sys.executable, "-m", "tui", *args], capture_output=True, text=True, env=env
+    )
+
+
+def logp_change_after_steps(trainer, batch, steps: int = 3):
+    """How a few RL steps on the fixed ``batch`` moved each answer's log-probability, (N,)."""
+    import torch
+
+    from model.objectives import sequence_logps
+
+    def logps():
+        with torch.no_grad():
+            return sequence_logps(trainer.model(batch.x), batch.targets, batch.trained)
+
+    before = logps()
+    for _ in range(steps):
+        trainer.step(display=False)
+    return logps() - before

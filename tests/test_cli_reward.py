@@ -3,19 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
-from stage_fixtures import write_preference, write_sft_scenario
-
-
-def trainterm(*args, cache):
-    env = {**os.environ, "TRAINTERM_CACHE": str(cache)}
-    return subprocess.run(
-        [sys.executable, "-m", "tui", *args], capture_output=True, text=True, env=env
-    )
+from stage_fixtures import trainterm, write_preference, write_sft_scenario
 
 
 @pytest.fixture(scope="module")

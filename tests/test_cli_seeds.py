@@ -4,13 +4,10 @@ as a median and a range over the seeds; a second report reads the caches, trains
 from __future__ import annotations
 
 import json
-import os
 import statistics
-import subprocess
-import sys
 
 import pytest
-from stage_fixtures import write_preference, write_sft_scenario
+from stage_fixtures import trainterm, write_preference, write_sft_scenario
 
 from model import protocol as p
 from model.evals import over_seeds
@@ -18,13 +15,6 @@ from model.stages import ORDER, answers, lacking
 from scenarios import load_scenario
 
 SEEDS = (1, 2)
-
-
-def trainterm(*args, cache):
-    env = {**os.environ, "TRAINTERM_CACHE": str(cache)}
-    return subprocess.run(
-        [sys.executable, "-m", "tui", *args], capture_output=True, text=True, env=env
-    )
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,13 @@ import math
 
 import pytest
 import torch
-from stage_fixtures import COUNTRIES, capital, write_preference, write_sft_scenario
+from stage_fixtures import (
+    COUNTRIES,
+    capital,
+    logp_change_after_steps,
+    write_preference,
+    write_sft_scenario,
+)
 
 from model.checkpoint import save_checkpoint
 from model.evals import stage_evals as evals
@@ -257,14 +263,7 @@ def test_policy_gradient_steps_on_a_fixed_batch_raise_the_better_answers_and_low
     better, worse = advantage > 0, advantage < 0
     assert better.any() and worse.any()
 
-    def logps():
-        with torch.no_grad():
-            return sequence_logps(trainer.model(batch.x), batch.targets, batch.trained)
-
-    before = logps()
-    for _ in range(3):
-        trainer.step(display=False)
-    change = logps() - before
+    change = logp_change_after_steps(trainer, batch)
     assert change[better].mean() > 0 > change[worse].mean(), (advantage, change)
 
 

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from stage_fixtures import COUNTRIES, write_preference, write_sft_scenario
+from stage_fixtures import COUNTRIES, logp_change_after_steps, write_preference, write_sft_scenario
 from test_cli import trainterm
 from test_direction import preference_pairs
 
@@ -24,7 +24,6 @@ from model.evals.gold_judge import GoldJudge, gold_prompts
 from model.evals.gold_scores import gold_rows
 from model.generate import answer_many
 from model.loaded_model import load_model
-from model.objectives import sequence_logps
 from model.pipeline import new_trainer, run_headless, stage_recipe, stage_settings
 from model.resume import load_checkpoint
 from model.settings import DEFAULT_THREADS
@@ -164,14 +163,7 @@ def test_policy_gradient_steps_on_a_fixed_batch_raise_the_answers_the_judge_pref
     better, worse = advantage > 0, advantage < 0
     assert better.any() and worse.any()
 
-    def logps():
-        with torch.no_grad():
-            return sequence_logps(trainer.model(batch.x), batch.targets, batch.trained)
-
-    before = logps()
-    for _ in range(3):
-        trainer.step(display=False)
-    change = logps() - before
+    change = logp_change_after_steps(trainer, batch)
     assert change[better].mean() > 0 > change[worse].mean(), (advantage, change)
 
 
