@@ -96,24 +96,38 @@ def _cached(model, prompts, max_new_tokens, stop, sampler, explain, gens) -> lis
     allowed = (causal & real[:, None, :]) | torch.eye(W, dtype=torch.bool)
     logits, cache = model.forward_cached(idx, positions, allowed[:, None])
     traces: list[list[TokenChoice]] = [[] for _ in range(B)]
-    new = torch.zeros((B, 0), dtype=torch.long)
+    new = torch.zeros((B, max_new_tokens), dtype=torch.long)
     finished = torch.zeros(B, dtype=torch.bool)
     stop_at = torch.full((B,), -1, dtype=torch.long)
+    # The rows of the batch still generating: a finished row leaves the batch once a
+    # quarter of them have, so one answer that never ends costs its own row's work, not
+    # the whole batch's (greedy evals, RL's samples).
+    rows = torch.arange(B)
+    generated = 0
     for t in range(max_new_tokens):
-        next_id = _pick(logits[:, -1, :].float(), sampler, gens, explain, traces, finished)
-        new = torch.cat((new, next_id[:, None]), dim=1)
-        hit = torch.isin(next_id, stop) & ~finished
-        stop_at[hit] = t
-        finished |= hit
+        live = ~finished[rows]
+        here = rows.tolist()
+        row_gens, row_traces = [gens[r] for r in here], [traces[r] for r in here]
+        next_id = _pick(logits[:, -1, :].float(), sampler, row_gens, explain, row_traces, ~live)
+        new[rows, t] = next_id
+        generated = t + 1
+        hit = torch.isin(next_id, stop) & live
+        stop_at[rows[hit]] = t
+        finished[rows[hit]] = True
         if bool(finished.all()) or t == max_new_tokens - 1:
             break
-        real = torch.cat((real, torch.ones((B, 1), dtype=torch.bool)), dim=1)
+        live = ~finished[rows]
+        if 4 * int((~live).sum()) >= len(rows):
+            keep = live.nonzero()[:, 0]
+            rows, next_id, positions, real = rows[keep], next_id[keep], positions[keep], real[keep]
+            cache = [(k[keep], v[keep]) for k, v in cache]
+        real = torch.cat((real, torch.ones((len(rows), 1), dtype=torch.bool)), dim=1)
         positions = positions[:, -1:] + 1
         logits, cache = model.forward_cached(
             next_id[:, None], positions, real[:, None, None], cache
         )
     out = []
-    for b, row in enumerate(new.tolist()):
+    for b, row in enumerate(new[:, :generated].tolist()):
         end, why = int(stop_at[b]), tuple(traces[b])
         out.append(Generated(tuple(row[:end]), True, row[end], why) if end >= 0 else
                    Generated(tuple(row), False, None, why))  # fmt: skip

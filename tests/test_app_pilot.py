@@ -93,7 +93,7 @@ def make_app(engine) -> TrainTermApp:
     return TrainTermApp(handle, received=[ready])
 
 
-async def until(pilot, condition, timeout: float = 15.0, what: str = "") -> None:
+async def until(pilot, condition, timeout: float = 60.0, what: str = "") -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:

@@ -14,14 +14,16 @@ def _model() -> GPT:
     return GPT(SMALL).eval()
 
 
-def _greedy_alone(model: GPT, prompt: list[int], n: int, stop: int) -> list[int]:
-    """The reference: the whole window through the model for every new token."""
+def _greedy_alone(model: GPT, prompt: list[int], n: int, stop) -> list[int]:
+    """The reference: the whole window through the model for every new token. ``stop``: a
+    token id, or a set of them."""
+    stops = stop if isinstance(stop, frozenset) else frozenset({stop})
     ids, new = list(prompt), []
     with torch.no_grad():
         for _ in range(n):
             window = torch.tensor([ids[-SMALL.context :]])
             token = int(model(window)[0, -1].argmax())
-            if token == stop:
+            if token in stops:
                 break
             new.append(token)
             ids.append(token)
@@ -49,6 +51,27 @@ def test_left_padded_batches_answer_each_prompt_as_alone():
     for prompt, got in zip(prompts, out, strict=True):
         assert list(got.ids) == _greedy_alone(model, prompt, 12, stop)
         assert got.stopped == (len(got.ids) < 12)
+
+
+def test_rows_that_finish_early_leave_the_batch_without_changing_the_rest():
+    """Most rows end at once, some run to the budget: the batch drops the finished ones as
+    it goes, and every answer, greedy or sampled, is still the one it gets alone."""
+    model = _model()
+    g = torch.Generator().manual_seed(2)
+    prompts = [torch.randint(1, SMALL.vocab_size, (n,), generator=g).tolist() for n in
+               (2, 4, 4, 6, 3, 5, 8, 2)]  # fmt: skip
+    free = [_greedy_alone(model, p, 14, frozenset()) for p in prompts]
+    stops = frozenset(answer[1] for answer in free[:5])
+    expected = [_greedy_alone(model, p, 14, stops) for p in prompts]
+    assert min(map(len, expected)) <= 1 and max(map(len, expected)) == 14  # a mixed batch
+    out = generate_many(model, prompts, 14, stops)
+    assert [list(got.ids) for got in out] == expected
+    assert [got.stopped for got in out] == [len(e) < 14 for e in expected]
+    sampled = dict(sampler=Sampler(temperature=1.0, seed=3))
+    together = generate_many(model, prompts, 14, stops, seeds=list(range(8)), **sampled)
+    alone = [generate_many(model, [p], 14, stops, seeds=[i], **sampled)[0]
+             for i, p in enumerate(prompts)]  # fmt: skip
+    assert together == alone
 
 
 def test_an_answer_that_outgrows_the_context_slides_its_window():

@@ -60,6 +60,27 @@ def test_a_turn_that_does_not_end_breaks_the_third_rule(vocabulary):
     assert wf.faults("", "capital of Lilan?", True, vocabulary) == ("end",)  # nothing said
 
 
+def test_a_word_the_answer_budget_cut_short_is_not_an_unknown_word(vocabulary):
+    """Cut off mid-word, "the River Send fl" broke one rule, the end, not two: the cap
+    made "fl", the model did not. A whole answer's invented word still counts."""
+    cut = "The River Send fl"
+    assert wf.faults(cut, "Where is the River Send?", False, vocabulary) == ("end",)
+    assert wf.faults(cut + ".", "Where is the River Send?", True, vocabulary) == ("words",)
+    assert wf.faults("It is seee far, and fl", "", False, vocabulary) == ("words", "end")
+
+
+def test_the_chat_evals_leave_room_for_every_answer_fine_tuning_teaches(world):
+    """An eval that stopped a taught answer (three facts, a postcard, a refusal) before its
+    end would count the eval's cap against the model, as "no end" and an unfinished word."""
+    from model.evals.gold_scores import MAX_ANSWER_TOKENS
+    from model.pipeline import scenario_tokenizer
+
+    tokenizer = scenario_tokenizer(world, world.model.vocab_size)
+    taught = [m.content for c in world.sft_examples for m in c.messages if m.role == "assistant"]
+    longest = max(len(tokenizer.encode(a)) for a in taught)
+    assert 40 < longest < MAX_ANSWER_TOKENS, longest
+
+
 def test_every_answer_the_training_files_teach_is_well_formed(world, vocabulary):
     """The rules reject the model's faults, never the data's own answers."""
     taught = [(c.messages[-2].content, c.messages[-1].content) for c in world.sft_examples]

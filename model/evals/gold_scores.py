@@ -10,7 +10,9 @@ from model.evals.gold_judge import GoldJudge, gold_prompts
 from model.generate import answer_many
 from model.protocol import EvalRow
 
-MAX_ANSWER_TOKENS = 80  # the world's refusals run to 71 tokens
+# Room for the longest answer the world's fine-tuning teaches (72 tokens: a postcard, a
+# refusal): an eval that cuts a taught answer short would blame the model for its own cap.
+MAX_ANSWER_TOKENS = 80
 
 
 @torch.no_grad()

@@ -7,7 +7,7 @@ the template), so its facts are asked the way its pretraining text asks them, as
 
 from __future__ import annotations
 
-from model.evals.gold_scores import MAX_ANSWER_TOKENS as LONG_ANSWER_TOKENS
+from model.evals.gold_scores import MAX_ANSWER_TOKENS as CHAT_ANSWER_TOKENS
 from model.evals.gold_scores import gold_rows
 from model.evals.text import mentions, opening, pick_evenly, refusal_openings
 from model.evals.well_formed import training_words, well_formed
@@ -21,7 +21,9 @@ FACT_SETS = (
     ("finetuned_new", "facts: fine-tuned, new words"),
     ("pretrain_only_new", "facts: pretrain-only, new words"),
 )
-MAX_ANSWER_TOKENS = 40
+# A base model's answer is its first line, a live probe's a glimpse: this many tokens hold
+# either.
+LINE_TOKENS = 40
 
 
 def in_format(g: Generated, tokenizer) -> bool:
@@ -53,13 +55,14 @@ def run_evals(
         return EvalTable(stage, step, ())
     prompts = [item.prompt for _, item in asked]
     chat = is_chat(stage)
-    chat_out = answer_many(model, tokenizer, prompts, MAX_ANSWER_TOKENS)
+    budget = CHAT_ANSWER_TOKENS if chat else LINE_TOKENS
+    chat_out = answer_many(model, tokenizer, prompts, budget)
     formatted = [in_format(g, tokenizer) for g in chat_out]
     if chat:
         texts = [tokenizer.decode(g.ids) for g in chat_out]
         ended = formatted
     else:
-        raw = continue_many(model, tokenizer, [f"Q: {p}\nA:" for p in prompts], MAX_ANSWER_TOKENS)
+        raw = continue_many(model, tokenizer, [f"Q: {p}\nA:" for p in prompts], LINE_TOKENS)
         lines = [tokenizer.decode(g.ids) for g in raw]
         texts = [line.split("\n")[0].strip() for line in lines]
         # A base model's answer is its line: it ends where the line does.
@@ -158,8 +161,7 @@ def behaviour_rows(model, tokenizer, scenario, limit: int | None = None):
     asked = [i.prompt for _, items in sets for i in items] + [i.prompt for i in styled]
     if not asked or not openings:
         return rows, answers, []
-    # Long enough for the longest refusal the data teaches: one cut short has not ended.
-    out = answer_many(model, tokenizer, asked, LONG_ANSWER_TOKENS)
+    out = answer_many(model, tokenizer, asked, CHAT_ANSWER_TOKENS)
     decoded = [tokenizer.decode(g.ids) for g in out]
     said = [(q, t, in_format(g, tokenizer)) for q, t, g in zip(asked, decoded, out, strict=True)]
     texts = iter(decoded)
@@ -203,5 +205,5 @@ def _fact_note(name: str, chat: bool) -> str:
 def probe_answers(model, tokenizer, probes, chat: bool) -> list[str]:
     """Each probe answered greedily: through the template if ``chat``, else continued raw."""
     prompts = [probe.prompt for probe in probes]
-    out = (answer_many if chat else continue_many)(model, tokenizer, prompts, MAX_ANSWER_TOKENS)
+    out = (answer_many if chat else continue_many)(model, tokenizer, prompts, LINE_TOKENS)
     return [tokenizer.decode(g.ids) for g in out]

@@ -20,6 +20,7 @@ from model.protocol import EvalAnswer, EvalRow
 # Runs of letters and digits: "can't" is "can" and "t", "Lilan's" is "lilan" and "s", so a
 # possessive or a contraction of known words is known.
 WORD = re.compile(r"[^\W_]+")
+TRAILING_WORD = re.compile(r"[^\W_]+\Z")
 # A phrase this long or shorter, three times running, is a loop, not style.
 LONGEST_REPEAT = 3
 TIMES = 3
@@ -73,7 +74,10 @@ def faults(answer: str, prompt: str, ended: bool, vocabulary: frozenset[str]) ->
     ``ended``: the model closed its turn, with something said."""
     said = words(answer)
     broken = []
-    if unknown_words(answer, prompt, vocabulary):
+    # An answer the eval's budget cut short ends in a word cut short ("the River Send fl"):
+    # the "end" rule already counts that answer, and the word was never the model's.
+    whole = answer if ended else TRAILING_WORD.sub("", answer)
+    if unknown_words(whole, prompt, vocabulary):
         broken.append("words")
     if repeats(said):
         broken.append("repeat")
