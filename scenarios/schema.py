@@ -165,7 +165,10 @@ class RLHFSettings(StageSettings):
     lr: float = 3e-5
     warmup_steps: int = 10
     eval_every: int = 10
-    beta: float = 0.05
+    # 0.1, not 0.05: over seeds 1-3 of the world it refused fewer harmless look-alikes on
+    # every seed (25/10/20 % against 35/15/30 %) and beat the fine-tuned model's gold score
+    # on two seeds, not one (docs/measured.md).
+    beta: float = 0.1
     samples: int = 4
     temperature: float = 1.0
     # Room for the longest ideal answer: the world's refusals run to 71 tokens, and one cut

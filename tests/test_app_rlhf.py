@@ -52,10 +52,11 @@ async def test_rlhf_trains_a_reward_model_then_the_policy_in_tab_3(engine):
         await until(pilot, lambda: evals.now is not None, "the reward model's evals")
         assert evals.now.rows[0].key == "preference"
 
+        one_up = rl.BETAS[rl.BETAS.index(rl.beta) + 1]
         await pilot.press("right_square_bracket")  # β is chosen before RL starts
         await pilot.press("enter")
         await until(pilot, lambda: rl.phase == "rlhf" and rl.running, "RL to start")
-        assert rl.ready.settings.beta == 0.1
+        assert rl.ready.settings.beta == one_up
         await pilot.press("n")
         samples = app.query_one(SamplesPane)
         await until(pilot, lambda: samples.view is not None, "the sampled answers")
