@@ -171,8 +171,9 @@ class RLHFSettings(StageSettings):
     beta: float = 0.1
     samples: int = 4
     temperature: float = 1.0
-    # Room for the longest ideal answer: the world's refusals run to 71 tokens, and one cut
-    # short never ends, so it loses the missing-end penalty and is scored half-read.
+    # Room for the longest ideal answer: the world's run to 61 tokens (72 at a vocabulary of
+    # 512); one cut short never ends, so it loses the missing-end penalty and is scored
+    # half-read.
     max_answer_tokens: int = 80
 
     def __post_init__(self) -> None:

@@ -33,6 +33,13 @@ from .worldgen.facts import World, and_list, make_world
 from .worldgen.harms import HARMFUL, HELD_OUT_HARMFUL, TRAIN_HARMFUL, trained_kinds
 from .worldgen.preference import make_preference
 
+# 1,024 tokens, not the default 512: every country's name is then one token, so asking
+# about a place means copying one token, and the corpus is 89 k tokens, not 133 k (a step
+# reads half as much text again for 7 % more time). Over seeds 1-3 it lifted pretraining-
+# only facts 41 -> 60 % (fine-tuned) and 33 -> 53 % (DPO), and look-alikes answered about
+# the place asked 20 -> 38 % (DPO): docs/measured.md.
+WORLD_VOCAB = 1024
+
 WORLD_DIR = Path(__file__).parent / "world"
 
 
@@ -113,7 +120,7 @@ probes = "probes.jsonl"
 """
     data += "".join(f'{name} = "eval_{name}.jsonl"\n' for name in evals)
     stages = [
-        _table("model", ModelSettings()),
+        _table("model", ModelSettings(vocab_size=WORLD_VOCAB)),
         _table("pretrain", PRETRAIN_DEFAULTS, skip=("seed",)),
         _table("sft", SFT_DEFAULTS, skip=("seed",)),
         _table("preference", PREFERENCE_DEFAULTS, skip=("seed",)),

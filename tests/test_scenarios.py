@@ -64,7 +64,9 @@ def test_default_scenario_loads_with_every_stage(world: Scenario) -> None:
     assert set(world.evals) >= {"finetuned", "pretrain_only", "unknown", "harmful", "preference"}
     kinds = {"rude", "wrong", "rambling", "harmful", "benign", "evasive", "overcautious"}
     assert {p.kind for p in world.preference_pairs} == kinds
-    assert world.model == scenarios.ModelSettings()
+    from scenarios.world_gen import WORLD_VOCAB
+
+    assert world.model == scenarios.ModelSettings(vocab_size=WORLD_VOCAB)
     from scenarios.schema import STAGE_DEFAULTS
 
     assert (world.pretrain, world.sft) == (
@@ -72,6 +74,7 @@ def test_default_scenario_loads_with_every_stage(world: Scenario) -> None:
         replace(STAGE_DEFAULTS["sft"], seed=world.seed),
     )
     assert world.preference.method == "dpo+nll" and world.preference.beta == 0.1
+    assert world.rlhf.beta == 0.1
 
 
 def test_default_scenario_is_picklable_and_small(world: Scenario) -> None:

@@ -58,9 +58,10 @@ PINNED = {
         "189d1c72e0991c393db9344354079bf51d99ff651b235c049eba748e10cab026",
         "e208788034114557412a3bc02b711adc994939365d36a648acc7c8a71c47161b",
     ),
+    # RLHF's default β went from 0.05 to 0.1 on purpose (2026-12-08): its recipe changed.
     "rlhf": (
         "88de565ef3665179cb15802b879ce0b02d4ca9045edef90f5f564d43258dca38",
-        "cb6b9368fa356299bc554a61e367725ed2e14b47367fdabf86d134483831b545",
+        "71b9a35a2ad6cac2828efd1d335bc990a47af5d638304ee4af626d1153e5714e",
     ),
 }
 

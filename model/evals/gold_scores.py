@@ -10,8 +10,9 @@ from model.evals.gold_judge import GoldJudge, gold_prompts
 from model.generate import answer_many
 from model.protocol import EvalRow
 
-# Room for the longest answer the world's fine-tuning teaches (72 tokens: a postcard, a
-# refusal): an eval that cuts a taught answer short would blame the model for its own cap.
+# Room for the longest answer the world's fine-tuning teaches (a postcard: 61 tokens at the
+# world's vocabulary of 1,024, 72 at 512): an eval that cut a taught answer short would
+# blame the model for its own cap.
 MAX_ANSWER_TOKENS = 80
 
 
