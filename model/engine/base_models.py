@@ -106,6 +106,7 @@ def _parent_info(engine, stage: str) -> p.BaseModel:
 
     parent = parent_of(stage)
     trains_on = _trains_on(engine, stage)
+    beta = getattr(engine.scenario.settings(settings_section(stage)), "beta", None)
     forwarding = engine.fast_forwarding and parent == FIRST  # fast-forward trains tab 1
     path = None if engine.options.fresh else cached_stage(engine.scenario, parent)
     if path is not None:
@@ -116,17 +117,18 @@ def _parent_info(engine, stage: str) -> p.BaseModel:
             val = state["val_losses"][-1][1] if state.get("val_losses") else None
             return p.BaseModel(
                 stage, "cache", state["step"], meta["settings"]["steps"], val,
-                str(path), trains_on, forwarding,
+                str(path), trains_on, forwarding, beta=beta,
             )  # fmt: skip
         except (ValueError, KeyError, IndexError, TypeError):
             pass  # a damaged cache entry: offer the tab's run instead
     run = engine.runs.get(parent)
     if run is None:
-        return p.BaseModel(stage, "", 0, 0, None, "", trains_on, forwarding)
+        return p.BaseModel(stage, "", 0, 0, None, "", trains_on, forwarding, beta=beta)
     val = run.state.val_losses[-1][1] if run.state.val_losses else None
     return p.BaseModel(
-        stage, "tab", run.state.step, run.settings.steps, val, "", trains_on, forwarding
-    )
+        stage, "tab", run.state.step, run.settings.steps, val, "", trains_on, forwarding,
+        beta=beta,
+    )  # fmt: skip
 
 
 def start_stage(engine, stage: str, from_path: str = "", settings=None):

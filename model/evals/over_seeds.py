@@ -112,7 +112,7 @@ def markdown(cards: dict[int, p.ReportCard]) -> str:
         f"Each cell is the median over the {len(cards)} seeds, then the lowest and the highest "
         "seed's figure; one figure when every seed gave the same. Each seed's figure is "
         "`trainterm eval`'s for that seed's model: the whole of each eval set, answered "
-        "greedily. Wall time is the training's.",
+        f"greedily. {card.VALIDATION_WORDS} Wall time is the training's.",
         "",
     ]
     return "\n".join(out)

@@ -30,6 +30,14 @@ EVAL_ORDER = (
 NONE = "–"
 
 
+# What the "validation loss" row holds, stage by stage: RL logs a score in its place.
+VALIDATION_WORDS = (
+    "The validation loss is each stage's own held-out loss (DPO's is its preference loss); "
+    "RL's is a score on held-out prompts, higher being better: the reward model's for "
+    "RLHF, the gold judge's for RLVR."
+)
+
+
 def eval_keys(card: p.ReportCard) -> list[tuple[str, str]]:
     """(key, label) of every eval row any column has, in the card's order."""
     present: dict[str, str] = {}
@@ -107,8 +115,8 @@ def markdown(card: p.ReportCard) -> str:
     out += ["", *models, *([""] if models else [])]
     out += [
         "Every figure is `trainterm eval`'s for the same model: the whole of each eval set, "
-        "answered greedily. The validation loss is each stage's own held-out loss (DPO's is "
-        "its preference loss). Wall time counts the steps and their held-out evals.",
+        f"answered greedily. {VALIDATION_WORDS} Wall time counts the steps and their "
+        "held-out evals.",
         "",
     ]
     return "\n".join(out)

@@ -102,6 +102,8 @@ class BaseModel:
     # session — or "" when it has yet to be trained), and its held-out accuracy.
     reward_model: str = ""
     reward_accuracy: float | None = None
+    # The β the scenario gives the stage (None: it has none): its tab starts there.
+    beta: float | None = None
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ class MethodView(LaterStageView):
     ]
     number = 3
     BETAS: tuple[float, ...] = (0.1,)
-    beta = 0.1
+    beta = 0.1  # until the engine says the scenario's (p.BaseModel.beta)
 
     class Next(Message):
         """m past this view's last method: the tab shows the next view."""
@@ -35,6 +35,8 @@ class MethodView(LaterStageView):
         super().__init__(**kwargs)
         self.methods = RUNS[self.stage].methods
         self.method = self.methods[0]
+        # β set by the learner ([ ] or o): the scenario's no longer replaces it.
+        self.beta_chosen = False
 
     def choose_method(self) -> None:
         self.method = self.methods[(self.methods.index(self.method) + 1) % len(self.methods)]
@@ -43,7 +45,16 @@ class MethodView(LaterStageView):
     def choose_beta(self, direction: int) -> None:
         nearest = min(range(len(self.BETAS)), key=lambda i: abs(self.BETAS[i] - self.beta))
         self.beta = self.BETAS[max(0, min(len(self.BETAS) - 1, nearest + direction))]
+        self.beta_chosen = True
         self.show_choices()
+
+    def on_base(self, base: p.BaseModel) -> None:
+        super().on_base(base)
+        # A run starts at the scenario's β (its own scenario.toml's, not this class's),
+        # until the learner chooses another.
+        if base.beta is not None and not self.beta_chosen and self.beta_open():
+            self.beta = base.beta
+            self.show_choices()
 
     def show_choices(self) -> None:
         """Say the method and β the run will start with (in the hand-off)."""

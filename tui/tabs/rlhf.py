@@ -27,7 +27,7 @@ class RLHFView(MethodView):
     BINDINGS = [Binding("o", "overoptimise", "over-optimise", show=False)]
     runs = ("rlhf", "reward-model")
     BETAS = (0.0, 0.01, 0.05, 0.1, 0.3)
-    beta = 0.1  # the scenario's default (scenarios/schema.py)
+    beta = 0.1  # until the engine says the scenario's (p.BaseModel.beta)
 
     DEFAULT_CSS = """
     RLHFView .-top { height: 12; }

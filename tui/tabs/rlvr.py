@@ -14,7 +14,7 @@ from tui.widgets.common.lines import set_title
 class RLVRView(RLHFView):
     runs = ("rlvr",)
     BETAS = (0.0, 0.01, 0.05, 0.1, 0.3)
-    beta = 0.1  # the scenario's default (scenarios/schema.py)
+    beta = 0.1  # until the engine says the scenario's (p.BaseModel.beta)
 
     @property
     def reward_ready(self) -> bool:
