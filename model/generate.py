@@ -103,11 +103,10 @@ def _cached(model, prompts, max_new_tokens, stop, sampler, explain, gens) -> lis
     # quarter of them have, so one answer that never ends costs its own row's work, not
     # the whole batch's (greedy evals, RL's samples).
     rows = torch.arange(B)
+    row_gens, row_traces = gens, traces
     generated = 0
     for t in range(max_new_tokens):
         live = ~finished[rows]
-        here = rows.tolist()
-        row_gens, row_traces = [gens[r] for r in here], [traces[r] for r in here]
         next_id = _pick(logits[:, -1, :].float(), sampler, row_gens, explain, row_traces, ~live)
         new[rows, t] = next_id
         generated = t + 1
@@ -121,6 +120,8 @@ def _cached(model, prompts, max_new_tokens, stop, sampler, explain, gens) -> lis
             keep = live.nonzero()[:, 0]
             rows, next_id, positions, real = rows[keep], next_id[keep], positions[keep], real[keep]
             cache = [(k[keep], v[keep]) for k, v in cache]
+            kept = keep.tolist()
+            row_gens, row_traces = [row_gens[j] for j in kept], [row_traces[j] for j in kept]
         real = torch.cat((real, torch.ones((len(rows), 1), dtype=torch.bool)), dim=1)
         positions = positions[:, -1:] + 1
         logits, cache = model.forward_cached(
