@@ -47,6 +47,15 @@ def make_trainer(corpus: str, tmp_path, **settings):
     )
 
 
+def shown_step_after_training(tmp_path, steps: int = 3):
+    """A tiny trainer trained ``steps`` headless steps, and the report of one more step
+    shown on screen (so with its display figures: attention, head shares)."""
+    trainer = make_trainer(tiny_corpus(), tmp_path)
+    for _ in range(steps):
+        trainer.step(display=False)
+    return trainer, trainer.step()
+
+
 def receive(handle, kind, timeout=60.0):
     """The next message of `kind`, skipping others; fails the test after `timeout`."""
     deadline = time.monotonic() + timeout

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from engine_fixtures import TINY_CONFIG, make_trainer, tiny_corpus
+from engine_fixtures import TINY_CONFIG, shown_step_after_training
 
 from model.head_roles import ROLE_SHARE, chance_previous, formed, role, strongest_previous
 from model.loop_figures import head_shares
@@ -88,10 +88,7 @@ def test_a_previous_token_head_forms_once_and_stays_formed():
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    trainer = make_trainer(tiny_corpus(), tmp_path_factory.mktemp("attention"))
-    for _ in range(3):
-        trainer.step(display=False)
-    return trainer, trainer.step()
+    return shown_step_after_training(tmp_path_factory.mktemp("attention"))
 
 
 def test_a_real_models_figures_carry_every_heads_attention(trained):

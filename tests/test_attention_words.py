@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from engine_fixtures import make_trainer, tiny_corpus
+from engine_fixtures import shown_step_after_training
 
 from model.head_roles import formed
 from model.protocol import HeadShares
@@ -14,10 +14,7 @@ from model.protocol import HeadShares
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    trainer = make_trainer(tiny_corpus(), tmp_path_factory.mktemp("attention-words"))
-    for _ in range(3):
-        trainer.step(display=False)
-    return trainer, trainer.step()
+    return shown_step_after_training(tmp_path_factory.mktemp("attention-words"))
 
 
 def test_the_pane_says_in_words_what_the_heads_do(trained):
