@@ -151,14 +151,25 @@ def start_engine(folder, monkeypatch, preference: bool = False):
     return EngineHandle(EngineOptions(scenario=str(folder), save_dir=str(folder / "s")))
 
 
-async def until(pilot, condition, what: str, timeout: float = 90.0) -> None:
-    """Wait for ``condition`` with a generous deadline; fail naming ``what``."""
+async def until(pilot, condition, what: str = "", timeout: float = 90.0) -> None:
+    """Wait for ``condition`` with a generous deadline; fail naming ``what`` and saying
+    where the app stood."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return
         await pilot.pause(0.05)
-    raise AssertionError(f"never happened: {what}")
+    raise AssertionError(f"never happened: {what or condition}; {app_state(pilot.app)}")
+
+
+def app_state(app) -> str:
+    """Tab 1's state and latest step, the screen and the session's error, for a failure."""
+    first, session = getattr(app, "first", None), getattr(app, "session", None)
+    latest = first.latest.step if first is not None and first.latest else None
+    return (
+        f"state {getattr(first, 'state', None)}, screen {app.screen}, latest {latest}, "
+        f"error {getattr(session, 'error', None)}"
+    )
 
 
 async def later_tabs(pilot) -> None:

@@ -11,6 +11,7 @@ import time
 
 import pytest
 from engine_fixtures import receive
+from stage_fixtures import until
 from textual.widgets import ContentSwitcher
 
 from model import protocol as p
@@ -91,19 +92,6 @@ def engine(shared_engine):
 def make_app(engine) -> TrainTermApp:
     handle, ready = engine
     return TrainTermApp(handle, received=[ready])
-
-
-async def until(pilot, condition, timeout: float = 60.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            app = pilot.app
-            raise AssertionError(
-                f"timed out waiting for {what or condition}: state {app.first.state}, "
-                f"screen {app.screen}, latest {app.first.latest and app.first.latest.step}, "
-                f"error {app.session.error}"
-            )
-        await pilot.pause(0.03)
 
 
 async def drawn(pilot, app) -> None:
