@@ -42,6 +42,10 @@ class LossPlot(PlotextPlot):
         self._strips_for: tuple[Text, int, Style] | None = None
         self._lock = threading.Lock()
         self.building = 0  # charts being built right now
+        # Builds run in worker threads and may finish out of order (a resize's and a
+        # throttled one's): a chart older than the one shown is dropped, not drawn over it.
+        self._requested = 0
+        self._shown = 0
 
     def show(self, series: LossSeries) -> None:
         self._series = series
@@ -54,6 +58,8 @@ class LossPlot(PlotextPlot):
         series = self._series
         width, height = self.size
         if series is None or not series.train or width < 12 or height < 4:
+            self._requested += 1
+            self._shown = self._requested  # no chart: nor any still being built
             self._chart = None
             self.refresh()
             return
@@ -62,14 +68,15 @@ class LossPlot(PlotextPlot):
         other = series.chart_other(columns)
         theme = self._get_plotext_theme_name(self.app.theme)
         self.building += 1
+        self._requested += 1
         self.run_worker(
-            partial(self._build, train, val, other, width, height, theme),
+            partial(self._build, self._requested, train, val, other, width, height, theme),
             thread=True,
             group="plot",
             exit_on_error=False,
         )
 
-    def _build(self, train, val, other, width: int, height: int, theme: str) -> None:
+    def _build(self, number: int, train, val, other, width: int, height: int, theme: str) -> None:
         try:
             with self._lock:
                 plt = self.plt
@@ -103,10 +110,13 @@ class LossPlot(PlotextPlot):
         except Exception:  # noqa: BLE001 - a chart that fails to draw must not end the app
             chart = None
         with contextlib.suppress(Exception):  # the app may be closing
-            self.app.call_from_thread(self._built, chart)
+            self.app.call_from_thread(self._built, number, chart)
 
-    def _built(self, chart: Text | None) -> None:
+    def _built(self, number: int, chart: Text | None) -> None:
         self.building -= 1
+        if number < self._shown:
+            return
+        self._shown = number
         self._chart = chart
         self.refresh()
 

@@ -83,7 +83,7 @@ class TokenStream(LinesWidget):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._top = 0
-        self._drawn_size = (0, 0)
+        self._drawn_for: tuple[int, int, tuple[Position, ...]] | None = None
         self._lines: list[list[tuple[int, int, int]]] = []
         self.border_title = "Batch: text → token ids"
         self.border_subtitle = "loss: ▁ green low … █ red high · ←→"
@@ -145,10 +145,14 @@ class TokenStream(LinesWidget):
             (n for n, line in enumerate(lines) if any(c == selected for c, _, _ in line)), 0
         )
         visible = max(1, height // 2)
-        if (width, height) != self._drawn_size:
-            # A new size scrolls from the top again: what a pane shows then depends on its
-            # size and the cursor, not on the sizes it passed through as the screen settled.
-            self._drawn_size = (width, height)
+        drawn = self._drawn_for
+        if drawn is None or drawn[:2] != (width, height) or drawn[2] is not self.row:
+            # A new size or a new batch scrolls from the top again: what the pane shows
+            # then depends on its size, the batch and the cursor, not on the sizes it
+            # passed through as the screen settled nor on which earlier batches were drawn
+            # (the redraw is throttled while playing). Only moving the cursor scrolls as
+            # little as it can.
+            self._drawn_for = (width, height, self.row)
             self._top = 0
         if cursor_line < self._top:
             self._top = cursor_line
