@@ -17,6 +17,7 @@ import torch
 from model.gpt import GPT, GPTConfig
 from model.loop_figures import attention_and_embeddings, row_words, top_changes, weight_patches
 from model.objectives import token_losses
+from model.optim import make_optimizer
 from model.protocol import (
     APP_SAMPLER,
     PHASES,
@@ -102,7 +103,7 @@ class Trainer:
             model = GPT(config)
         self.model = model
         self.model.train()
-        self.optimizer = self._make_optimizer()
+        self.optimizer = make_optimizer(self.model, settings)
         # Data order has its own generator so sampling text or evaluating never shifts it.
         self.data_rng = torch.Generator().manual_seed(settings.seed)
         self.state = RunState()
@@ -124,18 +125,6 @@ class Trainer:
     def done(self) -> bool:
         return self.state.step >= self.settings.steps
 
-    def _make_optimizer(self) -> torch.optim.AdamW:
-        # Norms, biases and embeddings are not decayed, as in nanoGPT.
-        decay, no_decay = [], []
-        for name, p in self.model.named_parameters():
-            (decay if p.dim() >= 2 and "emb" not in name else no_decay).append(p)
-        groups = [
-            {"params": decay, "weight_decay": self.settings.weight_decay},
-            {"params": no_decay, "weight_decay": 0.0},
-        ]
-        # Fused AdamW on CPU cut the optimizer step 2.4-2.9x here (docs/architecture.md).
-        return torch.optim.AdamW(groups, lr=self.settings.lr, betas=(0.9, 0.95), fused=True)
-
     def _layer_groups(self) -> list[tuple[str, list[torch.nn.Parameter]]]:
         m = self.model
         groups = [("Embed", [m.tok_emb.weight, m.pos_emb.weight])]
@@ -149,7 +138,7 @@ class Trainer:
         return PHASES[self._work.done] if self._work else PHASES[0]
 
     def step(self, display: bool = True) -> StepReport | Divergence:
-        """One AdamW step (or the rest of one begun phase by phase).
+        """One optimizer step (or the rest of one begun phase by phase).
 
         ``display=False`` skips every figure only the screen needs: the report then carries
         the numbers (loss, learning rate, grad norm) but no batch row, figures or layer stats.
@@ -250,7 +239,7 @@ class Trainer:
             group["lr"] = lr
         work.figures = replace(work.figures, lr=lr)
         if not work.display:
-            # A finite, clipped gradient gives a finite AdamW update: no copy to fall back on
+            # A finite, clipped gradient gives a finite update: no copy to fall back on
             # is needed, and none is paid for.
             self.optimizer.step()
             return {}

@@ -48,12 +48,16 @@ def data_fingerprint(scenario, stage: str) -> str:
 
 
 def stage_key(scenario, stage: str, config, settings, parent_key: str = "") -> str:
+    recipe_settings = asdict(settings)
+    if recipe_settings.get("optimizer") == "adamw":
+        # The setting came after AdamW runs were cached: those runs keep their keys.
+        del recipe_settings["optimizer"]
     recipe = {
         "format": CACHE_FORMAT,
         "stage": stage,
         "data": data_fingerprint(scenario, stage),
         "config": asdict(config),
-        "settings": asdict(settings),
+        "settings": recipe_settings,
         "parent": parent_key,
     }
     return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()

@@ -52,6 +52,7 @@ ALIASES = {
     "batch": "batch_size",
     "warmup": "warmup_steps",
     "wd": "weight_decay",
+    "optim": "optimizer",
     "clip": "grad_clip",
     "max_grad_norm": "grad_clip",
     "n_embd": "d_model",

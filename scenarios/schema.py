@@ -17,8 +17,11 @@ ROLES = ("system", "user", "assistant")
 # "dpo+nll" adds the fine-tuning loss on the chosen answer to DPO's (TRL's
 # loss_type=["sigmoid", "sft"]); "dpo" is the plain sigmoid loss.
 METHODS = ("dpo+nll", "dpo", "rlhf")
+# "muon": Muon on the blocks' weight matrices, AdamW on the rest (model/optim.py).
+OPTIMIZERS = ("adamw", "muon")
 
 _QUOTED_METHODS = join_or(f'"{m}"' for m in METHODS)
+_QUOTED_OPTIMIZERS = join_or(f'"{o}"' for o in OPTIMIZERS)
 
 MAX_PARAMS = 200_000_000
 DEFAULT_SEED = 1234
@@ -109,6 +112,7 @@ class StageSettings:
     # fine-tuning does not overwrite what pretraining taught. 0 shows forgetting.
     pretrain_mix: int = 0
     seed: int = DEFAULT_SEED
+    optimizer: str = "adamw"
 
     def __post_init__(self) -> None:
         _int("steps", self.steps, 1, 100_000_000)
@@ -124,6 +128,12 @@ class StageSettings:
         _num("val_fraction", self.val_fraction, 0.0, 0.5, lo_open=True)
         _int("pretrain_mix", self.pretrain_mix, 0, 65_536)
         _int("seed", self.seed, 0, 2**63 - 1)
+        if self.optimizer not in OPTIMIZERS:
+            raise ScenarioError(
+                f"must be {_QUOTED_OPTIMIZERS}, got {show(self.optimizer)}"
+                + (suggest(self.optimizer, OPTIMIZERS) if isinstance(self.optimizer, str) else ""),
+                field="optimizer",
+            )
         if self.warmup_steps > self.steps:
             raise ScenarioError(
                 f"must not exceed steps ({self.steps}), got {self.warmup_steps}",

@@ -85,6 +85,27 @@ def test_bench_prints_its_figures(scenario):
     assert 10 <= int(found.group(1)) <= 20 and float(found.group(2)) < 5.5
 
 
+def test_bench_compares_adamw_and_muon_by_step_and_seconds(scenario):
+    result = trainterm(
+        "bench", "--scenario", str(scenario), "--optimizers", "--optimizer-steps", "20,15",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = re.findall(r"step +(\d+) +adamw (\S+) .* muon (\S+)", result.stdout)
+    # Every 5 steps (the scenario's eval_every), each until its own last step.
+    assert [int(step) for step, _, _ in rows] == [5, 10, 15, 20], result.stdout
+    assert rows[-1][2] == "—" and all(loss != "—" for _, loss, _ in rows), result.stdout
+    assert re.search(r"step time +Muon [\d.]+× AdamW's", result.stdout), result.stdout
+    assert "AdamW's final validation loss" in result.stdout or "to AdamW's" in result.stdout
+    assert "Muon's end" in result.stdout
+
+
+def test_bench_rejects_a_bad_optimizer_steps_in_one_line(scenario):
+    result = trainterm("bench", "--scenario", str(scenario), "--optimizers",
+                       "--optimizer-steps", "20")  # fmt: skip
+    assert result.returncode != 0
+    assert result.stderr.strip().count("\n") == 0 and "A,M" in result.stderr, result.stderr
+
+
 def test_the_default_out_folder_and_threads_reaching_torch(scenario, tmp_path):
     """No --out: runs/pretrain/ under the current folder; --threads 2: torch's own count."""
     code = (

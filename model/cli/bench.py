@@ -18,15 +18,18 @@ def flops_per_token(trainer) -> float:
 
 
 def plain_step_fn(trainer):
-    """A bare forward + backward + clip + AdamW step of a copy of the trainer's model on its
-    batches: the baseline the project's step is measured against."""
+    """A bare forward + backward + clip + optimizer step (the run's: AdamW, or Muon + AdamW)
+    of a copy of the trainer's model on its batches: the baseline the project's step is
+    measured against."""
     import copy
 
     import torch
     import torch.nn.functional as F
 
+    from model.optim import make_optimizer
+
     model = copy.deepcopy(trainer.model)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=trainer.settings.lr, fused=True)
+    optimizer = make_optimizer(model, trainer.settings)
     rng = torch.Generator().manual_seed(0)
     data = trainer.data
 
@@ -48,6 +51,10 @@ def run_bench(args) -> int:
 
     scenario = load_source(args)
     threads = args.threads or DEFAULT_THREADS
+    if args.optimizers:
+        from model.cli.bench_optimizers import run_optimizer_bench
+
+        return run_optimizer_bench(args, scenario, threads)
     settings = stage_settings(scenario, "pretrain", seed=args.seed)
     try:
         trainer = new_trainer(scenario, "pretrain", settings=settings, threads=threads)
@@ -93,8 +100,8 @@ def run_bench(args) -> int:
     print(f"steps/s       {1 / step_s:.2f}  (median of {len(times)} steps after {warmup} warmup)")
     print(f"tokens/s      {tokens / step_s:,.0f}")
     print(
-        f"vs plain step {plain_s / step_s:.3f}×  (a bare forward + backward + AdamW step of the "
-        f"same model: {tokens / plain_s:,.0f} tokens/s, interleaved in this run)"
+        f"vs plain step {plain_s / step_s:.3f}×  (a bare forward + backward + optimizer step of "
+        f"the same model: {tokens / plain_s:,.0f} tokens/s, interleaved in this run)"
     )
     if display_times:
         print(

@@ -104,6 +104,18 @@ def build_parser() -> OneLineParser:
         metavar="KB",
         help="also time BPE training to 1,024 tokens on a generated corpus of this size",
     )
+    bench.add_argument(
+        "--optimizers",
+        action="store_true",
+        help="instead: pretrain with AdamW and with Muon in turn, and compare their "
+        "validation loss by step and by seconds",
+    )
+    bench.add_argument(
+        "--optimizer-steps",
+        default="1200,700",
+        metavar="A,M",
+        help="with --optimizers: AdamW's steps and Muon's (default 1200,700)",
+    )
     add_scaling_parser(sub)
     add_harm_curve_parser(sub)
     return parser

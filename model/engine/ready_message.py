@@ -15,9 +15,9 @@ READY = "the data it trains on are ready for it."
 
 def ready_message(trainer, stage_data: tuple[tuple[str, str], ...] = ()) -> p.EngineReady:
     """What the screen needs to know about a trainer before its first step."""
+    from model.optim import optimizer_words  # torch: the engine process has it already
+
     c = trainer.config
-    group = trainer.optimizer.param_groups[0]
-    beta1, beta2 = group["betas"]
     return p.EngineReady(
         scenario=trainer.scenario,
         stage=trainer.stage,
@@ -28,7 +28,7 @@ def ready_message(trainer, stage_data: tuple[tuple[str, str], ...] = ()) -> p.En
         batch_size=trainer.settings.batch_size,
         n_layer=c.n_layer,
         d_model=c.d_model,
-        optimizer=f"AdamW β=({beta1}, {beta2}) wd {trainer.settings.weight_decay}",
+        optimizer=optimizer_words(trainer.settings),
         total_steps=trainer.settings.steps,
         step=trainer.state.step,
         threads=trainer.threads,

@@ -79,7 +79,8 @@ PANES = (
         "Logits turns the result into a score for every token in the vocabulary. The bar "
         "shows how much the last step changed each part, relative to its size (log scale; "
         "around 1e-3 is healthy); the number after it is the gradient's size. Below: the "
-        "optimizer (AdamW), the learning rate with its schedule (warm up, then slowly "
+        "optimizer (AdamW, or Muon for the blocks' matrices where the scenario asks for it: "
+        "the world does), the learning rate with its schedule (warm up, then slowly "
         "cool down; the marked point is now), the step and how many tokens were read.",
     ),
     (

@@ -46,6 +46,7 @@ class TrainingLoop:
         diagram.n_layer = ready.n_layer
         diagram.vocab = ready.vocab_size
         diagram.d_model = ready.d_model
+        diagram.optimizer = ready.optimizer.split()[0]
         self._show(self.active)
 
     def phase(self, figures: p.LoopFigures, show: bool = True) -> None:

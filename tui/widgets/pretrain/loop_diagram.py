@@ -69,6 +69,8 @@ class LoopDiagram(LinesWidget, can_focus=True):
     n_layer: reactive[int] = reactive(3, repaint=False)
     vocab: reactive[int] = reactive(0, repaint=False)
     d_model: reactive[int] = reactive(0, repaint=False)
+    # The optimizer box's short label: the run's optimizer ("Muon" where the blocks use it).
+    optimizer: reactive[str] = reactive("AdamW", repaint=False)
 
     def watch_figures(self) -> None:
         self.redraw()
@@ -89,6 +91,9 @@ class LoopDiagram(LinesWidget, can_focus=True):
         self.redraw()
 
     def watch_d_model(self) -> None:
+        self.redraw()
+
+    def watch_optimizer(self) -> None:
         self.redraw()
 
     def on_focus(self) -> None:
@@ -145,6 +150,8 @@ class LoopDiagram(LinesWidget, can_focus=True):
     def _box(self, index: int, short: bool, figures: frozenset[str] | None) -> Text:
         node = self.nodes[index]
         label = SHORT.get(node.key, node.label) if short else node.label
+        if short and node.key == "optimizer":
+            label = self.optimizer
         if short and node.key.startswith("block"):
             label = f"B{node.key[5:]}"
         figure = node_figure(node, self.figures, self.position, self.vocab, self.d_model)

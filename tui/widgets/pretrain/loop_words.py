@@ -155,8 +155,10 @@ INTRO = {
     "grad": "Backpropagation computes, for every weight, which way to nudge it to lower the "
     "loss (the gradient). Gradients too large are scaled down (clipping).",
     "optimizer": "AdamW moves every weight a little against its gradient, scaled by the "
-    "learning rate and by how noisy that gradient has been. The weights are the model: this "
-    "is the moment it learns.",
+    "learning rate and by how noisy that gradient has been. Muon (where the box says so) "
+    "moves each of the blocks' weight matrices by its gradient made orthogonal: every "
+    "direction the gradient points in is taken equally, not just the few largest. The "
+    "weights are the model: this is the moment it learns.",
 }
 
 
