@@ -64,13 +64,14 @@ def test_default_scenario_loads_with_every_stage(world: Scenario) -> None:
     assert set(world.evals) >= {"finetuned", "pretrain_only", "unknown", "harmful", "preference"}
     kinds = {"rude", "wrong", "rambling", "harmful", "benign", "evasive", "overcautious"}
     assert {p.kind for p in world.preference_pairs} == kinds
-    from scenarios.world_gen import WORLD_VOCAB
+    from scenarios.world_gen import WORLD_PRETRAIN, WORLD_VOCAB
 
     assert world.model == scenarios.ModelSettings(vocab_size=WORLD_VOCAB)
     from scenarios.schema import STAGE_DEFAULTS
 
+    assert world.pretrain.optimizer == "muon"
     assert (world.pretrain, world.sft) == (
-        replace(STAGE_DEFAULTS["pretrain"], seed=world.seed),
+        replace(WORLD_PRETRAIN, seed=world.seed),
         replace(STAGE_DEFAULTS["sft"], seed=world.seed),
     )
     assert world.preference.method == "dpo+nll" and world.preference.beta == 0.1
