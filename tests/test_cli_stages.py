@@ -51,6 +51,27 @@ def test_all_trains_every_stage_in_its_own_folder(trained):
     assert any("pretrain_val_loss" in json.loads(line) for line in lines)
 
 
+def test_a_second_run_of_all_into_the_same_folder_is_refused_in_one_line(folder, tmp_path):
+    """Each stage of `--stage all` starts from its parent's checkpoint in --out: two runs
+    into one folder (two seeds, say) would start stages from each other's models."""
+    import fcntl
+    import os
+
+    out = tmp_path / "busy"
+    out.mkdir()
+    held = os.open(out, os.O_RDONLY)  # what a first run holds while it trains
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        result = trainterm("train", "--scenario", str(folder), "--stage", "all", "--out",
+                           str(out))  # fmt: skip
+    finally:
+        os.close(held)
+    assert result.returncode != 0
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert "another `train --stage all`" in result.stderr and "--out" in result.stderr
+    assert list(out.iterdir()) == [], "nothing written"
+
+
 def test_rlhf_uses_the_reward_model_named(folder, trained, tmp_path):
     rm = trained / "reward-model" / "checkpoint"
     out = tmp_path / "rl"

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: runs into one folder are not kept apart
+    fcntl = None
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -226,8 +233,6 @@ def run_train(args) -> int:
 
 
 def _run_all(args, threads: int) -> int:
-    from model.loaded_model import load_model
-
     if args.resume or args.base:
         raise CliError("--stage all trains every stage from scratch: drop --resume / --from")
     if any(v is not None for v in (args.steps, args.lr, args.batch_size, args.stop_at)):
@@ -237,6 +242,35 @@ def _run_all(args, threads: int) -> int:
     scenario = load_source(args)
     # A stage whose parent (or need) has no data has nothing to start from.
     stages = [stage for stage in ORDER if not lacking(scenario, stage)]
+    with _only_run_in(root):
+        return _train_all(args, scenario, stages, root, threads)
+
+
+@contextmanager
+def _only_run_in(root: Path):
+    """Hold ``root`` for this run alone. Each stage starts from its parent's checkpoint in
+    ``root``: a second `--stage all` into the same folder (another seed, say) would start
+    stages from the first one's models, and cache them under the wrong keys. The kernel
+    drops the lock when its holder dies, however it dies."""
+    root.mkdir(parents=True, exist_ok=True)
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        if fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise CliError(
+                    f"--out {root}: another `train --stage all` is writing there; wait for "
+                    "it, or give this run its own --out"
+                ) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def _train_all(args, scenario, stages: list[str], root: Path, threads: int) -> int:
+    from model.loaded_model import load_model
+
     for stage in stages:
         parent = parent_of(stage)
         base = load_model(root / parent / "checkpoint") if parent else None
