@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 try:
     import fcntl
-except ImportError:  # not POSIX: saves do not take turns
+except ImportError:  # not POSIX: saves do not take turns, nor runs into one folder
     fcntl = None
 
 FORMAT_VERSION = 2
@@ -55,7 +55,7 @@ def save_checkpoint(trainer: Trainer, path: str | Path, *, if_absent: bool = Fal
         raise CheckpointError(f"not saving {path}: the weights are not finite")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with _locked(path.parent):
+        with locked_folder(path.parent):
             _tidy(path)
             if if_absent and (path / "meta.json").is_file():
                 return path
@@ -112,12 +112,13 @@ def _old(path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def _locked(folder: Path):
-    """Hold the folder's lock: the kernel drops it when its holder dies, however it dies."""
+def locked_folder(folder: Path, wait: bool = True):
+    """Hold the folder's lock: the kernel drops it when its holder dies, however it dies.
+    With ``wait`` False, a folder another process holds raises BlockingIOError at once."""
     fd = os.open(folder, os.O_RDONLY)
     try:
         if fcntl is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         yield
     finally:
         os.close(fd)
@@ -149,7 +150,7 @@ def checkpoint_folder(path: str | Path) -> Path:
     if path.exists() or not (old / "meta.json").is_file():
         return path
     try:
-        with _locked(path.parent):
+        with locked_folder(path.parent):
             _tidy(path)
     except OSError:
         pass

@@ -31,7 +31,7 @@ def _muon_owns(name: str, param: torch.nn.Parameter) -> bool:
 def make_optimizer(model: torch.nn.Module, settings) -> torch.optim.Optimizer | MuonAdamW:
     """``settings.optimizer``'s optimizer for ``model``. Norms, biases and embeddings are not
     decayed, as in nanoGPT."""
-    muon = getattr(settings, "optimizer", "adamw") == "muon"
+    muon = settings.optimizer == "muon"
     matrices, decay, no_decay = [], [], []
     for name, p in model.named_parameters():
         if not p.requires_grad:
@@ -86,6 +86,6 @@ def optimizer_words(settings) -> str:
     """The optimizer as the Model pane names it."""
     beta1, beta2 = BETAS
     adamw = f"AdamW β=({beta1}, {beta2}) wd {settings.weight_decay}"
-    if getattr(settings, "optimizer", "adamw") == "muon":
+    if settings.optimizer == "muon":
         return f"Muon + {adamw}"
     return adamw

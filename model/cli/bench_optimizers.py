@@ -9,8 +9,7 @@ import statistics
 import time
 
 from model.cli.common import CliError
-
-OPTIMIZERS = ("adamw", "muon")
+from scenarios.schema import OPTIMIZERS
 
 
 def parse_steps(text: str) -> tuple[int, int]:
@@ -98,7 +97,7 @@ def run_optimizer_bench(args, scenario, threads: int) -> int:
         print(f"to AdamW's    {target:.3f} (its step {target_step}, {target_seconds:.1f} s): "
               f"Muon at step {step} ({loss:.3f}), {seconds:.1f} s = "
               f"{seconds / target_seconds:.2f}× the time")  # fmt: skip
-    final_step, final, seconds = muon.at[-1] if muon.at else (0, float("nan"), 0.0)
+    final_step, final, seconds = muon.at[-1]
     print(f"Muon's end    {final:.3f} at step {final_step} in {seconds:.1f} s "
           f"({seconds / target_seconds:.2f}× AdamW's {target_step}-step run)")  # fmt: skip
     return 0

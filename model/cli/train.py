@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import sys
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from pathlib import Path
-
-try:
-    import fcntl
-except ImportError:  # not POSIX: runs into one folder are not kept apart
-    fcntl = None
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -250,22 +244,19 @@ def _run_all(args, threads: int) -> int:
 def _only_run_in(root: Path):
     """Hold ``root`` for this run alone. Each stage starts from its parent's checkpoint in
     ``root``: a second `--stage all` into the same folder (another seed, say) would start
-    stages from the first one's models, and cache them under the wrong keys. The kernel
-    drops the lock when its holder dies, however it dies."""
+    stages from the first one's models, and cache them under the wrong keys."""
+    from model.checkpoint import locked_folder
+
     root.mkdir(parents=True, exist_ok=True)
-    fd = os.open(root, os.O_RDONLY)
-    try:
-        if fcntl is not None:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise CliError(
-                    f"--out {root}: another `train --stage all` is writing there; wait for "
-                    "it, or give this run its own --out"
-                ) from None
+    with ExitStack() as held:
+        try:
+            held.enter_context(locked_folder(root, wait=False))
+        except BlockingIOError:
+            raise CliError(
+                f"--out {root}: another `train --stage all` is writing there; wait for it, "
+                "or give this run its own --out"
+            ) from None
         yield
-    finally:
-        os.close(fd)
 
 
 def _train_all(args, scenario, stages: list[str], root: Path, threads: int) -> int:
